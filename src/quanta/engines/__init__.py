@@ -1,0 +1,1 @@
+"""Execution engines (DuckDB embedded, Spark scale-out) and engine-neutral SQL helpers."""

@@ -1,0 +1,1 @@
+"""Specification models and the loader."""

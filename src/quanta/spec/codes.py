@@ -1,0 +1,80 @@
+"""The closed set of diagnostic codes a spec can produce, each with its meaning.
+
+Tests assert that every diagnostic carries one of these codes; the docs list them.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Code(str, enum.Enum):
+    """A stable, documented diagnostic code."""
+
+    # reading files
+    FILE_NOT_FOUND = "file-not-found"
+    YAML_SYNTAX = "yaml-syntax"
+    DUPLICATE_KEY = "duplicate-key"
+    NOT_A_MAPPING = "not-a-mapping"
+    WRONG_KIND = "wrong-kind"
+    UNSUPPORTED_API_VERSION = "unsupported-api-version"
+    # structure
+    MISSING_FIELD = "missing-field"
+    UNKNOWN_FIELD = "unknown-field"
+    INVALID_TYPE = "invalid-type"
+    INVALID_VALUE = "invalid-value"
+    UNKNOWN_TYPE = "unknown-type"
+    DUPLICATE_ID = "duplicate-id"
+    SECRET_IN_SPEC = "secret-in-spec"
+    NO_PRODUCTS = "no-products"
+    # references across the mesh
+    UNKNOWN_PRODUCT = "unknown-product"
+    UNKNOWN_MAJOR = "unknown-major"
+    UNKNOWN_SYSTEM = "unknown-system"
+    UNKNOWN_DOMAIN = "unknown-domain"
+    MISSING_DOMAIN = "missing-domain"
+    UNKNOWN_ROLE = "unknown-role"
+    UNKNOWN_PORT = "unknown-port"
+    UNKNOWN_PROPERTY = "unknown-property"
+    UNKNOWN_USE_CASE = "unknown-use-case"
+    UNKNOWN_BUSINESS_KEY = "unknown-business-key"
+    BUSINESS_KEY_TYPE = "business-key-type"
+    INVALID_ROW_FILTER = "invalid-row-filter"
+    DEPENDENCY_CYCLE = "dependency-cycle"
+    DUPLICATE_PRODUCT = "duplicate-product"
+    SQL_NAME_COLLISION = "sql-name-collision"
+    MISSING_FILE = "missing-file"
+
+
+CODE_DOCS: dict[Code, str] = {
+    Code.FILE_NOT_FOUND: "A mesh or product file named on the command line or in `products:` does not exist.",
+    Code.YAML_SYNTAX: "The file is not valid YAML; the location is where the parser gave up.",
+    Code.DUPLICATE_KEY: "A mapping repeats a key; YAML would silently keep the last one, Quanta refuses.",
+    Code.NOT_A_MAPPING: "The document is not a mapping (for example an empty file or a list).",
+    Code.WRONG_KIND: "`kind:` is not the one expected here (`Mesh` for mesh.yaml, `DataProduct` for products).",
+    Code.UNSUPPORTED_API_VERSION: "`apiVersion:` is not one this Quanta understands (`quanta/v1`).",
+    Code.MISSING_FIELD: "A required field is absent.",
+    Code.UNKNOWN_FIELD: "A field that the model does not define (often a typo; the hint suggests the closest).",
+    Code.INVALID_TYPE: "A value has the wrong type (a list where a string is expected, …).",
+    Code.INVALID_VALUE: "A value has the right type but is not allowed (pattern, range, enum, cron, duration, regex).",
+    Code.UNKNOWN_TYPE: "The `type:` of an input, output or transform names no known plugin.",
+    Code.DUPLICATE_ID: "Two siblings share an id or name (ports, inputs, properties, domains, roles, use cases…).",
+    Code.SECRET_IN_SPEC: "A credential appears in a spec; secrets belong in profiles or environment variables.",
+    Code.NO_PRODUCTS: "A `products:` pattern of the mesh matches no file (warning).",
+    Code.UNKNOWN_PRODUCT: "A reference names a product (`domain.name`) that the mesh does not contain.",
+    Code.UNKNOWN_MAJOR: "A product input pins a major version the referenced product does not have.",
+    Code.UNKNOWN_SYSTEM: "A source input or the glossary names an undeclared system of record.",
+    Code.UNKNOWN_DOMAIN: "A product, system or use case names a domain not declared in mesh.yaml.",
+    Code.MISSING_DOMAIN: "A product has no owning domain (a warning while `proposed`, an error after).",
+    Code.UNKNOWN_ROLE: "A grant names a role not declared in mesh.yaml.",
+    Code.UNKNOWN_PORT: "A grant, SLO or use case names an output port id the product does not have.",
+    Code.UNKNOWN_PROPERTY: "A grant, SLO, port option or row filter names a property the schema does not have.",
+    Code.UNKNOWN_USE_CASE: "`introducedBy` names a use case not declared in mesh.yaml.",
+    Code.UNKNOWN_BUSINESS_KEY: "A property's `businessKey` is not in the mesh glossary.",
+    Code.BUSINESS_KEY_TYPE: "A business-key property's logicalType differs from the glossary's.",
+    Code.INVALID_ROW_FILTER: "A grant's row filter is not a SQL boolean expression that parses.",
+    Code.DEPENDENCY_CYCLE: "Products depend on each other in a cycle.",
+    Code.DUPLICATE_PRODUCT: "Two product specs have the same domain, name and major version.",
+    Code.SQL_NAME_COLLISION: "Two products derive the same SQL name.",
+    Code.MISSING_FILE: "A file the spec refers to (SQL step, Python entry point, template) does not exist.",
+}

@@ -1,0 +1,210 @@
+"""Load a mesh folder: mesh.yaml plus every product spec, reporting all errors of all files.
+
+Loading reads YAML and validates models and plugin options; it never imports user code.
+Cross-file rules (references, cycles, collisions) live in :mod:`quanta.rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from quanta.errors import Diagnostic, Location, Severity, display_path
+from quanta.spec.base import SpecModel
+from quanta.spec.codes import Code
+from quanta.spec.errormap import diagnostics_from, suggest
+from quanta.spec.mesh import Mesh
+from quanta.spec.plugins import PluginRegistry
+from quanta.spec.ports import Envelope
+from quanta.spec.product import DataProduct
+from quanta.spec.yamlsource import Document, node_location, parse_yaml
+
+MESH_FILE = "mesh.yaml"
+_ENVELOPE_KEYS = frozenset(f.alias or n for n, f in Envelope.model_fields.items())
+_SECRET_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class ProductSource:
+    """A product spec with the document it came from (for locations)."""
+
+    spec: DataProduct
+    document: Document
+
+    @property
+    def path(self) -> Path:
+        return Path(self.document.path)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+@dataclass
+class MeshSource:
+    """A loaded mesh: its spec, its document and the products that validated."""
+
+    spec: Mesh
+    document: Document
+    root: Path
+    products: list[ProductSource] = field(default_factory=list)
+    unloaded: set[str] = field(default_factory=set)
+    """References of product specs that failed to load (rules do not report them as unknown)."""
+
+
+@dataclass
+class LoadResult:
+    """What loading produced: the mesh (None when mesh.yaml itself is unusable) and diagnostics."""
+
+    mesh: MeshSource | None
+    diagnostics: list[Diagnostic]
+
+
+def find_mesh_file(path: Path) -> Path:
+    """``path`` itself when it is a file, else ``path/mesh.yaml``."""
+    return path / MESH_FILE if path.is_dir() else path
+
+
+def load_mesh(path: Path, plugins: PluginRegistry | None = None) -> LoadResult:
+    """Load ``mesh.yaml`` (or the mesh in folder ``path``) and all product specs it names."""
+    plugins = plugins or PluginRegistry.builtin()
+    mesh_file = find_mesh_file(path)
+    document, diagnostics = read_document(mesh_file)
+    if document is None:
+        return LoadResult(None, diagnostics)
+    mesh = validate(Mesh, document, diagnostics)
+    if mesh is None:
+        return LoadResult(None, diagnostics)
+    source = MeshSource(mesh, document, mesh_file.parent)
+    for product_file in _product_files(source, diagnostics):
+        product = load_product(product_file, plugins, diagnostics)
+        if product is not None:
+            source.products.append(product)
+        else:
+            source.unloaded |= _claimed_refs(product_file)
+    return LoadResult(source, diagnostics)
+
+
+def load_product(path: Path, plugins: PluginRegistry, diagnostics: list[Diagnostic]) -> ProductSource | None:
+    """Load one product spec, appending its diagnostics; None when it does not validate."""
+    document, found = read_document(path)
+    diagnostics.extend(found)
+    if document is None:
+        return None
+    before = len(diagnostics)
+    options = dict(_plugin_options(document, plugins, diagnostics))
+    product = validate(DataProduct, document, diagnostics)
+    if product is None or any(d.is_error for d in diagnostics[before:]):
+        return None
+    for (collection, index), value in options.items():
+        getattr(product, collection)[index]._options = value
+    return ProductSource(product, document)
+
+
+def _claimed_refs(path: Path) -> set[str]:
+    """The references an unloadable spec would have had, read from its raw data when possible."""
+    document, _ = read_document(path)
+    data = document.data if document is not None else {}
+    name, domain = data.get("name"), data.get("domain")
+    if not isinstance(name, str):
+        return set()
+    return {name, f"{domain}.{name}"} if isinstance(domain, str) else {name}
+
+
+def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse a YAML file and run the checks that need only the text (duplicates, secrets)."""
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [Diagnostic(Code.FILE_NOT_FOUND.value, f"no such file: {shown}", Location(shown))]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Diagnostic(Code.FILE_NOT_FOUND.value, f"cannot read {shown}: {exc}", Location(shown))]
+    document, diagnostics = parse_yaml(text, shown)
+    if document is None:
+        return None, diagnostics
+    if not isinstance(document.data, dict):
+        diagnostics.append(Diagnostic(Code.NOT_A_MAPPING.value, "the file must hold a YAML mapping",
+                                      node_location(shown, document.root),
+                                      hint="start with 'apiVersion: quanta/v1'"))
+        return None, diagnostics
+    diagnostics.extend(_secrets(document))
+    return document, diagnostics
+
+
+def validate(model: type[M], document: Document, diagnostics: list[Diagnostic]) -> M | None:
+    """Validate a document's data against ``model``; errors are appended, located."""
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as exc:
+        diagnostics.extend(diagnostics_from(exc, document, model))
+        return None
+
+
+def _product_files(source: MeshSource, diagnostics: list[Diagnostic]) -> Iterator[Path]:
+    seen: set[Path] = set()
+    for index, pattern in enumerate(source.spec.products):
+        matches = sorted(p for p in source.root.glob(pattern) if p.is_file())
+        if not matches:
+            diagnostics.append(Diagnostic(
+                Code.NO_PRODUCTS.value, f"'{pattern}' matches no product file",
+                source.document.locate(("products", index)), field=f"products[{index}]",
+                severity=Severity.WARNING))
+        for match in matches:
+            if match.resolve() not in seen:
+                seen.add(match.resolve())
+                yield match
+
+
+def _plugin_options(document: Document, plugins: PluginRegistry,
+                    diagnostics: list[Diagnostic]) -> Iterator[tuple[tuple[str, int], SpecModel]]:
+    """Validate each input's and output's options with the model of its ``type``."""
+    for collection, table in (("inputs", plugins.inputs), ("outputs", plugins.outputs)):
+        items = document.data.get(collection)
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+                continue  # the model reports the missing or mistyped envelope
+            kind = item["type"]
+            model = table.get(kind)
+            where = (collection, index)
+            if model is None:
+                diagnostics.append(Diagnostic(
+                    Code.UNKNOWN_TYPE.value, f"unknown {collection[:-1]} type '{kind}'",
+                    document.locate(where + ("type",)), field=f"{collection}[{index}].type",
+                    hint=suggest(kind, table) or "one of " + ", ".join(sorted(table))))
+                continue
+            options = {k: v for k, v in item.items() if k not in _ENVELOPE_KEYS}
+            try:
+                yield where, model.model_validate(options)
+            except ValidationError as exc:
+                diagnostics.extend(diagnostics_from(exc, document, model, prefix=where,
+                                                    extra_allowed=_ENVELOPE_KEYS))
+
+
+def _secrets(document: Document) -> Iterator[Diagnostic]:
+    for node, parts in _scalars(document.root, ()):
+        if _SECRET_URL.search(str(node.value)):
+            yield Diagnostic(Code.SECRET_IN_SPEC.value, "a password appears in this URL",
+                             node_location(document.path, node), field=".".join(map(str, parts)),
+                             hint="remove it; set QUANTA_CATALOG (or a profile) in the environment instead")
+
+
+def _scalars(node: yaml.Node | None, parts: tuple[Any, ...]) -> Iterator[tuple[yaml.ScalarNode, tuple[Any, ...]]]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node, parts
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(value, (*parts, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _scalars(item, (*parts, index))

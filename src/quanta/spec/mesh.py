@@ -1,0 +1,116 @@
+"""The mesh spec (``mesh.yaml``): platform defaults, domains, roles, glossary, systems, use cases."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from quanta.spec.base import Name, ProductRef, PropertyName, Regex, SpecModel
+from quanta.spec.schema import LogicalType
+
+
+class Platform(SpecModel):
+    """Platform defaults; a profile or ``QUANTA_*`` environment variables override them."""
+
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    """Build engine."""
+    storage: str = ".quanta/warehouse"
+    """Where snapshots live: a folder (relative to the mesh) or ``s3://bucket/prefix``."""
+    catalog: str = "sqlite:///.quanta/catalog.db"
+    """SQLAlchemy URL of the catalog; credentials come from the environment, never from here."""
+    threads: int | None = Field(default=None, ge=1)
+    """Engine threads (all cores when omitted)."""
+    memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    """Engine memory limit, e.g. ``4GB``."""
+
+
+class PlatformOverride(SpecModel):
+    """A named profile: any platform setting, overriding the defaults."""
+
+    engine: Literal["duckdb", "spark"] | None = None
+    storage: str | None = None
+    catalog: str | None = None
+    threads: int | None = Field(default=None, ge=1)
+    memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+
+
+class Domain(SpecModel):
+    """A business domain that owns products and systems."""
+
+    name: Name
+    team: Name | None = None
+    """Team accountable for the domain."""
+    description: str | None = None
+
+
+class Role(SpecModel):
+    """A consumer role that grants refer to."""
+
+    name: Name
+    description: str | None = None
+
+
+class BusinessKey(SpecModel):
+    """A mesh-wide join key (interoperability): same name, type and meaning everywhere."""
+
+    name: PropertyName
+    logical_type: LogicalType
+    owner: ProductRef
+    """Product holding the reference list of keys (referential integrity is checked against it)."""
+    description: str | None = None
+    pattern: Regex | None = None
+    """Shape every key value has."""
+
+
+class System(SpecModel):
+    """A system of record that source inputs come from."""
+
+    name: Name
+    domain: Name
+    """Domain owning the system."""
+    description: str | None = None
+    technology: str | None = None
+    """What it is, e.g. ``Salesforce``, ``PostgreSQL``, ``SFTP drop``."""
+
+
+class Consumption(SpecModel):
+    """A product port a use case consumes."""
+
+    product: ProductRef
+    port: Name
+
+
+class UseCase(SpecModel):
+    """A need of a persona that products are worked backwards from."""
+
+    id: Name
+    title: str | None = None
+    persona: str = Field(min_length=1)
+    """Who needs it, e.g. ``customer relationship manager``."""
+    domain: Name
+    """Domain the persona works in."""
+    statement: str = Field(min_length=1)
+    """'As a …, I need … so that …'."""
+    consumes: list[Consumption] = Field(default_factory=list)
+    """Product ports that serve it."""
+
+
+class Mesh(SpecModel):
+    """The whole mesh: one ``mesh.yaml`` and its product specs."""
+
+    api_version: Literal["quanta/v1"]
+    kind: Literal["Mesh"]
+    name: Name
+    description: str | None = None
+    platform: Platform = Field(default_factory=Platform)
+    profiles: dict[Name, PlatformOverride] = Field(default_factory=dict)
+    """Named overrides of the platform, selected with ``--profile`` or ``QUANTA_PROFILE``."""
+    domains: list[Domain] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=list)
+    business_keys: list[BusinessKey] = Field(default_factory=list)
+    systems: list[System] = Field(default_factory=list)
+    use_cases: list[UseCase] = Field(default_factory=list)
+    """Use cases in overlay order."""
+    products: list[str] = Field(default_factory=lambda: ["products/**/dataproduct.yaml"])
+    """Globs, relative to mesh.yaml, of product spec files."""

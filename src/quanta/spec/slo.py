@@ -1,0 +1,102 @@
+"""Service level objectives: what the product promises, measured as SLIs on every build."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from quanta.spec.base import Duration, Name, PropertyName, Ratio, SpecModel
+
+
+class Objective(SpecModel):
+    """Fields every objective shares."""
+
+    blocking: bool = False
+    """A failed measurement keeps the new snapshot unpublished (quality gate)."""
+    description: str | None = None
+    """Why this objective, in the consumers' words."""
+
+
+class FreshnessSlo(Objective):
+    """Age of the newest data (and of the last successful build against the schedule)."""
+
+    max_age: Duration
+    """Oldest acceptable age of the current snapshot."""
+    timestamp: PropertyName | None = None
+    """Property holding event time; the build time is used when omitted."""
+
+
+class CompletenessSlo(Objective):
+    """Share of non-null values in properties that may be null but should rarely be."""
+
+    properties: list[PropertyName] = Field(min_length=1)
+    min_ratio: Ratio
+    """Smallest acceptable share of non-null values, e.g. ``95%``."""
+
+
+class VolumeSlo(Objective):
+    """Row count bounds and change against the previous snapshot."""
+
+    min_rows: int | None = Field(default=None, ge=0)
+    max_rows: int | None = Field(default=None, ge=0)
+    max_change: Ratio | None = None
+    """Largest relative change in rows against the previous snapshot."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> VolumeSlo:
+        if self.min_rows is not None and self.max_rows is not None and self.min_rows > self.max_rows:
+            raise ValueError("minRows is larger than maxRows")
+        return self
+
+
+class AvailabilitySlo(Objective):
+    """Share of successful requests per port, measured by the serving layer."""
+
+    ports: list[Name] = Field(min_length=1)
+    target: Ratio
+
+
+class LatencySlo(Objective):
+    """Response time percentiles per port, measured by the serving layer."""
+
+    ports: list[Name] = Field(min_length=1)
+    p50: Duration | None = None
+    p95: Duration | None = None
+    p99: Duration | None = None
+
+    @model_validator(mode="after")
+    def _some_percentile(self) -> LatencySlo:
+        if not (self.p50 or self.p95 or self.p99):
+            raise ValueError("give at least one of p50, p95, p99")
+        return self
+
+
+class RetentionSlo(Objective):
+    """How long snapshots stay readable (time travel)."""
+
+    period: Duration | None = None
+    min_snapshots: int | None = Field(default=None, ge=1)
+
+
+class BuildDurationSlo(Objective):
+    """Longest acceptable build."""
+
+    max: Duration
+
+
+class Slos(SpecModel):
+    """The product's objectives; checks implied by the schema are not repeated here."""
+
+    window: Duration = "28d"
+    """Rolling window for attainment and error budgets."""
+    freshness: FreshnessSlo | None = None
+    completeness: CompletenessSlo | None = None
+    volume: VolumeSlo | None = None
+    availability: AvailabilitySlo | None = None
+    latency: LatencySlo | None = None
+    retention: RetentionSlo | None = None
+    build_duration: BuildDurationSlo | None = None
+
+    def declared(self) -> dict[str, Objective]:
+        """Objectives that are set, by name."""
+        return {name: value for name in type(self).model_fields if isinstance(value := getattr(self, name),
+                                                                              Objective)}

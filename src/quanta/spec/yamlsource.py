@@ -1,0 +1,179 @@
+"""YAML reading that keeps positions: every node's line and column, duplicate keys refused.
+
+Dates and times stay strings (a spec's `expires: 2027-06-30` is text until a model says
+otherwise) and only `true`/`false` are booleans, so a country code `NO` stays `"NO"`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from quanta.errors import Diagnostic, Location
+from quanta.spec.codes import Code
+
+PathPart = str | int
+
+
+class _SpecResolver(yaml.resolver.BaseResolver):
+    """YAML 1.2-like scalars: no timestamps, no yes/no/on/off booleans."""
+
+
+_SpecResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_SpecResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+)$"),
+    list("-+0123456789"),
+)
+_SpecResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+               r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+_SpecResolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"),
+                                    ["~", "n", "N", ""])
+
+
+class _SpecLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                  yaml.composer.Composer, yaml.constructor.SafeConstructor, _SpecResolver):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _SpecResolver.__init__(self)
+
+
+@dataclass
+class Document:
+    """One parsed YAML document: plain Python data plus the node tree for locations."""
+
+    path: str
+    data: Any
+    root: yaml.Node | None
+
+    def node_at(self, parts: tuple[PathPart, ...]) -> tuple[yaml.Node | None, int]:
+        """The deepest existing node along ``parts`` and how many parts it consumed.
+
+        Parts that do not name a child (a pydantic union tag, a missing key) are skipped,
+        so the result always points at a node that exists in the file.
+        """
+        node = self.root
+        used = 0
+        for index, part in enumerate(parts):
+            child = child_node(node, part)
+            if child is None:
+                continue
+            node, used = child, index + 1
+        return node, used
+
+    def key_node(self, parts: tuple[PathPart, ...]) -> yaml.Node | None:
+        """The key node of the last part when it is a mapping key that exists, else None."""
+        if not parts:
+            return None
+        parent, used = self.node_at(parts[:-1])
+        if used != len(parts) - 1 and len(parts) > 1:
+            return None
+        if isinstance(parent, yaml.MappingNode):
+            for key, _ in parent.value:
+                if key.value == parts[-1]:
+                    return key
+        return None
+
+    def locate(self, parts: tuple[PathPart, ...], *, key: bool = False) -> Location:
+        """Location of the node at ``parts`` (its key when ``key`` and it is a mapping entry)."""
+        node = self.key_node(parts) if key else None
+        if node is None:
+            node, _ = self.node_at(parts)
+        return node_location(self.path, node)
+
+
+def node_location(path: str, node: yaml.Node | None) -> Location:
+    if node is None:
+        return Location(path, 1, 1)
+    mark = node.start_mark
+    return Location(path, mark.line + 1, mark.column + 1)
+
+
+def child_node(node: yaml.Node | None, part: PathPart) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        for key, value in node.value:
+            if key.value == part:
+                return value
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+        return node.value[part]
+    return None
+
+
+def parse_yaml(text: str, path: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse one YAML document; on failure return no document and located diagnostics."""
+    loader = _SpecLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        return None, [Diagnostic(Code.YAML_SYNTAX.value, problem, location,
+                                 hint="check indentation, quotes and colons near this point")]
+    except yaml.YAMLError as exc:
+        return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), Location(path, 1, 1))]
+    finally:
+        loader.dispose()
+    diagnostics = list(_duplicate_keys(path, root))
+    try:
+        data = _construct(root)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), node_location(path, root))]
+    return Document(path, data, root), diagnostics
+
+
+def _duplicate_keys(path: str, node: yaml.Node | None) -> Iterator[Diagnostic]:
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                first = node_location(path, seen[name])
+                yield Diagnostic(Code.DUPLICATE_KEY.value, f"key '{name}' appears twice",
+                                 node_location(path, key), field=name,
+                                 hint=f"first defined at line {first.line}; keep one")
+            else:
+                seen[name] = key
+            yield from _duplicate_keys(path, value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _duplicate_keys(path, item)
+
+
+def _construct(node: yaml.Node | None) -> Any:
+    if node is None:
+        return None
+    constructor = yaml.constructor.SafeConstructor()
+    return _build(constructor, node)
+
+
+def _build(constructor: yaml.constructor.SafeConstructor, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        constructor.flatten_mapping(node)
+        return {_scalar_key(constructor, key): _build(constructor, value) for key, value in node.value}
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(constructor, item) for item in node.value]
+    if isinstance(node, yaml.ScalarNode):
+        return constructor.construct_object(node, deep=True)
+    raise ValueError(f"unsupported YAML node {node!r}")
+
+
+def _scalar_key(constructor: yaml.constructor.SafeConstructor, key: yaml.Node) -> Any:
+    if isinstance(key, yaml.ScalarNode):
+        value = constructor.construct_object(key)
+        return value if isinstance(value, str) else str(key.value)
+    raise ValueError("mapping keys must be plain scalars")
