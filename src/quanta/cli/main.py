@@ -9,8 +9,13 @@ import typer
 from quanta.cli import init, schema, validate
 from quanta.errors import QuantaError, SpecError
 
-app = typer.Typer(name="quanta", help="Design, build, serve and govern data products in a data mesh.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    name="quanta",
+    help="Design, build, serve and govern data products in a data mesh.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 
 
 @app.callback()
@@ -47,6 +52,9 @@ def run() -> None:
             raise
         from quanta.cli.render import error_console
 
-        error_console().print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-                              "run again with --debug for a traceback, and please report it", highlight=False)
+        error_console().print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "run again with --debug for a traceback, and please report it",
+            highlight=False,
+        )
         sys.exit(2)

@@ -22,11 +22,20 @@ def render_diagnostics(diagnostics: Sequence[Diagnostic], console: Console | Non
         colour = "red" if d.is_error else "yellow"
         field = f"[bold]{escape(d.field)}[/]: " if d.field else ""
         hint = f" [dim](hint: {escape(d.hint)})[/]" if d.hint else ""
-        console.print(f"{escape(str(d.location))}: [{colour}]{d.severity.value}[{escape(d.code)}][/] "
-                      f"{field}{escape(d.message)}{hint}")
+        console.print(
+            f"{escape(str(d.location))}: [{colour}]{d.severity.value}\\[{escape(d.code)}][/] "
+            f"{field}{escape(d.message)}{hint}"
+        )
 
 
 def diagnostics_json(diagnostics: Sequence[Diagnostic], **summary: object) -> str:
     errors = sum(d.is_error for d in diagnostics)
-    return json.dumps({**summary, "errors": errors, "warnings": len(diagnostics) - errors,
-                       "diagnostics": [d.to_dict() for d in diagnostics]}, indent=2)
+    return json.dumps(
+        {
+            **summary,
+            "errors": errors,
+            "warnings": len(diagnostics) - errors,
+            "diagnostics": [d.to_dict() for d in diagnostics],
+        },
+        indent=2,
+    )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -25,14 +25,18 @@ def validate(
     report = Mesh.validate(path)
     failed = bool(report.errors) or report.source is None or (strict and bool(report.warnings))
     if output is OutputFormat.json:
-        typer.echo(diagnostics_json(report.diagnostics, ok=not failed,
-                                    products=len(report.source.products) if report.source else 0))
+        typer.echo(
+            diagnostics_json(
+                report.diagnostics, ok=not failed, products=len(report.source.products) if report.source else 0
+            )
+        )
     else:
         render_diagnostics(report.diagnostics)
         console = error_console()
         name = report.source.spec.name if report.source else str(path)
         products = len(report.source.products) if report.source else 0
-        summary = (f"mesh '{name}': {products} product(s), {len(report.errors)} error(s), "
-                   f"{len(report.warnings)} warning(s)")
+        summary = (
+            f"mesh '{name}': {products} product(s), {len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+        )
         console.print(f"[red]✗[/] {summary}" if failed else f"[green]✓[/] {summary}")
     raise typer.Exit(1 if failed else 0)

@@ -6,8 +6,24 @@ import re
 from dataclasses import dataclass
 
 _PRINCIPAL = re.compile(r":principal\.([A-Za-z_]\w*)")
-_FORBIDDEN = ("Select", "Subquery", "Command", "Create", "Drop", "Insert", "Update", "Delete",
-              "Alter", "Union", "Pragma", "Set", "Use", "Copy", "Attach", "Detach")
+_FORBIDDEN = (
+    "Select",
+    "Subquery",
+    "Command",
+    "Create",
+    "Drop",
+    "Insert",
+    "Update",
+    "Delete",
+    "Alter",
+    "Union",
+    "Pragma",
+    "Set",
+    "Use",
+    "Copy",
+    "Attach",
+    "Detach",
+)
 
 
 class SqlRestrictionError(ValueError):

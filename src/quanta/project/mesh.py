@@ -42,8 +42,7 @@ class Mesh:
     rules: RuleSet = field(default_factory=validation_rules)
 
     @staticmethod
-    def validate(path: Path, plugins: PluginRegistry | None = None,
-                 rules: RuleSet | None = None) -> ValidationReport:
+    def validate(path: Path, plugins: PluginRegistry | None = None, rules: RuleSet | None = None) -> ValidationReport:
         """Load every spec under ``path`` and run all validation rules; never raises for bad input."""
         result = load_mesh(path, plugins or PluginRegistry.default())
         diagnostics = list(result.diagnostics)

@@ -28,8 +28,9 @@ class EnvironmentSettings(BaseSettings):
     memory_limit: str | None = None
 
 
-def resolve_platform(mesh: Mesh, profile: str | None = None,
-                     environment: EnvironmentSettings | None = None) -> Platform:
+def resolve_platform(
+    mesh: Mesh, profile: str | None = None, environment: EnvironmentSettings | None = None
+) -> Platform:
     """The effective platform settings for ``mesh`` under ``profile`` and the environment."""
     environment = environment or EnvironmentSettings()
     chosen = profile or environment.profile
@@ -38,8 +39,10 @@ def resolve_platform(mesh: Mesh, profile: str | None = None,
         override = mesh.profiles.get(chosen)
         if override is None:
             known = ", ".join(sorted(mesh.profiles)) or "none"
-            raise ConfigError(f"profile '{chosen}' is not defined under `profiles:` in mesh.yaml "
-                              f"(looked at --profile and QUANTA_PROFILE; defined: {known})")
+            raise ConfigError(
+                f"profile '{chosen}' is not defined under `profiles:` in mesh.yaml "
+                f"(looked at --profile and QUANTA_PROFILE; defined: {known})"
+            )
         values.update(override.model_dump(by_alias=True, exclude_none=True))
     values.update(environment.model_dump(by_alias=True, exclude_none=True, exclude={"profile"}))
     return Platform.model_validate(values)

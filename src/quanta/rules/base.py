@@ -15,11 +15,20 @@ Violation = Diagnostic
 """A rule's finding: a diagnostic with code, location, field, message and hint."""
 
 
-def violation(document: Document, parts: tuple[PathPart, ...], code: str, message: str, *,
-              hint: str = "", severity: Severity = Severity.ERROR, key: bool = False) -> Violation:
+def violation(
+    document: Document,
+    parts: tuple[PathPart, ...],
+    code: str,
+    message: str,
+    *,
+    hint: str = "",
+    severity: Severity = Severity.ERROR,
+    key: bool = False,
+) -> Violation:
     """A violation located at the node ``parts`` of ``document`` (its key when ``key``)."""
-    return Diagnostic(code, message, document.locate(parts, key=key), field=field_path(parts), hint=hint,
-                      severity=severity)
+    return Diagnostic(
+        code, message, document.locate(parts, key=key), field=field_path(parts), hint=hint, severity=severity
+    )
 
 
 class Rule(ABC):

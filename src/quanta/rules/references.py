@@ -28,27 +28,44 @@ class DomainsAreDeclared(Rule):
         domains = {d.name for d in mesh.spec.domains}
         for i, system in enumerate(mesh.spec.systems):
             if system.domain not in domains:
-                yield violation(mesh.document, ("systems", i, "domain"), Code.UNKNOWN_DOMAIN.value,
-                                f"domain '{system.domain}' is not declared", hint=_hint(system.domain, domains,
-                                                                                         "domains"))
+                yield violation(
+                    mesh.document,
+                    ("systems", i, "domain"),
+                    Code.UNKNOWN_DOMAIN.value,
+                    f"domain '{system.domain}' is not declared",
+                    hint=_hint(system.domain, domains, "domains"),
+                )
         for i, use_case in enumerate(mesh.spec.use_cases):
             if use_case.domain not in domains:
-                yield violation(mesh.document, ("useCases", i, "domain"), Code.UNKNOWN_DOMAIN.value,
-                                f"domain '{use_case.domain}' is not declared",
-                                hint=_hint(use_case.domain, domains, "domains"))
+                yield violation(
+                    mesh.document,
+                    ("useCases", i, "domain"),
+                    Code.UNKNOWN_DOMAIN.value,
+                    f"domain '{use_case.domain}' is not declared",
+                    hint=_hint(use_case.domain, domains, "domains"),
+                )
         for product in mesh.products:
             spec = product.spec
             if spec.domain is None:
                 proposed = spec.status == "proposed"
-                yield violation(product.document, ("name",), Code.MISSING_DOMAIN.value,
-                                f"product '{spec.name}' has no owning domain" + (" yet" if proposed else ""),
-                                hint="assign exactly one domain (`quanta design assign`)"
-                                if proposed else "a product past 'proposed' needs `domain:`",
-                                severity=Severity.WARNING if proposed else Severity.ERROR)
+                yield violation(
+                    product.document,
+                    ("name",),
+                    Code.MISSING_DOMAIN.value,
+                    f"product '{spec.name}' has no owning domain" + (" yet" if proposed else ""),
+                    hint="assign exactly one domain (`quanta design assign`)"
+                    if proposed
+                    else "a product past 'proposed' needs `domain:`",
+                    severity=Severity.WARNING if proposed else Severity.ERROR,
+                )
             elif spec.domain not in domains:
-                yield violation(product.document, ("domain",), Code.UNKNOWN_DOMAIN.value,
-                                f"domain '{spec.domain}' is not declared in mesh.yaml",
-                                hint=_hint(spec.domain, domains, "domains"))
+                yield violation(
+                    product.document,
+                    ("domain",),
+                    Code.UNKNOWN_DOMAIN.value,
+                    f"domain '{spec.domain}' is not declared in mesh.yaml",
+                    hint=_hint(spec.domain, domains, "domains"),
+                )
 
 
 class InputsResolve(Rule):
@@ -65,18 +82,30 @@ class InputsResolve(Rule):
                 if spec_input.type == "product":
                     versions = index.versions(options.product)
                     if not versions and options.product not in mesh.unloaded:
-                        yield violation(product.document, (*where, "product"), Code.UNKNOWN_PRODUCT.value,
-                                        f"no product '{options.product}' in this mesh",
-                                        hint=_hint(options.product, index.refs, "products"))
+                        yield violation(
+                            product.document,
+                            (*where, "product"),
+                            Code.UNKNOWN_PRODUCT.value,
+                            f"no product '{options.product}' in this mesh",
+                            hint=_hint(options.product, index.refs, "products"),
+                        )
                     elif versions and options.major not in {v.spec.major for v in versions}:
                         majors = ", ".join(str(v.spec.major) for v in sorted(versions, key=lambda v: v.spec.major))
-                        yield violation(product.document, (*where, "major"), Code.UNKNOWN_MAJOR.value,
-                                        f"'{options.product}' has no major version {options.major}",
-                                        hint=f"available majors: {majors}")
+                        yield violation(
+                            product.document,
+                            (*where, "major"),
+                            Code.UNKNOWN_MAJOR.value,
+                            f"'{options.product}' has no major version {options.major}",
+                            hint=f"available majors: {majors}",
+                        )
                 elif spec_input.type in SOURCE_INPUT_TYPES and options.system not in systems:
-                    yield violation(product.document, (*where, "system"), Code.UNKNOWN_SYSTEM.value,
-                                    f"system of record '{options.system}' is not declared",
-                                    hint=_hint(options.system, systems, "systems"))
+                    yield violation(
+                        product.document,
+                        (*where, "system"),
+                        Code.UNKNOWN_SYSTEM.value,
+                        f"system of record '{options.system}' is not declared",
+                        hint=_hint(options.system, systems, "systems"),
+                    )
 
 
 class UseCasesResolve(Rule):
@@ -93,17 +122,25 @@ class UseCasesResolve(Rule):
                 if consumed.product in mesh.unloaded:
                     continue
                 if target is None:
-                    yield violation(mesh.document, (*where, "product"), Code.UNKNOWN_PRODUCT.value,
-                                    f"no product '{consumed.product}' in this mesh",
-                                    hint=_hint(consumed.product, index.refs, "products"))
+                    yield violation(
+                        mesh.document,
+                        (*where, "product"),
+                        Code.UNKNOWN_PRODUCT.value,
+                        f"no product '{consumed.product}' in this mesh",
+                        hint=_hint(consumed.product, index.refs, "products"),
+                    )
                 elif target.spec.output(consumed.port) is None:
                     yield _unknown_port(mesh.document, (*where, "port"), consumed.port, target)
         for product in mesh.products:
             for parts, value in _introductions(product):
                 if value not in use_cases:
-                    yield violation(product.document, parts, Code.UNKNOWN_USE_CASE.value,
-                                    f"use case '{value}' is not declared in mesh.yaml",
-                                    hint=_hint(value, use_cases, "use cases"))
+                    yield violation(
+                        product.document,
+                        parts,
+                        Code.UNKNOWN_USE_CASE.value,
+                        f"use case '{value}' is not declared in mesh.yaml",
+                        hint=_hint(value, use_cases, "use cases"),
+                    )
 
 
 def _introductions(product: ProductSource) -> Iterator[tuple[tuple[PathPart, ...], str]]:
@@ -121,9 +158,13 @@ def _introductions(product: ProductSource) -> Iterator[tuple[tuple[PathPart, ...
 
 def _unknown_port(document: Document, parts: tuple[PathPart, ...], port: str, product: ProductSource) -> Violation:
     ports = [p.id for p in product.spec.outputs]
-    return violation(document, parts, Code.UNKNOWN_PORT.value,
-                     f"product '{product.spec.ref}' has no output port '{port}'",
-                     hint=_hint(port, ports, "ports"))
+    return violation(
+        document,
+        parts,
+        Code.UNKNOWN_PORT.value,
+        f"product '{product.spec.ref}' has no output port '{port}'",
+        hint=_hint(port, ports, "ports"),
+    )
 
 
 class PortsAndPropertiesResolve(Rule):
@@ -153,8 +194,13 @@ class PortsAndPropertiesResolve(Rule):
         names = set(spec.schema_.names)
         for parts, name in _property_refs(product):
             if name not in names:
-                yield violation(product.document, parts, Code.UNKNOWN_PROPERTY.value,
-                                f"'{name}' is not a property of {spec.ref}", hint=_hint(name, names, "properties"))
+                yield violation(
+                    product.document,
+                    parts,
+                    Code.UNKNOWN_PROPERTY.value,
+                    f"'{name}' is not a property of {spec.ref}",
+                    hint=_hint(name, names, "properties"),
+                )
 
 
 def _property_refs(product: ProductSource) -> Iterator[tuple[tuple[PathPart, ...], str]]:
@@ -187,9 +233,13 @@ class RolesAreDeclared(Rule):
         for product in mesh.products:
             for i, grant in enumerate(product.spec.access.grants):
                 if grant.role is not None and grant.role not in roles:
-                    yield violation(product.document, ("access", "grants", i, "role"), Code.UNKNOWN_ROLE.value,
-                                    f"role '{grant.role}' is not declared in mesh.yaml",
-                                    hint=_hint(grant.role, roles, "roles"))
+                    yield violation(
+                        product.document,
+                        ("access", "grants", i, "role"),
+                        Code.UNKNOWN_ROLE.value,
+                        f"role '{grant.role}' is not declared in mesh.yaml",
+                        hint=_hint(grant.role, roles, "roles"),
+                    )
 
 
 class BusinessKeysMatchGlossary(Rule):
@@ -201,24 +251,35 @@ class BusinessKeysMatchGlossary(Rule):
         index = ProductIndex.of(mesh)
         for i, key in enumerate(mesh.spec.business_keys):
             if index.resolve(key.owner) is None and key.owner not in mesh.unloaded:
-                yield violation(mesh.document, ("businessKeys", i, "owner"), Code.UNKNOWN_PRODUCT.value,
-                                f"owner product '{key.owner}' is not in this mesh",
-                                hint=_hint(key.owner, index.refs, "products"))
+                yield violation(
+                    mesh.document,
+                    ("businessKeys", i, "owner"),
+                    Code.UNKNOWN_PRODUCT.value,
+                    f"owner product '{key.owner}' is not in this mesh",
+                    hint=_hint(key.owner, index.refs, "products"),
+                )
         for product in mesh.products:
             for i, prop in enumerate(product.spec.schema_.properties):
                 if prop.business_key is None:
                     continue
                 where: tuple[PathPart, ...] = ("schema", "properties", i)
-                key = glossary.get(prop.business_key)
-                if key is None:
-                    yield violation(product.document, (*where, "businessKey"), Code.UNKNOWN_BUSINESS_KEY.value,
-                                    f"business key '{prop.business_key}' is not in the mesh glossary",
-                                    hint=_hint(prop.business_key, glossary, "business keys"))
-                elif key.logical_type != prop.logical_type:
-                    yield violation(product.document, (*where, "logicalType"), Code.BUSINESS_KEY_TYPE.value,
-                                    f"'{prop.name}' is {prop.logical_type} but business key "
-                                    f"'{key.name}' is {key.logical_type}",
-                                    hint=f"use logicalType: {key.logical_type}")
+                entry = glossary.get(prop.business_key)
+                if entry is None:
+                    yield violation(
+                        product.document,
+                        (*where, "businessKey"),
+                        Code.UNKNOWN_BUSINESS_KEY.value,
+                        f"business key '{prop.business_key}' is not in the mesh glossary",
+                        hint=_hint(prop.business_key, glossary, "business keys"),
+                    )
+                elif entry.logical_type != prop.logical_type:
+                    yield violation(
+                        product.document,
+                        (*where, "logicalType"),
+                        Code.BUSINESS_KEY_TYPE.value,
+                        f"'{prop.name}' is {prop.logical_type} but business key '{entry.name}' is {entry.logical_type}",
+                        hint=f"use logicalType: {entry.logical_type}",
+                    )
 
 
 class RowFiltersParse(Rule):
@@ -231,17 +292,28 @@ class RowFiltersParse(Rule):
             for i, grant in enumerate(product.spec.access.grants):
                 if grant.row_filter is None:
                     continue
-                from quanta.engines.sql import SqlRestrictionError, parse_row_filter  # sqlglot only when needed
+                from quanta.engines.sql import (  # sqlglot only when needed
+                    SqlRestrictionError,
+                    parse_row_filter,
+                )
 
                 where: tuple[PathPart, ...] = ("access", "grants", i, "rowFilter")
                 try:
                     parsed = parse_row_filter(grant.row_filter)
                 except SqlRestrictionError as exc:
-                    yield violation(product.document, where, Code.INVALID_ROW_FILTER.value,
-                                    f"row filter does not parse: {exc}",
-                                    hint="write a boolean expression, e.g. country = :principal.country")
+                    yield violation(
+                        product.document,
+                        where,
+                        Code.INVALID_ROW_FILTER.value,
+                        f"row filter does not parse: {exc}",
+                        hint="write a boolean expression, e.g. country = :principal.country",
+                    )
                     continue
                 for column in sorted(parsed.columns - names):
-                    yield violation(product.document, where, Code.UNKNOWN_PROPERTY.value,
-                                    f"row filter reads '{column}', not a property of {product.spec.ref}",
-                                    hint=_hint(column, names, "properties"))
+                    yield violation(
+                        product.document,
+                        where,
+                        Code.UNKNOWN_PROPERTY.value,
+                        f"row filter reads '{column}', not a property of {product.spec.ref}",
+                        hint=_hint(column, names, "properties"),
+                    )

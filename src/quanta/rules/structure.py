@@ -15,15 +15,21 @@ from quanta.spec.transform import PythonTransform, SqlTransform
 from quanta.spec.yamlsource import Document, PathPart
 
 
-def _duplicates(document: Document, items: Sequence[Any], attribute: str, where: tuple[PathPart, ...],
-                alias: str, what: str) -> Iterator[Violation]:
+def _duplicates(
+    document: Document, items: Sequence[Any], attribute: str, where: tuple[PathPart, ...], alias: str, what: str
+) -> Iterator[Violation]:
     first: dict[str, int] = {}
     for i, item in enumerate(items):
         value = getattr(item, attribute)
         if value in first:
             line = document.locate((*where, first[value])).line
-            yield violation(document, (*where, i, alias), Code.DUPLICATE_ID.value,
-                            f"{what} '{value}' is declared twice", hint=f"first declared at line {line}")
+            yield violation(
+                document,
+                (*where, i, alias),
+                Code.DUPLICATE_ID.value,
+                f"{what} '{value}' is declared twice",
+                hint=f"first declared at line {line}",
+            )
         else:
             first[value] = i
 
@@ -53,20 +59,29 @@ class OneSpecPerMajor(Rule):
     def check(self, mesh: MeshSource) -> Iterator[Violation]:
         seen: dict[str, ProductSource] = {}
         names: dict[str, ProductSource] = {}
+        index = ProductIndex.of(mesh)
         for product in mesh.products:
             key = product.spec.key
             if key in seen:
-                yield violation(product.document, ("name",), Code.DUPLICATE_PRODUCT.value,
-                                f"{key} is also defined in {seen[key].path}",
-                                hint="bump the major version or rename one of them")
+                yield violation(
+                    product.document,
+                    ("name",),
+                    Code.DUPLICATE_PRODUCT.value,
+                    f"{key} is also defined in {seen[key].path}",
+                    hint="bump the major version or rename one of them",
+                )
                 continue
             seen[key] = product
-            for sql_name in sql_names(product.spec):
+            for sql_name in sql_names(product.spec, index.is_latest(product.spec)):
                 other = names.get(sql_name)
                 if other is not None and other is not product:
-                    yield violation(product.document, ("name",), Code.SQL_NAME_COLLISION.value,
-                                    f"SQL name {sql_name} of {key} collides with {other.spec.key}",
-                                    hint="rename one product")
+                    yield violation(
+                        product.document,
+                        ("name",),
+                        Code.SQL_NAME_COLLISION.value,
+                        f"SQL name {sql_name} of {key} collides with {other.spec.key}",
+                        hint="rename one product",
+                    )
                 names.setdefault(sql_name, product)
 
 
@@ -90,9 +105,13 @@ class NoDependencyCycles(Rule):
         except graphlib.CycleError as exc:
             cycle: list[str] = exc.args[1]
             first = by_key[cycle[0]]
-            yield violation(first.document, ("inputs",), Code.DEPENDENCY_CYCLE.value,
-                            "products depend on each other in a cycle: " + " → ".join(cycle),
-                            hint="break the cycle: a product cannot consume its own downstream")
+            yield violation(
+                first.document,
+                ("inputs",),
+                Code.DEPENDENCY_CYCLE.value,
+                "products depend on each other in a cycle: " + " → ".join(cycle),
+                hint="break the cycle: a product cannot consume its own downstream",
+            )
 
 
 class ReferencedFilesExist(Rule):
@@ -104,8 +123,13 @@ class ReferencedFilesExist(Rule):
             spec = product.spec
             transform = spec.transform
             if transform is None and spec.status in ("active", "deprecated"):
-                yield violation(product.document, ("status",), Code.MISSING_FIELD.value,
-                                f"an {spec.status} product needs a transform", hint="add `transform:`")
+                yield violation(
+                    product.document,
+                    ("status",),
+                    Code.MISSING_FIELD.value,
+                    f"an {spec.status} product needs a transform",
+                    hint="add `transform:`",
+                )
             files: list[tuple[tuple[PathPart, ...], str]] = []
             if isinstance(transform, SqlTransform):
                 files += [(("transform", "steps", i), step) for i, step in enumerate(transform.steps)]
@@ -118,6 +142,10 @@ class ReferencedFilesExist(Rule):
                     files.append((("outputs", i, "entrypoint"), port.options.entrypoint.split(":")[0]))
             for parts, relative in files:
                 if not (product.folder / relative).is_file():
-                    yield violation(product.document, parts, Code.MISSING_FILE.value,
-                                    f"file '{relative}' does not exist next to the spec",
-                                    hint=f"create {product.folder / relative}")
+                    yield violation(
+                        product.document,
+                        parts,
+                        Code.MISSING_FILE.value,
+                        f"file '{relative}' does not exist next to the spec",
+                        hint=f"create {product.folder / relative}",
+                    )

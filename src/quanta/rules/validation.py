@@ -17,8 +17,18 @@ from quanta.rules.structure import IdsAreUnique, NoDependencyCycles, OneSpecPerM
 
 def validation_rules() -> RuleSet:
     """A fresh rule set with every validation rule, in reporting order."""
-    return RuleSet([
-        IdsAreUnique(), DomainsAreDeclared(), InputsResolve(), UseCasesResolve(), RolesAreDeclared(),
-        PortsAndPropertiesResolve(), BusinessKeysMatchGlossary(), RowFiltersParse(), OneSpecPerMajor(),
-        NoDependencyCycles(), ReferencedFilesExist(),
-    ])
+    return RuleSet(
+        [
+            IdsAreUnique(),
+            DomainsAreDeclared(),
+            InputsResolve(),
+            UseCasesResolve(),
+            RolesAreDeclared(),
+            PortsAndPropertiesResolve(),
+            BusinessKeysMatchGlossary(),
+            RowFiltersParse(),
+            OneSpecPerMajor(),
+            NoDependencyCycles(),
+            ReferencedFilesExist(),
+        ]
+    )

@@ -15,8 +15,14 @@ API_VERSION = "quanta/v1"
 class SpecModel(BaseModel):
     """Base of every spec model: camelCase keys as in ODPS/ODCS, unknown keys refused."""
 
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, validate_by_alias=True,
-                              validate_by_name=False, serialize_by_alias=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        serialize_by_alias=True,
+        use_attribute_docstrings=True,
+    )
 
 
 class OpenModel(SpecModel):
@@ -28,7 +34,7 @@ class OpenModel(SpecModel):
 KEBAB = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 SNAKE = r"^[a-z_][a-z0-9_]*$"
 
-Name = Annotated[str, Field(pattern=KEBAB, max_length=63, examples=["customer-lifetime-value"])]
+Name = Annotated[str, Field(pattern=KEBAB, max_length=63)]
 """Lower-case kebab-case name of a product, domain, role, system, use case or port."""
 
 PropertyName = Annotated[str, Field(pattern=SNAKE, max_length=63, examples=["customer_id"])]
@@ -36,8 +42,10 @@ PropertyName = Annotated[str, Field(pattern=SNAKE, max_length=63, examples=["cus
 
 ProductRef = Annotated[
     str,
-    Field(pattern=r"^(?:[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.)?[a-z][a-z0-9]*(?:-[a-z0-9]+)*$",
-          examples=["customer.customer-marketing-360"]),
+    Field(
+        pattern=r"^(?:[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.)?[a-z][a-z0-9]*(?:-[a-z0-9]+)*$",
+        examples=["customer.customer-marketing-360"],
+    ),
 ]
 """A product reference, ``<domain>.<name>`` (a bare name only for domain-less proposals)."""
 
@@ -85,9 +93,12 @@ Ratio = Annotated[
     float,
     BeforeValidator(_parse_ratio),
     Field(ge=0, le=1),
-    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
-                              {"type": "string", "pattern": r"^\d+(\.\d+)?%$"}],
-                    "examples": ["99.5%", 0.95]}),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^\d+(\.\d+)?%$"}],
+            "examples": ["99.5%", 0.95],
+        }
+    ),
 ]
 """A ratio: ``99.5%`` or a number between 0 and 1."""
 
@@ -95,7 +106,7 @@ Ratio = Annotated[
 def _check_cron(value: str) -> str:
     from croniter import croniter  # small; kept local so importing specs stays quick
 
-    if not croniter.is_valid(value):
+    if len(value.split()) != 5 or not croniter.is_valid(value):
         raise ValueError(f"'{value}' is not a cron expression (minute hour day month weekday)")
     return value
 
@@ -103,8 +114,9 @@ def _check_cron(value: str) -> str:
 Cron = Annotated[
     str,
     AfterValidator(_check_cron),
-    WithJsonSchema({"type": "string", "examples": ["0 6 * * 1"],
-                    "description": "cron: minute hour day-of-month month day-of-week"}),
+    WithJsonSchema(
+        {"type": "string", "examples": ["0 6 * * 1"], "description": "cron: minute hour day-of-month month day-of-week"}
+    ),
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 
 
-class Code(str, enum.Enum):
+class Code(enum.StrEnum):
     """A stable, documented diagnostic code."""
 
     # reading files

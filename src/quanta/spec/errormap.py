@@ -22,12 +22,23 @@ _PATTERN_MEANING = {
     SEMVER: "a semantic version such as '1.0.0'",
 }
 
-_TYPE_NAMES = {"string_type": "a string", "int_type": "an integer", "int_parsing": "an integer",
-               "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false",
-               "bool_parsing": "true or false", "list_type": "a list", "dict_type": "a mapping",
-               "model_type": "a mapping", "model_attributes_type": "a mapping", "date_type": "a date",
-               "date_from_datetime_parsing": "a date (YYYY-MM-DD)", "date_parsing": "a date (YYYY-MM-DD)",
-               "int_from_float": "an integer"}
+_TYPE_NAMES = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "date_type": "a date",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "int_from_float": "an integer",
+}
 
 
 def field_path(parts: Sequence[PathPart]) -> str:
@@ -44,14 +55,24 @@ def suggest(word: str, candidates: Iterable[str]) -> str:
     return f"did you mean '{match[0]}'?" if match else ""
 
 
-def diagnostics_from(error: ValidationError, document: Document, model: type[BaseModel],
-                     prefix: tuple[PathPart, ...] = (), extra_allowed: Iterable[str] = ()) -> list[Diagnostic]:
+def diagnostics_from(
+    error: ValidationError,
+    document: Document,
+    model: type[BaseModel],
+    prefix: tuple[PathPart, ...] = (),
+    extra_allowed: Iterable[str] = (),
+) -> list[Diagnostic]:
     """Located diagnostics for every error of ``error`` raised validating data at ``prefix``."""
     return [_diagnostic(detail, document, model, prefix, set(extra_allowed)) for detail in error.errors()]
 
 
-def _diagnostic(detail: ErrorDetails, document: Document, model: type[BaseModel],
-                prefix: tuple[PathPart, ...], extra_allowed: set[str]) -> Diagnostic:
+def _diagnostic(
+    detail: ErrorDetails,
+    document: Document,
+    model: type[BaseModel],
+    prefix: tuple[PathPart, ...],
+    extra_allowed: set[str],
+) -> Diagnostic:
     loc = tuple(detail["loc"])
     full = prefix + loc
     real = _real_path(document, full)
@@ -59,37 +80,61 @@ def _diagnostic(detail: ErrorDetails, document: Document, model: type[BaseModel]
     ctx = detail.get("ctx") or {}
     name = str(loc[-1]) if loc else ""
     if kind == "missing":
-        return Diagnostic(Code.MISSING_FIELD.value, f"required field '{name}' is missing",
-                          document.locate(full), field=field_path(real + (name,)),
-                          hint=f"add '{name}:' here")
+        return Diagnostic(
+            Code.MISSING_FIELD.value,
+            f"required field '{name}' is missing",
+            document.locate(full),
+            field=field_path(real),
+            hint=f"add '{name}:' here",
+        )
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, loc[:-1]) | extra_allowed
         hint = suggest(name, allowed) or ("allowed: " + ", ".join(sorted(allowed)) if allowed else "")
-        return Diagnostic(Code.UNKNOWN_FIELD.value, f"unknown field '{name}'", document.locate(full, key=True),
-                          field=field_path(real), hint=hint)
+        return Diagnostic(
+            Code.UNKNOWN_FIELD.value,
+            f"unknown field '{name}'",
+            document.locate(full, key=True),
+            field=field_path(real),
+            hint=hint,
+        )
     location = document.locate(full)
     path = field_path(real)
     value = detail.get("input")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = str(ctx.get("expected_tags", ""))
         if kind == "union_tag_not_found":
-            return Diagnostic(Code.MISSING_FIELD.value, "required field 'type' is missing", location,
-                              field=field_path(real + ("type",)), hint=f"one of {tags}")
-        tag_location = document.locate(full + ("type",))
+            return Diagnostic(
+                Code.MISSING_FIELD.value,
+                "required field 'type' is missing",
+                location,
+                field=field_path((*real, "type")),
+                hint=f"one of {tags}",
+            )
+        tag_location = document.locate((*full, "type"))
         options = [t.strip(" '") for t in tags.split(",")]
-        return Diagnostic(Code.UNKNOWN_TYPE.value, f"unknown type '{ctx.get('tag')}'", tag_location,
-                          field=field_path(real + ("type",)),
-                          hint=suggest(str(ctx.get("tag")), options) or f"one of {tags}")
+        return Diagnostic(
+            Code.UNKNOWN_TYPE.value,
+            f"unknown type '{ctx.get('tag')}'",
+            tag_location,
+            field=field_path((*real, "type")),
+            hint=suggest(str(ctx.get("tag")), options) or f"one of {tags}",
+        )
     if kind == "literal_error" and real in (("apiVersion",), ("kind",)):
         code = Code.UNSUPPORTED_API_VERSION if real == ("apiVersion",) else Code.WRONG_KIND
-        return Diagnostic(code.value, f"{name} is {value!r}, expected {ctx.get('expected')}", location,
-                          field=path)
+        return Diagnostic(code.value, f"{name} is {value!r}, expected {ctx.get('expected')}", location, field=path)
     if kind in _TYPE_NAMES or kind.endswith("_type"):
         wanted = _TYPE_NAMES.get(kind, kind.removesuffix("_type"))
-        return Diagnostic(Code.INVALID_TYPE.value, f"expected {wanted}, got {_describe(value)}", location,
-                          field=path)
-    return Diagnostic(Code.INVALID_VALUE.value, _value_message(kind, detail, ctx, value), location,
-                      field=path, hint=_value_hint(kind, ctx, value))
+        hint = "quote it" if kind == "string_type" and isinstance(value, int | float) else ""
+        return Diagnostic(
+            Code.INVALID_TYPE.value, f"expected {wanted}, got {_describe(value)}", location, field=path, hint=hint
+        )
+    return Diagnostic(
+        Code.INVALID_VALUE.value,
+        _value_message(kind, detail, ctx, value),
+        location,
+        field=path,
+        hint=_value_hint(kind, ctx, value),
+    )
 
 
 def _real_path(document: Document, parts: tuple[PathPart, ...]) -> tuple[PathPart, ...]:
@@ -133,8 +178,11 @@ def _describe(value: Any) -> str:
 def _value_message(kind: str, detail: ErrorDetails, ctx: dict[str, Any], value: Any) -> str:
     if kind == "string_pattern_mismatch":
         meaning = _PATTERN_MEANING.get(str(ctx.get("pattern")), f"match pattern {ctx.get('pattern')}")
-        return f"{_describe(value)} is not {meaning}" if meaning.startswith("a") else \
-            f"{_describe(value)} does not {meaning}"
+        return (
+            f"{_describe(value)} is not {meaning}"
+            if meaning.startswith("a")
+            else f"{_describe(value)} does not {meaning}"
+        )
     if kind == "literal_error":
         return f"{_describe(value)} is not allowed; expected {ctx.get('expected')}"
     if kind == "value_error":

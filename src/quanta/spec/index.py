@@ -14,11 +14,13 @@ def sql_identifier(name: str) -> str:
     return name.replace("-", "_")
 
 
-def sql_names(product: DataProduct) -> list[str]:
-    """Names the product's table answers to in SQL: ``<domain>.<name>`` and ``<domain>.<name>_v<major>``."""
+def sql_names(product: DataProduct, latest: bool = True) -> list[str]:
+    """SQL names of the product's table: ``<domain>.<name>_v<major>``, and ``<domain>.<name>``
+    for the latest major."""
     schema = sql_identifier(product.domain or "proposed")
     table = sql_identifier(product.name)
-    return [f"{schema}.{table}", f"{schema}.{table}_v{product.major}"]
+    versioned = f"{schema}.{table}_v{product.major}"
+    return [f"{schema}.{table}", versioned] if latest else [versioned]
 
 
 def address(product: DataProduct) -> str:
@@ -55,6 +57,11 @@ class ProductIndex:
         if major is not None:
             versions = [v for v in versions if v.spec.major == major]
         return max(versions, key=lambda v: v.spec.major, default=None)
+
+    def is_latest(self, product: DataProduct) -> bool:
+        """Whether ``product`` is the highest major of its reference."""
+        latest = self.resolve(product.ref)
+        return latest is not None and latest.spec.major == product.major
 
     @property
     def refs(self) -> list[str]:

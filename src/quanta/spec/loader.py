@@ -132,9 +132,14 @@ def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
     if document is None:
         return None, diagnostics
     if not isinstance(document.data, dict):
-        diagnostics.append(Diagnostic(Code.NOT_A_MAPPING.value, "the file must hold a YAML mapping",
-                                      node_location(shown, document.root),
-                                      hint="start with 'apiVersion: quanta/v1'"))
+        diagnostics.append(
+            Diagnostic(
+                Code.NOT_A_MAPPING.value,
+                "the file must hold a YAML mapping",
+                node_location(shown, document.root),
+                hint="start with 'apiVersion: quanta/v1'",
+            )
+        )
         return None, diagnostics
     diagnostics.extend(_secrets(document))
     return document, diagnostics
@@ -154,18 +159,24 @@ def _product_files(source: MeshSource, diagnostics: list[Diagnostic]) -> Iterato
     for index, pattern in enumerate(source.spec.products):
         matches = sorted(p for p in source.root.glob(pattern) if p.is_file())
         if not matches:
-            diagnostics.append(Diagnostic(
-                Code.NO_PRODUCTS.value, f"'{pattern}' matches no product file",
-                source.document.locate(("products", index)), field=f"products[{index}]",
-                severity=Severity.WARNING))
+            diagnostics.append(
+                Diagnostic(
+                    Code.NO_PRODUCTS.value,
+                    f"'{pattern}' matches no product file",
+                    source.document.locate(("products", index)),
+                    field=f"products[{index}]",
+                    severity=Severity.WARNING,
+                )
+            )
         for match in matches:
             if match.resolve() not in seen:
                 seen.add(match.resolve())
                 yield match
 
 
-def _plugin_options(document: Document, plugins: PluginRegistry,
-                    diagnostics: list[Diagnostic]) -> Iterator[tuple[tuple[str, int], SpecModel]]:
+def _plugin_options(
+    document: Document, plugins: PluginRegistry, diagnostics: list[Diagnostic]
+) -> Iterator[tuple[tuple[str, int], SpecModel]]:
     """Validate each input's and output's options with the model of its ``type``."""
     for collection, table in (("inputs", plugins.inputs), ("outputs", plugins.outputs)):
         items = document.data.get(collection)
@@ -178,25 +189,33 @@ def _plugin_options(document: Document, plugins: PluginRegistry,
             model = table.get(kind)
             where = (collection, index)
             if model is None:
-                diagnostics.append(Diagnostic(
-                    Code.UNKNOWN_TYPE.value, f"unknown {collection[:-1]} type '{kind}'",
-                    document.locate(where + ("type",)), field=f"{collection}[{index}].type",
-                    hint=suggest(kind, table) or "one of " + ", ".join(sorted(table))))
+                diagnostics.append(
+                    Diagnostic(
+                        Code.UNKNOWN_TYPE.value,
+                        f"unknown {collection[:-1]} type '{kind}'",
+                        document.locate((*where, "type")),
+                        field=f"{collection}[{index}].type",
+                        hint=suggest(kind, table) or "one of " + ", ".join(sorted(table)),
+                    )
+                )
                 continue
             options = {k: v for k, v in item.items() if k not in _ENVELOPE_KEYS}
             try:
                 yield where, model.model_validate(options)
             except ValidationError as exc:
-                diagnostics.extend(diagnostics_from(exc, document, model, prefix=where,
-                                                    extra_allowed=_ENVELOPE_KEYS))
+                diagnostics.extend(diagnostics_from(exc, document, model, prefix=where, extra_allowed=_ENVELOPE_KEYS))
 
 
 def _secrets(document: Document) -> Iterator[Diagnostic]:
     for node, parts in _scalars(document.root, ()):
         if _SECRET_URL.search(str(node.value)):
-            yield Diagnostic(Code.SECRET_IN_SPEC.value, "a password appears in this URL",
-                             node_location(document.path, node), field=".".join(map(str, parts)),
-                             hint="remove it; set QUANTA_CATALOG (or a profile) in the environment instead")
+            yield Diagnostic(
+                Code.SECRET_IN_SPEC.value,
+                "a password appears in this URL",
+                node_location(document.path, node),
+                field=".".join(map(str, parts)),
+                hint="remove it; set QUANTA_CATALOG (or a profile) in the environment instead",
+            )
 
 
 def _scalars(node: yaml.Node | None, parts: tuple[Any, ...]) -> Iterator[tuple[yaml.ScalarNode, tuple[Any, ...]]]:

@@ -29,36 +29,48 @@ class PlatformOverride(SpecModel):
     """A named profile: any platform setting, overriding the defaults."""
 
     engine: Literal["duckdb", "spark"] | None = None
+    """Build engine."""
     storage: str | None = None
+    """Snapshot location."""
     catalog: str | None = None
+    """Catalog URL (no credentials)."""
     threads: int | None = Field(default=None, ge=1)
+    """Engine threads."""
     memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    """Engine memory limit."""
 
 
 class Domain(SpecModel):
     """A business domain that owns products and systems."""
 
     name: Name
+    """Domain name."""
     team: Name | None = None
     """Team accountable for the domain."""
     description: str | None = None
+    """What the domain is responsible for."""
 
 
 class Role(SpecModel):
     """A consumer role that grants refer to."""
 
     name: Name
+    """Role name."""
     description: str | None = None
+    """Who holds the role."""
 
 
 class BusinessKey(SpecModel):
     """A mesh-wide join key (interoperability): same name, type and meaning everywhere."""
 
     name: PropertyName
+    """Key name; properties carrying it name it in ``businessKey``."""
     logical_type: LogicalType
+    """Logical type every carrier must use."""
     owner: ProductRef
     """Product holding the reference list of keys (referential integrity is checked against it)."""
     description: str | None = None
+    """Meaning of the key and who issues it."""
     pattern: Regex | None = None
     """Shape every key value has."""
 
@@ -67,9 +79,11 @@ class System(SpecModel):
     """A system of record that source inputs come from."""
 
     name: Name
+    """System name."""
     domain: Name
     """Domain owning the system."""
     description: str | None = None
+    """What the system holds."""
     technology: str | None = None
     """What it is, e.g. ``Salesforce``, ``PostgreSQL``, ``SFTP drop``."""
 
@@ -78,14 +92,18 @@ class Consumption(SpecModel):
     """A product port a use case consumes."""
 
     product: ProductRef
+    """``<domain>.<name>`` of the product."""
     port: Name
+    """Output port id on that product."""
 
 
 class UseCase(SpecModel):
     """A need of a persona that products are worked backwards from."""
 
     id: Name
+    """Use-case id, referenced by ``introducedBy``."""
     title: str | None = None
+    """Short title."""
     persona: str = Field(min_length=1)
     """Who needs it, e.g. ``customer relationship manager``."""
     domain: Name
@@ -100,16 +118,25 @@ class Mesh(SpecModel):
     """The whole mesh: one ``mesh.yaml`` and its product specs."""
 
     api_version: Literal["quanta/v1"]
+    """Spec format version, ``quanta/v1``."""
     kind: Literal["Mesh"]
+    """Always ``Mesh``."""
     name: Name
+    """Mesh name."""
     description: str | None = None
+    """What this mesh covers."""
     platform: Platform = Field(default_factory=Platform)
+    """Platform defaults (engine, storage, catalog)."""
     profiles: dict[Name, PlatformOverride] = Field(default_factory=dict)
     """Named overrides of the platform, selected with ``--profile`` or ``QUANTA_PROFILE``."""
     domains: list[Domain] = Field(default_factory=list)
+    """Business domains; every product belongs to exactly one."""
     roles: list[Role] = Field(default_factory=list)
+    """Consumer roles that grants refer to."""
     business_keys: list[BusinessKey] = Field(default_factory=list)
+    """The glossary of mesh-wide join keys."""
     systems: list[System] = Field(default_factory=list)
+    """Systems of record that source inputs come from."""
     use_cases: list[UseCase] = Field(default_factory=list)
     """Use cases in overlay order."""
     products: list[str] = Field(default_factory=lambda: ["products/**/dataproduct.yaml"])

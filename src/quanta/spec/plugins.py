@@ -24,11 +24,18 @@ class PluginRegistry:
     @classmethod
     def builtin(cls) -> PluginRegistry:
         return cls(
-            inputs={"product": ports.ProductInputOptions, "files": ports.FilesInputOptions,
-                    "api": ports.ApiInputOptions},
-            outputs={"sql": ports.SqlPortOptions, "rest": ports.RestPortOptions,
-                     "files": ports.FilesPortOptions, "report": ports.ReportPortOptions,
-                     "model": ports.ModelPortOptions},
+            inputs={
+                "product": ports.ProductInputOptions,
+                "files": ports.FilesInputOptions,
+                "api": ports.ApiInputOptions,
+            },
+            outputs={
+                "sql": ports.SqlPortOptions,
+                "rest": ports.RestPortOptions,
+                "files": ports.FilesPortOptions,
+                "report": ports.ReportPortOptions,
+                "model": ports.ModelPortOptions,
+            },
         )
 
     @classmethod

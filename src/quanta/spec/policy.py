@@ -40,5 +40,6 @@ class Access(SpecModel):
     """Who may read the product, through which ports, seeing what."""
 
     grants: list[Grant] = Field(default_factory=list)
+    """Grants; anything not granted is denied."""
     approvers: list[str] = Field(default_factory=list)
     """Principals who approve access requests (the owning team when empty)."""

@@ -12,6 +12,9 @@ from pydantic import Field, PrivateAttr
 
 from quanta.spec.base import Cron, Duration, Name, OpenModel, ProductRef, PropertyName, SpecModel
 
+FileFormat = Literal["parquet", "csv", "json"]
+ReportFormat = Literal["html", "pdf"]
+
 
 class Envelope(OpenModel):
     """Common shape of inputs and outputs: an id, a type and the type's options."""
@@ -125,7 +128,7 @@ class RestPortOptions(SpecModel):
 class FilesPortOptions(SpecModel):
     """``type: files`` — snapshot downloads."""
 
-    formats: list[Literal["parquet", "csv", "json"]] = Field(default_factory=lambda: ["parquet"], min_length=1)
+    formats: list[FileFormat] = Field(default_factory=lambda: list[FileFormat](["parquet"]), min_length=1)
     """Formats offered."""
     partition_by: list[PropertyName] = Field(default_factory=list)
     """Properties the files are partitioned by."""
@@ -136,7 +139,7 @@ class ReportPortOptions(SpecModel):
 
     template: str
     """Template file relative to the product folder."""
-    formats: list[Literal["html", "pdf"]] = Field(default_factory=lambda: ["html"], min_length=1)
+    formats: list[ReportFormat] = Field(default_factory=lambda: list[ReportFormat](["html"]), min_length=1)
     """Rendered formats."""
     schedule: Cron | None = None
     """When the report is rendered and sent."""

@@ -22,6 +22,7 @@ class Team(SpecModel):
     """The team that owns and runs the product."""
 
     name: Name
+    """Team name."""
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     """Contact address for consumers."""
     chat: str | None = None
@@ -32,15 +33,20 @@ class Deprecation(SpecModel):
     """When a major version stops being served and what replaces it."""
 
     date: date
+    """Last day this major version is served (ISO date)."""
     replaced_by: ProductRef | None = None
+    """The product (or next major) consumers should move to."""
     notice: str | None = None
+    """Message shown to consumers."""
 
 
 class DataProduct(SpecModel):
     """One data product: a cohesive public table, its inputs, transform, ports, SLOs and access."""
 
     api_version: Literal["quanta/v1"]
+    """Spec format version, ``quanta/v1``."""
     kind: Literal["DataProduct"]
+    """Always ``DataProduct``."""
     name: Name
     """Product name, unique within its domain."""
     domain: Name | None = None
@@ -54,6 +60,7 @@ class DataProduct(SpecModel):
     description: str | None = None
     """The job description: one or two sentences saying what the product delivers."""
     tags: list[str] = Field(default_factory=list)
+    """Free labels for search."""
     introduced_by: Name | None = None
     """Use case that brought the product in (design overlay)."""
     schedule: Cron | None = None

@@ -84,13 +84,16 @@ class Property(SpecModel):
         if self.logical_type != "string":
             for key in ("min_length", "max_length", "pattern"):
                 if getattr(options, key) is not None:
-                    raise ValueError(f"logicalTypeOptions.{_camel(key)} applies to strings, "
-                                     f"not to logicalType {self.logical_type}")
+                    raise ValueError(
+                        f"logicalTypeOptions.{_camel(key)} applies to strings, not to logicalType {self.logical_type}"
+                    )
         if self.logical_type not in _ORDERED:
             for key in ("minimum", "maximum", "exclusive_minimum", "exclusive_maximum"):
                 if getattr(options, key) is not None:
-                    raise ValueError(f"logicalTypeOptions.{_camel(key)} applies to numbers, dates and "
-                                     f"times, not to logicalType {self.logical_type}")
+                    raise ValueError(
+                        f"logicalTypeOptions.{_camel(key)} applies to numbers, dates and "
+                        f"times, not to logicalType {self.logical_type}"
+                    )
         return self
 
     @property

@@ -29,6 +29,7 @@ class CompletenessSlo(Objective):
     """Share of non-null values in properties that may be null but should rarely be."""
 
     properties: list[PropertyName] = Field(min_length=1)
+    """Properties measured."""
     min_ratio: Ratio
     """Smallest acceptable share of non-null values, e.g. ``95%``."""
 
@@ -37,7 +38,9 @@ class VolumeSlo(Objective):
     """Row count bounds and change against the previous snapshot."""
 
     min_rows: int | None = Field(default=None, ge=0)
+    """Fewest acceptable rows."""
     max_rows: int | None = Field(default=None, ge=0)
+    """Most acceptable rows."""
     max_change: Ratio | None = None
     """Largest relative change in rows against the previous snapshot."""
 
@@ -52,16 +55,22 @@ class AvailabilitySlo(Objective):
     """Share of successful requests per port, measured by the serving layer."""
 
     ports: list[Name] = Field(min_length=1)
+    """Output port ids measured."""
     target: Ratio
+    """Smallest acceptable share of successful requests, e.g. ``99.5%``."""
 
 
 class LatencySlo(Objective):
     """Response time percentiles per port, measured by the serving layer."""
 
     ports: list[Name] = Field(min_length=1)
+    """Output port ids measured."""
     p50: Duration | None = None
+    """Median response time."""
     p95: Duration | None = None
+    """95th percentile response time."""
     p99: Duration | None = None
+    """99th percentile response time."""
 
     @model_validator(mode="after")
     def _some_percentile(self) -> LatencySlo:
@@ -74,13 +83,16 @@ class RetentionSlo(Objective):
     """How long snapshots stay readable (time travel)."""
 
     period: Duration | None = None
+    """How long old snapshots stay readable by id or timestamp."""
     min_snapshots: int | None = Field(default=None, ge=1)
+    """Fewest snapshots kept regardless of age."""
 
 
 class BuildDurationSlo(Objective):
     """Longest acceptable build."""
 
     max: Duration
+    """Longest acceptable build time."""
 
 
 class Slos(SpecModel):
@@ -89,14 +101,20 @@ class Slos(SpecModel):
     window: Duration = "28d"
     """Rolling window for attainment and error budgets."""
     freshness: FreshnessSlo | None = None
+    """Age of the data."""
     completeness: CompletenessSlo | None = None
+    """Non-null share of properties."""
     volume: VolumeSlo | None = None
+    """Row counts and change."""
     availability: AvailabilitySlo | None = None
+    """Port availability."""
     latency: LatencySlo | None = None
+    """Port response times."""
     retention: RetentionSlo | None = None
+    """Time travel."""
     build_duration: BuildDurationSlo | None = None
+    """Build time."""
 
     def declared(self) -> dict[str, Objective]:
         """Objectives that are set, by name."""
-        return {name: value for name in type(self).model_fields if isinstance(value := getattr(self, name),
-                                                                              Objective)}
+        return {name: value for name in type(self).model_fields if isinstance(value := getattr(self, name), Objective)}

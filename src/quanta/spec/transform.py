@@ -14,6 +14,7 @@ class SqlTransform(SpecModel):
     named after its file stem, and the last step is the public table."""
 
     type: Literal["sql"]
+    """``sql``."""
     dialect: Literal["duckdb", "spark", "postgres"] = "duckdb"
     """Dialect the SQL is written in (transpiled with sqlglot when the engine differs)."""
     steps: list[Annotated[str, Field(pattern=r"^[\w./-]+\.sql$")]] = Field(min_length=1)
@@ -24,6 +25,7 @@ class PythonTransform(SpecModel):
     """A Python function that receives the inputs and returns the public table."""
 
     type: Literal["python"]
+    """``python``."""
     entrypoint: str = Field(pattern=r"^[\w./-]+\.py:[A-Za-z_]\w*$", examples=["model.py:build"])
     """``file.py:function`` relative to the product folder; imported only when built."""
 

@@ -27,22 +27,32 @@ _SpecResolver.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 _SpecResolver.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+)$"),
+    "tag:yaml.org,2002:int",
+    re.compile(r"^[-+]?(?:0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+)$"),
     list("-+0123456789"),
 )
 _SpecResolver.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
-               r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
-               r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
+        r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
     list("-+0123456789."),
 )
-_SpecResolver.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"),
-                                    ["~", "n", "N", ""])
+_SpecResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
 
 
-class _SpecLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
-                  yaml.composer.Composer, yaml.constructor.SafeConstructor, _SpecResolver):
+class _SpecLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    _SpecResolver,
+):
     def __init__(self, stream: str) -> None:
         yaml.reader.Reader.__init__(self, stream)
         yaml.scanner.Scanner.__init__(self)
@@ -122,8 +132,11 @@ def parse_yaml(text: str, path: str) -> tuple[Document | None, list[Diagnostic]]
         mark = exc.problem_mark or exc.context_mark
         location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        return None, [Diagnostic(Code.YAML_SYNTAX.value, problem, location,
-                                 hint="check indentation, quotes and colons near this point")]
+        return None, [
+            Diagnostic(
+                Code.YAML_SYNTAX.value, problem, location, hint="check indentation, quotes and colons near this point"
+            )
+        ]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), Location(path, 1, 1))]
     finally:
@@ -143,9 +156,13 @@ def _duplicate_keys(path: str, node: yaml.Node | None) -> Iterator[Diagnostic]:
             name = str(key.value)
             if name in seen:
                 first = node_location(path, seen[name])
-                yield Diagnostic(Code.DUPLICATE_KEY.value, f"key '{name}' appears twice",
-                                 node_location(path, key), field=name,
-                                 hint=f"first defined at line {first.line}; keep one")
+                yield Diagnostic(
+                    Code.DUPLICATE_KEY.value,
+                    f"key '{name}' appears twice",
+                    node_location(path, key),
+                    field=name,
+                    hint=f"first defined at line {first.line}; keep one",
+                )
             else:
                 seen[name] = key
             yield from _duplicate_keys(path, value)
