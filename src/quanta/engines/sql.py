@@ -65,4 +65,5 @@ def parse_row_filter(text: str, dialect: str = "duckdb") -> RowFilter:
 
 
 def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0] if message.strip() else "does not parse"
+    text = message.strip().splitlines()[0] if message.strip() else "does not parse"
+    return re.sub(r" for <class '[^']+'>", "", text)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from quanta.errors import Diagnostic, Location, Severity, display_path
 from quanta.spec.base import SpecModel
 from quanta.spec.codes import Code
-from quanta.spec.errormap import diagnostics_from, suggest
+from quanta.spec.errormap import diagnostics_from, field_path, suggest
 from quanta.spec.mesh import Mesh
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.ports import Envelope
@@ -213,7 +213,7 @@ def _secrets(document: Document) -> Iterator[Diagnostic]:
                 Code.SECRET_IN_SPEC.value,
                 "a password appears in this URL",
                 node_location(document.path, node),
-                field=".".join(map(str, parts)),
+                field=field_path(parts),
                 hint="remove it; set QUANTA_CATALOG (or a profile) in the environment instead",
             )
 

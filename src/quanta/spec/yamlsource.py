@@ -181,7 +181,10 @@ def _construct(node: yaml.Node | None) -> Any:
 def _build(constructor: yaml.constructor.SafeConstructor, node: yaml.Node) -> Any:
     if isinstance(node, yaml.MappingNode):
         constructor.flatten_mapping(node)
-        return {_scalar_key(constructor, key): _build(constructor, value) for key, value in node.value}
+        mapping: dict[Any, Any] = {}
+        for key, value in node.value:  # a duplicate key is reported; the first value counts, as in locations
+            mapping.setdefault(_scalar_key(constructor, key), _build(constructor, value))
+        return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_build(constructor, item) for item in node.value]
     if isinstance(node, yaml.ScalarNode):
