@@ -130,7 +130,7 @@ def parse_yaml(text: str, path: str) -> tuple[Document | None, list[Diagnostic]]
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
+        location = _clamp(text, path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         return None, [
             Diagnostic(
@@ -147,6 +147,14 @@ def parse_yaml(text: str, path: str) -> tuple[Document | None, list[Diagnostic]]
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), node_location(path, root))]
     return Document(path, data, root), diagnostics
+
+
+def _clamp(text: str, path: str, line: int, column: int) -> Location:
+    """A location inside the text: a mark past the end (unexpected end of file) moves to the last line."""
+    lines = text.splitlines() or [""]
+    if line > len(lines):
+        return Location(path, len(lines), len(lines[-1]) + 1)
+    return Location(path, line, column)
 
 
 def _duplicate_keys(path: str, node: yaml.Node | None) -> Iterator[Diagnostic]:
