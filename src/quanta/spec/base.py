@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ class SpecModel(BaseModel):
         validate_by_name=False,
         serialize_by_alias=True,
         use_attribute_docstrings=True,
+        defer_build=True,
     )
 
 
@@ -103,10 +105,15 @@ Ratio = Annotated[
 """A ratio: ``99.5%`` or a number between 0 and 1."""
 
 
-def _check_cron(value: str) -> str:
-    from croniter import croniter  # small; kept local so importing specs stays quick
+@functools.cache
+def _is_cron(value: str) -> bool:
+    from croniter import croniter  # kept local so importing specs stays quick
 
-    if len(value.split()) != 5 or not croniter.is_valid(value):
+    return len(value.split()) == 5 and bool(croniter.is_valid(value))
+
+
+def _check_cron(value: str) -> str:
+    if not _is_cron(value):
         raise ValueError(f"'{value}' is not a cron expression (minute hour day month weekday)")
     return value
 

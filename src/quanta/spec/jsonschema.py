@@ -34,6 +34,7 @@ def _variants(kind: str, table: Mapping[str, type[BaseModel]]) -> Any:
 def spec_json_schema(plugins: PluginRegistry | None = None) -> dict[str, Any]:
     """One JSON Schema accepting a mesh.yaml or a dataproduct.yaml (told apart by ``kind``)."""
     plugins = plugins or PluginRegistry.builtin()
+    plugins.load_entry_points()
     inputs: Any = list[_variants("input", plugins.inputs)]  # type: ignore[misc]
     outputs: Any = list[_variants("port", plugins.outputs)]  # type: ignore[misc]
     product = create_model(

@@ -141,7 +141,8 @@ def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
             )
         )
         return None, diagnostics
-    diagnostics.extend(_secrets(document))
+    if _SECRET_URL.search(text):  # walk the nodes only when the text holds a credential
+        diagnostics.extend(_secrets(document))
     return document, diagnostics
 
 
@@ -178,7 +179,7 @@ def _plugin_options(
     document: Document, plugins: PluginRegistry, diagnostics: list[Diagnostic]
 ) -> Iterator[tuple[tuple[str, int], SpecModel]]:
     """Validate each input's and output's options with the model of its ``type``."""
-    for collection, table in (("inputs", plugins.inputs), ("outputs", plugins.outputs)):
+    for collection in ("inputs", "outputs"):
         items = document.data.get(collection)
         if not isinstance(items, list):
             continue
@@ -186,9 +187,10 @@ def _plugin_options(
             if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                 continue  # the model reports the missing or mistyped envelope
             kind = item["type"]
-            model = table.get(kind)
+            model = plugins.lookup(collection, kind)
             where = (collection, index)
             if model is None:
+                table = plugins.table(collection)
                 diagnostics.append(
                     Diagnostic(
                         Code.UNKNOWN_TYPE.value,

@@ -7,7 +7,6 @@ otherwise) and only `true`/`false` are booleans, so a country code `NO` stays `"
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +16,27 @@ from quanta.errors import Diagnostic, Location
 from quanta.spec.codes import Code
 
 PathPart = str | int
+_STR = "tag:yaml.org,2002:str"
+_PLAIN: dict[str, Any] = {
+    "tag:yaml.org,2002:bool": lambda text: text.lower() == "true",
+    "tag:yaml.org,2002:null": lambda text: None,
+    "tag:yaml.org,2002:int": lambda text: int(text.replace("_", ""), 0),  # only forms the resolver accepts
+}
 
 
 class _SpecResolver(yaml.resolver.BaseResolver):
     """YAML 1.2-like scalars: no timestamps, no yes/no/on/off booleans."""
+
+    _scalar_tags: dict[tuple[str, bool], str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:  # plain scalars repeat a lot: cache their tag
+            key = (value, True)
+            tag = self._scalar_tags.get(key)
+            if tag is None:
+                tag = self._scalar_tags[key] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
 
 
 _SpecResolver.add_implicit_resolver(
@@ -45,7 +61,7 @@ _SpecResolver.add_implicit_resolver(
 )
 
 
-class _SpecLoader(
+class _PureLoader(
     yaml.reader.Reader,
     yaml.scanner.Scanner,
     yaml.parser.Parser,
@@ -60,6 +76,20 @@ class _SpecLoader(
         yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         _SpecResolver.__init__(self)
+
+
+if yaml.__with_libyaml__:  # libyaml parses ~10x faster and keeps marks
+    from yaml.cyaml import CParser  # type: ignore[attr-defined]
+
+    class _CLoader(CParser, yaml.constructor.SafeConstructor, _SpecResolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _SpecResolver.__init__(self)
+
+    _SpecLoader: type = _CLoader
+else:  # pragma: no cover - PyYAML built without libyaml
+    _SpecLoader = _PureLoader
 
 
 @dataclass
@@ -141,9 +171,9 @@ def parse_yaml(text: str, path: str) -> tuple[Document | None, list[Diagnostic]]
         return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), Location(path, 1, 1))]
     finally:
         loader.dispose()
-    diagnostics = list(_duplicate_keys(path, root))
+    diagnostics: list[Diagnostic] = []
     try:
-        data = _construct(root)
+        data = _Builder(path, diagnostics).build(root) if root is not None else None
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), node_location(path, root))]
     return Document(path, data, root), diagnostics
@@ -157,47 +187,44 @@ def _clamp(text: str, path: str, line: int, column: int) -> Location:
     return Location(path, line, column)
 
 
-def _duplicate_keys(path: str, node: yaml.Node | None) -> Iterator[Diagnostic]:
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            name = str(key.value)
-            if name in seen:
-                first = node_location(path, seen[name])
-                yield Diagnostic(
-                    Code.DUPLICATE_KEY.value,
-                    f"key '{name}' appears twice",
-                    node_location(path, key),
-                    field=name,
-                    hint=f"first defined at line {first.line}; keep one",
-                )
-            else:
-                seen[name] = key
-            yield from _duplicate_keys(path, value)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            yield from _duplicate_keys(path, item)
+class _Builder:
+    """Node tree → Python data in one pass, reporting duplicate keys (the first value counts)."""
 
+    def __init__(self, path: str, diagnostics: list[Diagnostic]) -> None:
+        self.path = path
+        self.diagnostics = diagnostics
+        self.constructor = yaml.constructor.SafeConstructor()
 
-def _construct(node: yaml.Node | None) -> Any:
-    if node is None:
-        return None
-    constructor = yaml.constructor.SafeConstructor()
-    return _build(constructor, node)
-
-
-def _build(constructor: yaml.constructor.SafeConstructor, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        constructor.flatten_mapping(node)
-        mapping: dict[Any, Any] = {}
-        for key, value in node.value:  # a duplicate key is reported; the first value counts, as in locations
-            mapping.setdefault(_scalar_key(constructor, key), _build(constructor, value))
-        return mapping
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(constructor, item) for item in node.value]
-    if isinstance(node, yaml.ScalarNode):
-        return constructor.construct_object(node, deep=True)
-    raise ValueError(f"unsupported YAML node {node!r}")
+    def build(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR:
+                return node.value
+            convert = _PLAIN.get(node.tag)
+            return convert(node.value) if convert else self.constructor.construct_object(node, deep=True)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item) for item in node.value]
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)
+            mapping: dict[Any, Any] = {}
+            first: dict[Any, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                key = _scalar_key(self.constructor, key_node)
+                if key in mapping:
+                    line = node_location(self.path, first[key]).line
+                    self.diagnostics.append(
+                        Diagnostic(
+                            Code.DUPLICATE_KEY.value,
+                            f"key '{key}' appears twice",
+                            node_location(self.path, key_node),
+                            field=str(key),
+                            hint=f"first defined at line {line}; keep one",
+                        )
+                    )
+                    continue
+                first[key] = key_node
+                mapping[key] = self.build(value_node)
+            return mapping
+        raise ValueError(f"unsupported YAML node {node!r}")
 
 
 def _scalar_key(constructor: yaml.constructor.SafeConstructor, key: yaml.Node) -> Any:
