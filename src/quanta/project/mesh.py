@@ -1,16 +1,27 @@
-"""``Mesh``: the facade over a mesh folder: load, validate (build, measure and serve follow)."""
+"""``Mesh``: the facade front ends call — load, validate, plan, build, inspect, query, gc."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from quanta.errors import Diagnostic, SpecError
+from quanta.errors import Diagnostic, QuantaError, SpecError
 from quanta.rules.base import RuleSet
 from quanta.rules.validation import validation_rules
-from quanta.spec.loader import MeshSource, load_mesh
+from quanta.spec.errormap import suggest
+from quanta.spec.loader import MeshSource, ProductSource, load_mesh
 from quanta.spec.mesh import Platform
 from quanta.spec.plugins import PluginRegistry
+
+if TYPE_CHECKING:  # these import the engine layers, which no-op commands never need
+    from quanta.build.gc import GcReport
+    from quanta.build.planner import PlanItem
+    from quanta.build.product import Workspace
+    from quanta.build.runner import BuildReport, Listener
+    from quanta.explore.search import SearchHit
 
 
 @dataclass
@@ -35,11 +46,13 @@ class ValidationReport:
 
 @dataclass
 class Mesh:
-    """A validated mesh and the registries that go with it."""
+    """A validated mesh, its registries and (opened on demand) its catalog, storage and engine."""
 
     source: MeshSource
     plugins: PluginRegistry
     rules: RuleSet = field(default_factory=validation_rules)
+    profile: str | None = None
+    _workspace: Workspace | None = field(default=None, repr=False)
 
     @staticmethod
     def validate(path: Path, plugins: PluginRegistry | None = None, rules: RuleSet | None = None) -> ValidationReport:
@@ -52,15 +65,100 @@ class Mesh:
         return ValidationReport(diagnostics, result.mesh)
 
     @classmethod
-    def load(cls, path: Path, plugins: PluginRegistry | None = None) -> Mesh:
+    def load(cls, path: Path, plugins: PluginRegistry | None = None, profile: str | None = None) -> Mesh:
         """A valid mesh, or :class:`SpecError` with every diagnostic."""
         plugins = plugins or PluginRegistry.default()
         report = cls.validate(path, plugins)
         if not report.ok or report.source is None:
             raise SpecError(report.diagnostics)
-        return cls(report.source, plugins)
+        return cls(report.source, plugins, profile=profile)
 
     def platform(self, profile: str | None = None) -> Platform:
         from quanta.project.settings import resolve_platform
 
-        return resolve_platform(self.source.spec, profile)
+        return resolve_platform(self.source.spec, profile or self.profile)
+
+    # ---------------------------------------------------------------- workspace
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            from quanta.project.workspace import open_workspace
+
+            self._workspace = open_workspace(self.source, self.platform())
+        return self._workspace
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.catalog.close()
+            self._workspace = None
+
+    def product(self, name: str) -> ProductSource:
+        """A product by ``domain.name`` (latest major) or ``domain.name@vN``."""
+        for product in self.source.products:
+            if name in (product.spec.key, product.spec.ref):
+                candidates = [p for p in self.source.products if p.spec.ref == product.spec.ref]
+                return product if name == product.spec.key else max(candidates, key=lambda p: p.spec.major)
+        hint = suggest(name, [p.spec.ref for p in self.source.products])
+        raise QuantaError(f"no product '{name}' in mesh '{self.source.spec.name}'" + (f"; {hint}" if hint else ""))
+
+    def _selection(self, names: Iterable[str] | None) -> set[str] | None:
+        names = list(names or [])
+        return {self.product(n).spec.key for n in names} if names else None
+
+    # ---------------------------------------------------------------- build
+
+    def plan(self, select: Iterable[str] | None = None, *, full: bool = False, due: bool = False,
+             now: datetime | None = None) -> list[PlanItem]:
+        from quanta.build.planner import plan_build
+        from quanta.build.product import BuildOptions
+
+        options = BuildOptions(full=full, due=due, now=now or datetime.now(UTC))
+        return plan_build(self.workspace, options, self._selection(select))
+
+    def build(self, select: Iterable[str] | None = None, *, full: bool = False, due: bool = False,
+              now: datetime | None = None, listener: Listener | None = None,
+              arguments: Iterable[str] = ()) -> BuildReport:
+        from quanta.build.product import BuildOptions
+        from quanta.build.runner import run_build
+
+        options = BuildOptions(full=full, due=due, now=now or datetime.now(UTC))
+        return run_build(self.workspace, options, self._selection(select), listener, arguments)
+
+    def gc(self, keep: int) -> GcReport:
+        from quanta.build.gc import collect_garbage
+
+        if keep < 1:
+            raise QuantaError("--keep must be at least 1")
+        return collect_garbage(self.workspace.catalog, self.workspace.store, keep)
+
+    # ---------------------------------------------------------------- inspect and read
+
+    def read(self, name: str, *, snapshot_id: str | None = None, as_of: datetime | None = None,
+             unmask: bool = False, limit: int | None = None) -> Any:
+        """A product snapshot as a pyarrow Table (current, by id, or as of a time)."""
+        from quanta.explore.read import masked_columns, readable
+
+        product = self.product(name)
+        target = readable(self.workspace.catalog, self.workspace.store, product, snapshot_id, as_of)
+        if target is None:
+            raise QuantaError(f"{product.spec.key} has no snapshot" + (f" as of {as_of}" if as_of else ""))
+        import duckdb
+
+        with duckdb.connect(":memory:") as connection:
+            relation = connection.read_parquet(list(target.files)).select(*masked_columns(product, unmask))
+            if limit is not None:
+                relation = relation.limit(limit)
+            return relation.to_arrow_table()
+
+    def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None,
+              limit: int | None = None) -> Any:
+        from quanta.explore.read import query
+
+        workspace = self.workspace
+        return query(self.source, workspace.catalog, workspace.store, sql, unmask=unmask, as_of=as_of, limit=limit)
+
+    def search(self, text: str) -> list[SearchHit]:
+        from quanta.explore.search import search
+
+        return search(self.source, text)

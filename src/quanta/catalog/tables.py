@@ -1,0 +1,111 @@
+"""The catalog's tables (SQLAlchemy Core). Changes go through an Alembic migration."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+products = Table(
+    "products",
+    metadata,
+    Column("key", String(200), primary_key=True),  # <domain>.<name>@v<major>
+    Column("ref", String(200), nullable=False),
+    Column("domain", String(100), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("major", Integer, nullable=False),
+    Column("version", String(50), nullable=False),
+    Column("description", Text),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("product_key", String(200), ForeignKey("products.key"), nullable=False),
+    Column("version", String(50), nullable=False),
+    Column("build_id", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # published | rejected
+    Column("created_at", DateTime, nullable=False),
+    Column("published_at", DateTime),
+    Column("rows", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("content_hash", String(128), nullable=False),
+    Column("spec_fingerprint", String(64), nullable=False),
+    Column("code_fingerprint", String(64), nullable=False),
+    Column("inputs_fingerprint", String(64), nullable=False),
+    Column("schema", JSON, nullable=False),
+    Index("ix_snapshots_product_published", "product_key", "published_at"),
+)
+
+current = Table(
+    "current_snapshots",
+    metadata,
+    Column("product_key", String(200), ForeignKey("products.key"), primary_key=True),
+    Column("snapshot_id", String(64), ForeignKey("snapshots.id"), nullable=False),
+    Column("published_at", DateTime, nullable=False),
+)
+
+lineage = Table(
+    "lineage",
+    metadata,
+    Column("snapshot_id", String(64), ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True),
+    Column("input_id", String(100), primary_key=True),
+    Column("input_type", String(50), nullable=False),
+    Column("upstream_key", String(200)),
+    Column("upstream_snapshot_id", String(64)),
+    Column("system", String(100)),
+    Column("source", Text),
+    Column("fingerprint", String(128), nullable=False),
+)
+
+build_runs = Table(
+    "build_runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("status", String(20), nullable=False),  # running | succeeded | failed
+    Column("who", String(100), nullable=False),
+    Column("arguments", Text, nullable=False),
+    Column("duration_s", Float),
+)
+
+build_steps = Table(
+    "build_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), ForeignKey("build_runs.id"), nullable=False),
+    Column("product_key", String(200), nullable=False),
+    Column("status", String(20), nullable=False),  # built | unchanged | skipped | failed | blocked
+    Column("reasons", Text, nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("rows", BigInteger),
+    Column("snapshot_id", String(64)),
+    Column("error", Text),
+    Index("ix_build_steps_product", "product_key", "started_at"),
+)
+
+file_hashes = Table(
+    "file_hashes",
+    metadata,
+    Column("path", String(1000), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)

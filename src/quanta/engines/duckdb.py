@@ -1,0 +1,201 @@
+"""The embedded DuckDB engine: views over inputs, SQL steps or a Python function, Parquet out."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from quanta.engines.base import (
+    Column,
+    FileInfo,
+    Relation,
+    SchemaMismatch,
+    SqlStep,
+    TransformError,
+    TransformJob,
+    WriteResult,
+)
+from quanta.engines.capabilities import DUCKDB
+from quanta.engines.types import RULES
+
+OUTPUT_FILE = "part-0.parquet"
+_PYTHON_LOCK = threading.Lock()  # user Python runs one at a time (sys.path, module imports)
+
+
+class DuckDBEngine:
+    """One in-memory DuckDB database per job; inputs are views over their files."""
+
+    capabilities = DUCKDB
+
+    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
+        self.threads = threads
+        self.memory_limit = memory_limit
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        config: dict[str, Any] = {}
+        if self.threads:
+            config["threads"] = self.threads
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        return duckdb.connect(":memory:", config=config)
+
+    def run(self, job: TransformJob) -> WriteResult:
+        connection = self.connect()
+        try:
+            register(connection, job.relations)
+            output, artefacts = self._output(connection, job)
+            projection = conform(output, job.columns)
+            target = job.output_dir / "data" / OUTPUT_FILE
+            projection.to_parquet(str(target), compression=job.write.compression,
+                                  row_group_size=job.write.row_group_size)
+            rows, content = content_hash(connection, [target])
+            schema = tuple(zip(projection.columns, (str(t) for t in projection.types), strict=True))
+            files = tuple(FileInfo(f"data/{target.name}", target.stat().st_size, _sha256(target)) for _ in [0])
+            return WriteResult(rows=rows, files=files, schema=schema, content_hash=content, artefacts=artefacts)
+        except duckdb.Error as exc:
+            raise TransformError(_first_line(str(exc))) from exc
+        finally:
+            connection.close()
+
+    def query(self, relations: tuple[Relation, ...], sql: str) -> Any:
+        connection = self.connect()
+        try:
+            register(connection, relations)
+            return connection.sql(sql).to_arrow_table()
+        finally:
+            connection.close()
+
+    def _output(self, connection: duckdb.DuckDBPyConnection,
+                job: TransformJob) -> tuple[duckdb.DuckDBPyRelation, dict[str, Any]]:
+        if job.python is not None:
+            with _PYTHON_LOCK:
+                try:
+                    result = job.python(PythonInputs(connection, [r.name for r in job.relations]))
+                except Exception as exc:  # user code: any exception fails the product, with its message
+                    raise TransformError(f"{type(exc).__name__}: {exc}") from exc
+            artefacts: dict[str, Any] = {}
+            if isinstance(result, tuple):
+                result, artefacts = result
+            return as_relation(connection, result), dict(artefacts)
+        if not job.steps:
+            raise TransformError("the job has neither SQL steps nor a Python function")
+        relation = None
+        for step in job.steps:
+            relation = connection.sql(select_only(step))
+            relation.create_view(step.name, replace=True)
+        assert relation is not None
+        return relation, {}
+
+
+class PythonInputs(Mapping[str, Any]):
+    """What a Python transform receives: each input as a pyarrow Table, and SQL over them."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+        self.connection = connection
+        self._names = names
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._names:
+            raise KeyError(f"no input '{name}'; inputs are {', '.join(self._names)}")
+        return self.connection.table(name).to_arrow_table()
+
+    def __iter__(self) -> Any:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def sql(self, query: str) -> Any:
+        """Run a SELECT over the inputs (by id) and return a pyarrow Table."""
+        return self.connection.sql(query).to_arrow_table()
+
+
+def register(connection: duckdb.DuckDBPyConnection, relations: Iterable[Relation]) -> None:
+    """Create one view per relation over its files."""
+    for relation in relations:
+        options = dict(relation.options)
+        paths = list(relation.paths)
+        if relation.format == "parquet":
+            view = connection.read_parquet(paths)
+        elif relation.format == "csv":
+            view = connection.read_csv(paths, header=options.get("header", True),
+                                       sep=options.get("delimiter") or None)
+        else:
+            view = connection.read_json(paths, format="newline_delimited" if relation.format == "ndjson" else "auto")
+        view.create_view(relation.name, replace=True)
+
+
+def select_only(step: SqlStep) -> str:
+    """The step's SQL in DuckDB's dialect, refusing anything that is not one query."""
+    try:
+        statements = [s for s in sqlglot.parse(step.sql, dialect=step.dialect) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise TransformError(f"step '{step.name}' does not parse: {_first_line(str(exc))}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise TransformError(f"step '{step.name}' must be exactly one SELECT query")
+    if step.dialect == "duckdb":
+        return step.sql
+    unknown = sorted({f.name for f in statements[0].find_all(exp.Anonymous)})
+    if unknown:
+        raise TransformError(f"step '{step.name}' uses functions that cannot be translated from {step.dialect}: "
+                             + ", ".join(unknown))
+    return statements[0].sql(dialect="duckdb")
+
+
+def conform(relation: duckdb.DuckDBPyRelation, columns: tuple[Column, ...]) -> duckdb.DuckDBPyRelation:
+    """Check the output against the declared columns and project them in order, portable types."""
+    produced = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
+    declared = [c.name for c in columns]
+    missing = [n for n in declared if n not in produced]
+    extra = [n for n in produced if n not in declared]
+    mistyped = [(c.name, c.logical_type, produced[c.name]) for c in columns
+                if c.name in produced and not RULES[c.logical_type].accepts_type(produced[c.name])]
+    if missing or extra or mistyped:
+        raise SchemaMismatch(missing, extra, mistyped)
+    projections = []
+    for column in columns:
+        reference: exp.Expression = exp.column(column.name, quoted=True)
+        cast = RULES[column.logical_type].cast_for(produced[column.name])
+        if cast:
+            reference = exp.alias_(exp.cast(reference, cast), column.name, quoted=True)
+        projections.append(reference.sql(dialect="duckdb"))
+    return relation.select(*projections)
+
+
+def content_hash(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> tuple[int, str]:
+    """Row count and an order-independent hash of every row's values."""
+    row = connection.execute(
+        "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR FROM read_parquet($1) AS t",
+        [[str(f) for f in files]],
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), hashlib.sha256(f"{row[0]}:{row[1]}".encode()).hexdigest()
+
+
+def as_relation(connection: duckdb.DuckDBPyConnection, result: Any) -> duckdb.DuckDBPyRelation:
+    """A Python transform's result (pyarrow Table, pandas DataFrame or DuckDB relation) as a relation."""
+    if isinstance(result, duckdb.DuckDBPyRelation):
+        return result
+    if result is None:
+        raise TransformError("the Python transform returned nothing; return a table")
+    connection.register("__python_output", result)
+    return connection.table("__python_output")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "failed"

@@ -1,0 +1,124 @@
+"""Read current or past snapshots, and run read-only SQL over every product's current snapshot.
+
+Classified properties are masked unless the caller asks to unmask them (the access layer will
+decide that per principal; the local CLI trusts its user with ``--unmask``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from quanta.catalog import Catalog, SnapshotRecord
+from quanta.errors import QuantaError
+from quanta.spec.index import sql_identifier
+from quanta.spec.loader import MeshSource, ProductSource
+from quanta.storage import LocalSnapshotStore, SnapshotLocation
+
+MASK = "***"
+
+
+class QueryError(QuantaError):
+    """A query was refused or failed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Readable:
+    """A product snapshot ready to read: its spec, snapshot record and files."""
+
+    product: ProductSource
+    snapshot: SnapshotRecord
+    files: tuple[str, ...]
+
+
+def snapshot_for(catalog: Catalog, product: ProductSource, snapshot_id: str | None = None,
+                 as_of: datetime | None = None) -> SnapshotRecord | None:
+    """The current snapshot, a snapshot by id, or the one that was current at ``as_of``."""
+    key = product.spec.key
+    if snapshot_id is not None:
+        record = catalog.snapshot(snapshot_id)
+        if record is None or record.product_key != key:
+            raise QueryError(f"{key} has no snapshot {snapshot_id}")
+        return record
+    if as_of is not None:
+        return catalog.snapshot_as_of(key, as_of)
+    return catalog.current(key)
+
+
+def readable(catalog: Catalog, store: LocalSnapshotStore, product: ProductSource, snapshot_id: str | None = None,
+             as_of: datetime | None = None) -> Readable | None:
+    record = snapshot_for(catalog, product, snapshot_id, as_of)
+    if record is None:
+        return None
+    location = SnapshotLocation(product.spec.domain or "_", product.spec.name, product.spec.major)
+    files = tuple(str(p) for p in store.data_files(location, record.id))
+    return Readable(product, record, files)
+
+
+def masked_columns(product: ProductSource, unmask: bool) -> list[str]:
+    """SELECT list for a product's table with classified properties masked unless ``unmask``."""
+    columns = []
+    for prop in product.spec.schema_.properties:
+        quoted = exp.to_identifier(prop.name, quoted=True).sql("duckdb")
+        if prop.is_classified and not unmask:
+            columns.append(f"CASE WHEN {quoted} IS NULL THEN NULL ELSE '{MASK}' END AS {quoted}")
+        else:
+            columns.append(quoted)
+    return columns
+
+
+def query(mesh: MeshSource, catalog: Catalog, store: LocalSnapshotStore, sql: str, *, unmask: bool = False,
+          as_of: datetime | None = None, limit: int | None = None) -> Any:
+    """Run one read-only SELECT over current snapshots; products are tables ``<domain>.<product>``."""
+    import duckdb
+
+    statement = _parse_select(sql)
+    connection = duckdb.connect(":memory:")
+    try:
+        for number, product in enumerate(mesh.products):
+            target = readable(catalog, store, product, as_of=as_of)
+            if target is None or not target.files:
+                continue
+            schema = _quoted(sql_identifier(product.spec.domain or "proposed"))
+            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            source = f"__snapshot_{number}"
+            connection.read_parquet(list(target.files)).select(*masked_columns(product, unmask)).create_view(source)
+            for name in _names(product):
+                connection.execute(f"CREATE OR REPLACE VIEW {schema}.{_quoted(name)} AS SELECT * FROM {source}")
+        if limit is not None:
+            statement = statement.limit(limit) if isinstance(statement, exp.Select) else statement
+        try:
+            return connection.sql(statement.sql(dialect="duckdb")).to_arrow_table()
+        except duckdb.Error as exc:
+            raise QueryError(str(exc).strip().splitlines()[0]) from None
+    finally:
+        connection.close()
+
+
+def _names(product: ProductSource) -> list[str]:
+    table = sql_identifier(product.spec.name)
+    return [table, f"{table}_v{product.spec.major}"]
+
+
+def _quoted(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def _parse_select(sql: str) -> exp.Query:
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise QueryError(f"the query does not parse: {str(exc).strip().splitlines()[0]}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise QueryError("only one SELECT query is allowed")
+    statement = statements[0]
+    for node in statement.walk():
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous | exp.Func):
+            raise QueryError("table functions (read_csv, read_parquet, …) are not allowed; query products by name")
+        if isinstance(node, exp.Anonymous | exp.Func) and type(node).__name__.startswith(("Read", "Glob")):
+            raise QueryError("file-reading functions are not allowed; query products by name")
+    return statement

@@ -1,0 +1,19 @@
+"""Fault injection for failure-safety tests: a named checkpoint kills the process when asked.
+
+Set ``QUANTA_FAULT=<checkpoint>`` and the process SIGKILLs itself on reaching it. With the
+variable unset (always, outside tests) a checkpoint is a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+AFTER_PARQUET = "after-parquet"
+BEFORE_CATALOG_COMMIT = "before-catalog-commit"
+DURING_CATALOG_COMMIT = "during-catalog-commit"
+
+
+def checkpoint(name: str) -> None:
+    if os.environ.get("QUANTA_FAULT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

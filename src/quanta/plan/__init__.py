@@ -1,0 +1,1 @@
+"""What to build and why: dependency order, fingerprints, due schedules."""

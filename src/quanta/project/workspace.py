@@ -1,0 +1,77 @@
+"""Open the catalog, snapshot storage and engine a mesh's platform settings point at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from quanta.build.inputs import ConnectorRegistry
+from quanta.build.product import Workspace
+from quanta.catalog import Catalog
+from quanta.engines.base import Capabilities, Engine, Relation, TransformJob, WriteResult
+from quanta.engines.capabilities import BY_NAME
+from quanta.errors import ConfigError
+from quanta.spec.index import ProductIndex
+from quanta.spec.loader import MeshSource
+from quanta.spec.mesh import Platform
+from quanta.storage import LocalSnapshotStore
+
+
+def catalog_url(platform: Platform, root: Path) -> str:
+    """The catalog URL with a relative SQLite path made absolute against the mesh folder."""
+    url = platform.catalog
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        path = root / url.removeprefix(prefix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path.resolve())
+    return url
+
+
+def storage_root(platform: Platform, root: Path) -> Path:
+    if "://" in platform.storage:
+        raise ConfigError(f"storage '{platform.storage}': object stores are not supported yet; use a folder")
+    path = Path(platform.storage)
+    return path if path.is_absolute() else root / path
+
+
+def engine_for(platform: Platform) -> Engine:
+    if platform.engine == "spark":
+        raise ConfigError("the Spark engine is not available yet; set `engine: duckdb` (or QUANTA_ENGINE=duckdb)")
+    from quanta.engines.duckdb import DuckDBEngine
+
+    return DuckDBEngine(platform.threads, platform.memory_limit)
+
+
+def open_workspace(source: MeshSource, platform: Platform, connectors: ConnectorRegistry | None = None,
+                   engine: Engine | None = None) -> Workspace:
+    return Workspace(
+        mesh=source,
+        index=ProductIndex.of(source),
+        catalog=Catalog(catalog_url(platform, source.root)),
+        store=LocalSnapshotStore(storage_root(platform, source.root)),
+        engine=engine or _LazyEngine(platform),
+        connectors=connectors or ConnectorRegistry.builtin(),
+    )
+
+
+class _LazyEngine:
+    """Creates the real engine on first use, so a no-op build never imports it."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._engine: Engine | None = None
+        self.capabilities: Capabilities = BY_NAME[platform.engine]
+        if platform.engine == "spark":
+            engine_for(platform)  # raises the configuration error now
+
+    def _real(self) -> Engine:
+        if self._engine is None:
+            self._engine = engine_for(self._platform)
+        return self._engine
+
+    def run(self, job: TransformJob) -> WriteResult:
+        return self._real().run(job)
+
+    def query(self, relations: tuple[Relation, ...], sql: str) -> Any:
+        return self._real().query(relations, sql)

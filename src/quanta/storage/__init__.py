@@ -1,0 +1,8 @@
+"""Snapshot files by id: write (staged, then committed atomically), read, list, delete.
+
+Storage knows nothing of "current": the catalog alone says which snapshot is published.
+"""
+
+from quanta.storage.local import LocalSnapshotStore, SnapshotLocation, new_id
+
+__all__ = ["LocalSnapshotStore", "SnapshotLocation", "new_id"]

@@ -1,0 +1,168 @@
+"""Snapshots on a local (or mounted) file system.
+
+Layout under the warehouse root::
+
+    _staging/<build-id>/<domain>/<name>/v<major>/     engines write here first
+    products/<domain>/<name>/v<major>/<snapshot-id>/  data/*.parquet + manifest.json
+    raw/<domain>/<name>/v<major>/<input>/<sha256>.ndjson   landed API responses
+
+A snapshot becomes visible under ``products/`` by one atomic rename of a complete folder
+(manifest written last), so nothing half-written is ever found there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+DATA = "data"
+
+
+def new_id(now: datetime | None = None) -> str:
+    """A time-ordered unique id, e.g. ``20261129T185500123456Z-9f2c4a1b``."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class SnapshotLocation:
+    """Identity of one product major's snapshot folder."""
+
+    domain: str
+    name: str
+    major: int
+
+    @property
+    def parts(self) -> tuple[str, str, str]:
+        return (self.domain, self.name, f"v{self.major}")
+
+
+class LocalSnapshotStore:
+    """Snapshot folders under one root directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -------------------------------------------------------------- writing
+
+    def staging_dir(self, build_id: str, location: SnapshotLocation) -> Path:
+        """An empty folder the engine writes a new snapshot's data into."""
+        path = self.root.joinpath("_staging", build_id, *location.parts)
+        if path.exists():
+            shutil.rmtree(path)
+        (path / DATA).mkdir(parents=True)
+        return path
+
+    def commit(self, staged: Path, location: SnapshotLocation, snapshot_id: str, manifest: dict[str, Any]) -> Path:
+        """Write the manifest into ``staged`` and move the complete folder into place atomically."""
+        _write_json(staged / MANIFEST, manifest)
+        target = self.snapshot_dir(location, snapshot_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+        _fsync_dir(target.parent)
+        return target
+
+    def land_raw(self, location: SnapshotLocation, input_id: str, payload: bytes) -> tuple[Path, str]:
+        """Store raw input bytes content-addressed; returns the file and its sha256."""
+        digest = hashlib.sha256(payload).hexdigest()
+        folder = self.root.joinpath("raw", *location.parts, input_id)
+        target = folder / f"{digest}.ndjson"
+        if not target.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary = folder / f".{digest}.{secrets.token_hex(4)}.tmp"
+            temporary.write_bytes(payload)
+            os.replace(temporary, target)
+        return target, digest
+
+    # -------------------------------------------------------------- reading
+
+    def snapshot_dir(self, location: SnapshotLocation, snapshot_id: str) -> Path:
+        return self.root.joinpath("products", *location.parts, snapshot_id)
+
+    def data_files(self, location: SnapshotLocation, snapshot_id: str) -> list[Path]:
+        return sorted((self.snapshot_dir(location, snapshot_id) / DATA).glob("*.parquet"))
+
+    def manifest(self, location: SnapshotLocation, snapshot_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads((self.snapshot_dir(location, snapshot_id) / MANIFEST).read_text())
+        return result
+
+    def snapshot_ids(self, location: SnapshotLocation) -> list[str]:
+        """Complete snapshot folders (with a manifest) of one product major, oldest first."""
+        folder = self.root.joinpath("products", *location.parts)
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if (p / MANIFEST).is_file())
+
+    def locations(self) -> list[SnapshotLocation]:
+        base = self.root / "products"
+        found = []
+        for major in sorted(base.glob("*/*/v*")):
+            if major.is_dir() and major.name[1:].isdigit():
+                found.append(SnapshotLocation(major.parent.parent.name, major.parent.name, int(major.name[1:])))
+        return found
+
+    # -------------------------------------------------------------- removing
+
+    def delete(self, location: SnapshotLocation, snapshot_id: str) -> None:
+        shutil.rmtree(self.snapshot_dir(location, snapshot_id), ignore_errors=True)
+
+    def incomplete(self, location: SnapshotLocation) -> list[Path]:
+        """Folders under a product major that are not complete snapshots (interrupted moves)."""
+        folder = self.root.joinpath("products", *location.parts)
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if not (p / MANIFEST).is_file())
+
+    def discard_staging(self, build_id: str) -> None:
+        """Remove what a build left in staging (its snapshots were moved out when committed)."""
+        shutil.rmtree(self.root / "_staging" / build_id, ignore_errors=True)
+
+    def clear_staging(self, keep: set[str] | None = None) -> list[Path]:
+        """Remove staging folders of builds not in ``keep``; returns what was removed."""
+        removed = []
+        staging = self.root / "_staging"
+        if staging.is_dir():
+            for build in staging.iterdir():
+                if keep is None or build.name not in keep:
+                    shutil.rmtree(build, ignore_errors=True)
+                    removed.append(build)
+        return removed
+
+    def size(self, location: SnapshotLocation, snapshot_id: str) -> int:
+        return sum(p.stat().st_size for p in self.data_files(location, snapshot_id))
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, sort_keys=True, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
