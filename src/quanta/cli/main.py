@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from quanta.cli import init, schema, validate
+from quanta.cli import build, init, inspect, query, schema, validate
 from quanta.errors import QuantaError, SpecError
 
 app = typer.Typer(
@@ -28,6 +28,13 @@ def main(
 app.command("validate")(validate.validate)
 app.command("schema")(schema.schema)
 app.command("init")(init.init)
+app.command("plan")(build.plan)
+app.command("build")(build.build)
+app.command("gc")(build.gc)
+app.command("status")(inspect.status)
+app.command("show")(inspect.show)
+app.command("search")(inspect.search)
+app.command("query")(query.query)
 
 
 def run() -> None:

@@ -161,7 +161,7 @@ def conform(relation: duckdb.DuckDBPyRelation, columns: tuple[Column, ...]) -> d
         raise SchemaMismatch(missing, extra, mistyped)
     projections = []
     for column in columns:
-        reference: exp.Expression = exp.column(column.name, quoted=True)
+        reference: Any = exp.column(column.name, quoted=True)
         cast = RULES[column.logical_type].cast_for(produced[column.name])
         if cast:
             reference = exp.alias_(exp.cast(reference, cast), column.name, quoted=True)

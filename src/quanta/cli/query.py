@@ -1,0 +1,42 @@
+"""``quanta query``: read-only SQL over current snapshots."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from quanta.cli.common import MESH_OPTION_HELP, arrow_table, console, load, parse_time
+
+
+class QueryFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def query(
+    sql: str = typer.Argument(..., help="One SELECT; products are tables named <domain>.<product>."),
+    mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
+    output: QueryFormat = typer.Option(QueryFormat.table, "--format", "-f", help="table, csv or json."),
+    unmask: bool = typer.Option(False, "--unmask", help="Show classified properties in clear."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Read the snapshots current at this ISO time."),
+    limit: int | None = typer.Option(None, "--limit", help="At most this many rows."),
+    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+) -> None:
+    """Query products with SQL (classified properties masked unless --unmask)."""
+    table = load(mesh_path, profile).query(sql, unmask=unmask, as_of=parse_time(as_of), limit=limit)
+    if output is QueryFormat.table:
+        console().print(arrow_table(table))
+    elif output is QueryFormat.csv:
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(table.column_names)
+        for row in table.to_pylist():
+            writer.writerow(row.values())
+    else:
+        typer.echo(json.dumps(table.to_pylist(), default=str, indent=2))
