@@ -166,7 +166,7 @@ def conform(relation: duckdb.DuckDBPyRelation, columns: tuple[Column, ...]) -> d
         if cast:
             reference = exp.alias_(exp.cast(reference, cast), column.name, quoted=True)
         projections.append(reference.sql(dialect="duckdb"))
-    return relation.select(*projections)
+    return relation.select(*(duckdb.SQLExpression(p) for p in projections))
 
 
 def content_hash(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> tuple[int, str]:

@@ -86,7 +86,7 @@ def query(mesh: MeshSource, catalog: Catalog, store: LocalSnapshotStore, sql: st
             schema = _quoted(sql_identifier(product.spec.domain or "proposed"))
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             source = f"__snapshot_{number}"
-            connection.read_parquet(list(target.files)).select(*masked_columns(product, unmask)).create_view(source)
+            connection.read_parquet(list(target.files)).select(*_expressions(product, unmask)).create_view(source)
             for name in _names(product):
                 connection.execute(f"CREATE OR REPLACE VIEW {schema}.{_quoted(name)} AS SELECT * FROM {source}")
         if limit is not None:
@@ -97,6 +97,12 @@ def query(mesh: MeshSource, catalog: Catalog, store: LocalSnapshotStore, sql: st
             raise QueryError(str(exc).strip().splitlines()[0]) from None
     finally:
         connection.close()
+
+
+def _expressions(product: ProductSource, unmask: bool) -> list[Any]:
+    import duckdb
+
+    return [duckdb.SQLExpression(column) for column in masked_columns(product, unmask)]
 
 
 def _names(product: ProductSource) -> list[str]:

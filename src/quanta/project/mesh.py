@@ -146,7 +146,8 @@ class Mesh:
         import duckdb
 
         with duckdb.connect(":memory:") as connection:
-            relation = connection.read_parquet(list(target.files)).select(*masked_columns(product, unmask))
+            columns = [duckdb.SQLExpression(c) for c in masked_columns(product, unmask)]
+            relation = connection.read_parquet(list(target.files)).select(*columns)
             if limit is not None:
                 relation = relation.limit(limit)
             return relation.to_arrow_table()
