@@ -93,8 +93,11 @@ class Catalog:
 
     def current(self, product_key: str) -> SnapshotRecord | None:
         """The published snapshot consumers read now, or None."""
-        query = select(snapshots).join(current, current.c.snapshot_id == snapshots.c.id).where(
-            current.c.product_key == product_key)
+        query = (
+            select(snapshots)
+            .join(current, current.c.snapshot_id == snapshots.c.id)
+            .where(current.c.product_key == product_key)
+        )
         return self._one_snapshot(query)
 
     def current_all(self) -> dict[str, SnapshotRecord]:
@@ -107,9 +110,16 @@ class Catalog:
 
     def snapshot_as_of(self, product_key: str, moment: datetime) -> SnapshotRecord | None:
         """The snapshot that was current at ``moment`` (the last one published at or before it)."""
-        query = (select(snapshots).where(snapshots.c.product_key == product_key, snapshots.c.status == "published",
-                                         snapshots.c.published_at <= _naive(moment))
-                 .order_by(snapshots.c.published_at.desc(), snapshots.c.id.desc()).limit(1))
+        query = (
+            select(snapshots)
+            .where(
+                snapshots.c.product_key == product_key,
+                snapshots.c.status == "published",
+                snapshots.c.published_at <= _naive(moment),
+            )
+            .order_by(snapshots.c.published_at.desc(), snapshots.c.id.desc())
+            .limit(1)
+        )
         return self._one_snapshot(query)
 
     def snapshots(self, product_key: str | None = None) -> list[SnapshotRecord]:
@@ -121,12 +131,22 @@ class Catalog:
             return [_snapshot(row) for row in connection.execute(query)]
 
     def last_published(self, product_key: str) -> SnapshotRecord | None:
-        query = (select(snapshots).where(snapshots.c.product_key == product_key, snapshots.c.status == "published")
-                 .order_by(snapshots.c.published_at.desc(), snapshots.c.id.desc()).limit(1))
+        query = (
+            select(snapshots)
+            .where(snapshots.c.product_key == product_key, snapshots.c.status == "published")
+            .order_by(snapshots.c.published_at.desc(), snapshots.c.id.desc())
+            .limit(1)
+        )
         return self._one_snapshot(query)
 
-    def publish(self, product: ProductEntry, record: SnapshotRecord, inputs: Sequence[LineageRecord],
-                *, make_current: bool = True) -> None:
+    def publish(
+        self,
+        product: ProductEntry,
+        record: SnapshotRecord,
+        inputs: Sequence[LineageRecord],
+        *,
+        make_current: bool = True,
+    ) -> None:
         """Register a complete snapshot and its lineage and, if asked, move the current pointer:
         all in one transaction."""
         now = _naive(datetime.now(UTC))
@@ -139,19 +159,28 @@ class Catalog:
             if inputs:
                 connection.execute(insert(lineage), [{"snapshot_id": record.id, **_lineage_values(i)} for i in inputs])
             if make_current:
-                moved = connection.execute(update(current).where(current.c.product_key == product.key).values(
-                    snapshot_id=record.id, published_at=now))
+                moved = connection.execute(
+                    update(current)
+                    .where(current.c.product_key == product.key)
+                    .values(snapshot_id=record.id, published_at=now)
+                )
                 if moved.rowcount == 0:
-                    connection.execute(insert(current).values(product_key=product.key, snapshot_id=record.id,
-                                                              published_at=now))
+                    connection.execute(
+                        insert(current).values(product_key=product.key, snapshot_id=record.id, published_at=now)
+                    )
             faults.checkpoint(faults.DURING_CATALOG_COMMIT)
 
     def lineage(self, snapshot_id: str) -> list[LineageRecord]:
         with self.engine.connect() as connection:
-            rows = connection.execute(select(lineage).where(lineage.c.snapshot_id == snapshot_id)
-                                      .order_by(lineage.c.input_id))
-            return [LineageRecord(r.input_id, r.input_type, r.fingerprint, r.upstream_key, r.upstream_snapshot_id,
-                                  r.system, r.source) for r in rows]
+            rows = connection.execute(
+                select(lineage).where(lineage.c.snapshot_id == snapshot_id).order_by(lineage.c.input_id)
+            )
+            return [
+                LineageRecord(
+                    r.input_id, r.input_type, r.fingerprint, r.upstream_key, r.upstream_snapshot_id, r.system, r.source
+                )
+                for r in rows
+            ]
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         """Forget a snapshot that is not current (gc); refuses the current one."""
@@ -176,20 +205,39 @@ class Catalog:
 
     def start_run(self, run_id: str, who: str, arguments: list[str]) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(build_runs).values(id=run_id, started_at=_naive(datetime.now(UTC)),
-                                                         status="running", who=who, arguments=json.dumps(arguments)))
+            connection.execute(
+                insert(build_runs).values(
+                    id=run_id,
+                    started_at=_naive(datetime.now(UTC)),
+                    status="running",
+                    who=who,
+                    arguments=json.dumps(arguments),
+                )
+            )
 
     def finish_run(self, run_id: str, status: str, duration_s: float) -> None:
         with self.engine.begin() as connection:
-            connection.execute(update(build_runs).where(build_runs.c.id == run_id).values(
-                status=status, finished_at=_naive(datetime.now(UTC)), duration_s=duration_s))
+            connection.execute(
+                update(build_runs)
+                .where(build_runs.c.id == run_id)
+                .values(status=status, finished_at=_naive(datetime.now(UTC)), duration_s=duration_s)
+            )
 
     def record_step(self, step: StepRecord) -> None:
         with self.engine.begin() as connection:
-            connection.execute(insert(build_steps).values(
-                run_id=step.run_id, product_key=step.product_key, status=step.status,
-                reasons=json.dumps(step.reasons), started_at=_naive(step.started_at), duration_s=step.duration_s,
-                rows=step.rows, snapshot_id=step.snapshot_id, error=step.error))
+            connection.execute(
+                insert(build_steps).values(
+                    run_id=step.run_id,
+                    product_key=step.product_key,
+                    status=step.status,
+                    reasons=json.dumps(step.reasons),
+                    started_at=_naive(step.started_at),
+                    duration_s=step.duration_s,
+                    rows=step.rows,
+                    snapshot_id=step.snapshot_id,
+                    error=step.error,
+                )
+            )
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
@@ -203,8 +251,20 @@ class Catalog:
         if product_key is not None:
             query = query.where(build_steps.c.product_key == product_key)
         with self.engine.connect() as connection:
-            return [StepRecord(r.run_id, r.product_key, r.status, json.loads(r.reasons), _aware(r.started_at),
-                               r.duration_s, r.rows, r.snapshot_id, r.error) for r in connection.execute(query)]
+            return [
+                StepRecord(
+                    r.run_id,
+                    r.product_key,
+                    r.status,
+                    json.loads(r.reasons),
+                    _aware(r.started_at),
+                    r.duration_s,
+                    r.rows,
+                    r.snapshot_id,
+                    r.error,
+                )
+                for r in connection.execute(query)
+            ]
 
     def last_attempt(self, product_key: str) -> StepRecord | None:
         """The newest step that built or tried to build the product."""
@@ -225,8 +285,10 @@ class Catalog:
             return
         with self.engine.begin() as connection:
             connection.execute(delete(file_hashes).where(file_hashes.c.path.in_(list(entries))))
-            connection.execute(insert(file_hashes), [
-                {"path": p, "size": s, "mtime_ns": m, "sha256": h} for p, (s, m, h) in entries.items()])
+            connection.execute(
+                insert(file_hashes),
+                [{"path": p, "size": s, "mtime_ns": m, "sha256": h} for p, (s, m, h) in entries.items()],
+            )
 
     # ---------------------------------------------------------------- helpers
 
@@ -237,8 +299,15 @@ class Catalog:
 
     @staticmethod
     def _upsert_product(connection: Connection, product: ProductEntry, now: datetime) -> None:
-        values = {"ref": product.ref, "domain": product.domain, "name": product.name, "major": product.major,
-                  "version": product.version, "description": product.description, "updated_at": now}
+        values = {
+            "ref": product.ref,
+            "domain": product.domain,
+            "name": product.name,
+            "major": product.major,
+            "version": product.version,
+            "description": product.description,
+            "updated_at": now,
+        }
         changed = connection.execute(update(products).where(products.c.key == product.key).values(**values))
         if changed.rowcount == 0:
             connection.execute(insert(products).values(key=product.key, **values))
@@ -283,23 +352,48 @@ def _aware(moment: datetime | None) -> datetime:
 
 def _snapshot(row: Any) -> SnapshotRecord:
     return SnapshotRecord(
-        id=row.id, product_key=row.product_key, version=row.version, build_id=row.build_id, status=row.status,
-        created_at=_aware(row.created_at), published_at=_aware(row.published_at) if row.published_at else None,
-        rows=row.rows, bytes=row.bytes, content_hash=row.content_hash, spec_fingerprint=row.spec_fingerprint,
-        code_fingerprint=row.code_fingerprint, inputs_fingerprint=row.inputs_fingerprint, schema=row.schema)
+        id=row.id,
+        product_key=row.product_key,
+        version=row.version,
+        build_id=row.build_id,
+        status=row.status,
+        created_at=_aware(row.created_at),
+        published_at=_aware(row.published_at) if row.published_at else None,
+        rows=row.rows,
+        bytes=row.bytes,
+        content_hash=row.content_hash,
+        spec_fingerprint=row.spec_fingerprint,
+        code_fingerprint=row.code_fingerprint,
+        inputs_fingerprint=row.inputs_fingerprint,
+        schema=row.schema,
+    )
 
 
 def _snapshot_values(record: SnapshotRecord) -> dict[str, Any]:
     return {
-        "id": record.id, "product_key": record.product_key, "version": record.version, "build_id": record.build_id,
-        "status": record.status, "created_at": _naive(record.created_at), "rows": record.rows, "bytes": record.bytes,
-        "content_hash": record.content_hash, "spec_fingerprint": record.spec_fingerprint,
-        "code_fingerprint": record.code_fingerprint, "inputs_fingerprint": record.inputs_fingerprint,
+        "id": record.id,
+        "product_key": record.product_key,
+        "version": record.version,
+        "build_id": record.build_id,
+        "status": record.status,
+        "created_at": _naive(record.created_at),
+        "rows": record.rows,
+        "bytes": record.bytes,
+        "content_hash": record.content_hash,
+        "spec_fingerprint": record.spec_fingerprint,
+        "code_fingerprint": record.code_fingerprint,
+        "inputs_fingerprint": record.inputs_fingerprint,
         "schema": record.schema,
     }
 
 
 def _lineage_values(record: LineageRecord) -> dict[str, Any]:
-    return {"input_id": record.input_id, "input_type": record.input_type, "upstream_key": record.upstream_key,
-            "upstream_snapshot_id": record.upstream_snapshot_id, "system": record.system, "source": record.source,
-            "fingerprint": record.fingerprint}
+    return {
+        "input_id": record.input_id,
+        "input_type": record.input_type,
+        "upstream_key": record.upstream_key,
+        "upstream_snapshot_id": record.upstream_snapshot_id,
+        "system": record.system,
+        "source": record.source,
+        "fingerprint": record.fingerprint,
+    }

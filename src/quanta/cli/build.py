@@ -9,8 +9,16 @@ import typer
 
 from quanta.cli.common import MESH_OPTION_HELP, console, load
 
-_STYLE = {"built": "green", "unchanged": "green", "skipped": "dim", "failed": "red", "blocked": "yellow",
-          "build": "cyan", "check": "cyan", "skip": "dim"}
+_STYLE = {
+    "built": "green",
+    "unchanged": "green",
+    "skipped": "dim",
+    "failed": "red",
+    "blocked": "yellow",
+    "build": "cyan",
+    "check": "cyan",
+    "skip": "dim",
+}
 
 
 def plan(
@@ -45,8 +53,9 @@ def build(
 
     mesh = load(path, profile)
     out = console()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out,
-                  transient=True) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out, transient=True
+    ) as progress:
         tasks: dict[str, TaskID] = {}
 
         def listener(key: str, phase: str, outcome: object) -> None:
@@ -61,8 +70,13 @@ def build(
         table.add_column(column, justify="right" if column in ("rows", "seconds") else "left")
     for outcome in report.outcomes:
         detail = outcome.error or "; ".join(outcome.reasons)
-        table.add_row(outcome.key, f"[{_STYLE[outcome.status]}]{outcome.status}[/]",
-                      "" if outcome.rows is None else f"{outcome.rows:,}", f"{outcome.duration_s:.2f}", detail)
+        table.add_row(
+            outcome.key,
+            f"[{_STYLE[outcome.status]}]{outcome.status}[/]",
+            "" if outcome.rows is None else f"{outcome.rows:,}",
+            f"{outcome.duration_s:.2f}",
+            detail,
+        )
     out.print(table)
     raise typer.Exit(0 if report.ok else 1)
 

@@ -30,8 +30,14 @@ def status(
         last = "—" if attempt is None else f"{attempt.status} {ago(attempt.started_at)}"
         if attempt is not None and attempt.error:
             last += f": {attempt.error[:80]}"
-        table.add_row(product.spec.key, product.spec.status, snapshot.id if snapshot else "—",
-                      f"{snapshot.rows:,}" if snapshot else "—", ago(snapshot.published_at if snapshot else None), last)
+        table.add_row(
+            product.spec.key,
+            product.spec.status,
+            snapshot.id if snapshot else "—",
+            f"{snapshot.rows:,}" if snapshot else "—",
+            ago(snapshot.published_at if snapshot else None),
+            last,
+        )
     console().print(table)
 
 
@@ -53,15 +59,22 @@ def show(
     out = console()
     out.print(f"[bold]{spec.ref}[/] v{spec.version} ({spec.status}) — {spec.description or 'no description'}")
     out.print(f"address: {address(spec)}   SQL: {', '.join(sql_names(spec))}")
-    out.print(f"owner: {spec.domain} / {spec.team.name if spec.team else '—'}"
-              + (f" <{spec.team.email}>" if spec.team and spec.team.email else ""))
+    out.print(
+        f"owner: {spec.domain} / {spec.team.name if spec.team else '—'}"
+        + (f" <{spec.team.email}>" if spec.team and spec.team.email else "")
+    )
     properties = Table(title="properties")
     for column in ("name", "type", "key", "classification", "description"):
         properties.add_column(column)
     for prop in spec.schema_.properties:
         key = "PK" if prop.primary_key else ("BK" if prop.business_key else "")
-        properties.add_row(prop.name, prop.logical_type + ("" if prop.required or prop.primary_key else "?"), key,
-                           prop.classification or "", prop.description or "")
+        properties.add_row(
+            prop.name,
+            prop.logical_type + ("" if prop.required or prop.primary_key else "?"),
+            key,
+            prop.classification or "",
+            prop.description or "",
+        )
     out.print(properties)
     index = mesh.workspace.index
     out.print("upstream: " + (", ".join(upstream_keys(source, index)) or "—"))

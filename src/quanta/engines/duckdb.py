@@ -53,8 +53,9 @@ class DuckDBEngine:
             output, artefacts = self._output(connection, job)
             projection = conform(output, job.columns)
             target = job.output_dir / "data" / OUTPUT_FILE
-            projection.to_parquet(str(target), compression=job.write.compression,
-                                  row_group_size=job.write.row_group_size)
+            projection.to_parquet(
+                str(target), compression=job.write.compression, row_group_size=job.write.row_group_size
+            )
             rows, content = content_hash(connection, [target])
             schema = tuple(zip(projection.columns, (str(t) for t in projection.types), strict=True))
             files = tuple(FileInfo(f"data/{target.name}", target.stat().st_size, _sha256(target)) for _ in [0])
@@ -72,8 +73,9 @@ class DuckDBEngine:
         finally:
             connection.close()
 
-    def _output(self, connection: duckdb.DuckDBPyConnection,
-                job: TransformJob) -> tuple[duckdb.DuckDBPyRelation, dict[str, Any]]:
+    def _output(
+        self, connection: duckdb.DuckDBPyConnection, job: TransformJob
+    ) -> tuple[duckdb.DuckDBPyRelation, dict[str, Any]]:
         if job.python is not None:
             with _PYTHON_LOCK:
                 try:
@@ -125,8 +127,7 @@ def register(connection: duckdb.DuckDBPyConnection, relations: Iterable[Relation
         if relation.format == "parquet":
             view = connection.read_parquet(paths)
         elif relation.format == "csv":
-            view = connection.read_csv(paths, header=options.get("header", True),
-                                       sep=options.get("delimiter") or None)
+            view = connection.read_csv(paths, header=options.get("header", True), sep=options.get("delimiter") or None)
         else:
             view = connection.read_json(paths, format="newline_delimited" if relation.format == "ndjson" else "auto")
         view.create_view(relation.name, replace=True)
@@ -144,8 +145,9 @@ def select_only(step: SqlStep) -> str:
         return step.sql
     unknown = sorted({f.name for f in statements[0].find_all(exp.Anonymous)})
     if unknown:
-        raise TransformError(f"step '{step.name}' uses functions that cannot be translated from {step.dialect}: "
-                             + ", ".join(unknown))
+        raise TransformError(
+            f"step '{step.name}' uses functions that cannot be translated from {step.dialect}: " + ", ".join(unknown)
+        )
     return statements[0].sql(dialect="duckdb")
 
 
@@ -155,8 +157,11 @@ def conform(relation: duckdb.DuckDBPyRelation, columns: tuple[Column, ...]) -> d
     declared = [c.name for c in columns]
     missing = [n for n in declared if n not in produced]
     extra = [n for n in produced if n not in declared]
-    mistyped = [(c.name, c.logical_type, produced[c.name]) for c in columns
-                if c.name in produced and not RULES[c.logical_type].accepts_type(produced[c.name])]
+    mistyped = [
+        (c.name, c.logical_type, produced[c.name])
+        for c in columns
+        if c.name in produced and not RULES[c.logical_type].accepts_type(produced[c.name])
+    ]
     if missing or extra or mistyped:
         raise SchemaMismatch(missing, extra, mistyped)
     projections = []

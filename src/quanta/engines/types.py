@@ -9,8 +9,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-             "UHUGEINT"}
+_INTEGERS = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+}
 
 
 @dataclass(frozen=True)
@@ -35,13 +45,19 @@ class LogicalTypeRule:
 RULES: dict[str, LogicalTypeRule] = {
     "string": LogicalTypeRule(frozenset({"VARCHAR", "UUID"}), patterns=(r"ENUM\(.*\)",), write_as="VARCHAR"),
     "integer": LogicalTypeRule(frozenset(_INTEGERS), write_as="BIGINT"),
-    "number": LogicalTypeRule(frozenset(_INTEGERS | {"FLOAT", "DOUBLE"}), patterns=(r"DECIMAL\(\d+,\d+\)",),
-                              write_as="DOUBLE", keep=(r"DECIMAL\(\d+,\d+\)",)),
+    "number": LogicalTypeRule(
+        frozenset(_INTEGERS | {"FLOAT", "DOUBLE"}),
+        patterns=(r"DECIMAL\(\d+,\d+\)",),
+        write_as="DOUBLE",
+        keep=(r"DECIMAL\(\d+,\d+\)",),
+    ),
     "boolean": LogicalTypeRule(frozenset({"BOOLEAN"})),
     "date": LogicalTypeRule(frozenset({"DATE"})),
-    "timestamp": LogicalTypeRule(frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS",
-                                            "TIMESTAMP_NS"}), write_as="TIMESTAMP",
-                                 keep=("TIMESTAMP WITH TIME ZONE",)),
+    "timestamp": LogicalTypeRule(
+        frozenset({"TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}),
+        write_as="TIMESTAMP",
+        keep=("TIMESTAMP WITH TIME ZONE",),
+    ),
     "time": LogicalTypeRule(frozenset({"TIME"})),
     "array": LogicalTypeRule(frozenset(), patterns=(r".*\[\d*\]",)),
     "object": LogicalTypeRule(frozenset({"JSON"}), patterns=(r"STRUCT\(.*\)", r"MAP\(.*\)")),

@@ -17,6 +17,7 @@ from quanta.catalog import Catalog, SnapshotRecord
 from quanta.errors import QuantaError
 from quanta.spec.index import sql_identifier
 from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.schema import CLASSIFIED
 from quanta.storage import LocalSnapshotStore, SnapshotLocation
 
 MASK = "***"
@@ -35,8 +36,9 @@ class Readable:
     files: tuple[str, ...]
 
 
-def snapshot_for(catalog: Catalog, product: ProductSource, snapshot_id: str | None = None,
-                 as_of: datetime | None = None) -> SnapshotRecord | None:
+def snapshot_for(
+    catalog: Catalog, product: ProductSource, snapshot_id: str | None = None, as_of: datetime | None = None
+) -> SnapshotRecord | None:
     """The current snapshot, a snapshot by id, or the one that was current at ``as_of``."""
     key = product.spec.key
     if snapshot_id is not None:
@@ -49,8 +51,13 @@ def snapshot_for(catalog: Catalog, product: ProductSource, snapshot_id: str | No
     return catalog.current(key)
 
 
-def readable(catalog: Catalog, store: LocalSnapshotStore, product: ProductSource, snapshot_id: str | None = None,
-             as_of: datetime | None = None) -> Readable | None:
+def readable(
+    catalog: Catalog,
+    store: LocalSnapshotStore,
+    product: ProductSource,
+    snapshot_id: str | None = None,
+    as_of: datetime | None = None,
+) -> Readable | None:
     record = snapshot_for(catalog, product, snapshot_id, as_of)
     if record is None:
         return None
@@ -59,20 +66,29 @@ def readable(catalog: Catalog, store: LocalSnapshotStore, product: ProductSource
     return Readable(product, record, files)
 
 
-def masked_columns(product: ProductSource, unmask: bool) -> list[str]:
-    """SELECT list for a product's table with classified properties masked unless ``unmask``."""
+def masked_columns(snapshot: SnapshotRecord, unmask: bool) -> list[str]:
+    """SELECT list for a snapshot (with the schema it was published with), classified properties
+    masked unless ``unmask``."""
     columns = []
-    for prop in product.spec.schema_.properties:
-        quoted = exp.to_identifier(prop.name, quoted=True).sql("duckdb")
-        if prop.is_classified and not unmask:
+    for prop in snapshot.schema:
+        quoted = exp.to_identifier(prop["name"], quoted=True).sql("duckdb")
+        if prop.get("classification") in CLASSIFIED and not unmask:
             columns.append(f"CASE WHEN {quoted} IS NULL THEN NULL ELSE '{MASK}' END AS {quoted}")
         else:
             columns.append(quoted)
     return columns
 
 
-def query(mesh: MeshSource, catalog: Catalog, store: LocalSnapshotStore, sql: str, *, unmask: bool = False,
-          as_of: datetime | None = None, limit: int | None = None) -> Any:
+def query(
+    mesh: MeshSource,
+    catalog: Catalog,
+    store: LocalSnapshotStore,
+    sql: str,
+    *,
+    unmask: bool = False,
+    as_of: datetime | None = None,
+    limit: int | None = None,
+) -> Any:
     """Run one read-only SELECT over current snapshots; products are tables ``<domain>.<product>``."""
     import duckdb
 
@@ -86,7 +102,8 @@ def query(mesh: MeshSource, catalog: Catalog, store: LocalSnapshotStore, sql: st
             schema = _quoted(sql_identifier(product.spec.domain or "proposed"))
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             source = f"__snapshot_{number}"
-            connection.read_parquet(list(target.files)).select(*_expressions(product, unmask)).create_view(source)
+            columns = [duckdb.SQLExpression(c) for c in masked_columns(target.snapshot, unmask)]
+            connection.read_parquet(list(target.files)).select(*columns).create_view(source)
             for name in _names(product):
                 connection.execute(f"CREATE OR REPLACE VIEW {schema}.{_quoted(name)} AS SELECT * FROM {source}")
         if limit is not None:
@@ -97,12 +114,6 @@ def query(mesh: MeshSource, catalog: Catalog, store: LocalSnapshotStore, sql: st
             raise QueryError(str(exc).strip().splitlines()[0]) from None
     finally:
         connection.close()
-
-
-def _expressions(product: ProductSource, unmask: bool) -> list[Any]:
-    import duckdb
-
-    return [duckdb.SQLExpression(column) for column in masked_columns(product, unmask)]
 
 
 def _names(product: ProductSource) -> list[str]:

@@ -24,9 +24,13 @@ def spec_fingerprint(product: DataProduct) -> str:
     """Hash of what shapes the data: version, inputs with options, transform, schema."""
     shaping = {
         "version": product.version,
-        "inputs": [{**i.model_dump(by_alias=True, exclude={"description", "introduced_by"}),
-                    "options": i.options.model_dump(by_alias=True) if i.options is not None else i.raw_options()}
-                   for i in product.inputs],
+        "inputs": [
+            {
+                **i.model_dump(by_alias=True, exclude={"description", "introduced_by"}),
+                "options": i.options.model_dump(by_alias=True) if i.options is not None else i.raw_options(),
+            }
+            for i in product.inputs
+        ],
         "transform": product.transform.model_dump(by_alias=True) if product.transform else None,
         "schema": product.schema_.model_dump(by_alias=True),
     }

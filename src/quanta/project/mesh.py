@@ -108,17 +108,25 @@ class Mesh:
 
     # ---------------------------------------------------------------- build
 
-    def plan(self, select: Iterable[str] | None = None, *, full: bool = False, due: bool = False,
-             now: datetime | None = None) -> list[PlanItem]:
+    def plan(
+        self, select: Iterable[str] | None = None, *, full: bool = False, due: bool = False, now: datetime | None = None
+    ) -> list[PlanItem]:
         from quanta.build.planner import plan_build
         from quanta.build.product import BuildOptions
 
         options = BuildOptions(full=full, due=due, now=now or datetime.now(UTC))
         return plan_build(self.workspace, options, self._selection(select))
 
-    def build(self, select: Iterable[str] | None = None, *, full: bool = False, due: bool = False,
-              now: datetime | None = None, listener: Listener | None = None,
-              arguments: Iterable[str] = ()) -> BuildReport:
+    def build(
+        self,
+        select: Iterable[str] | None = None,
+        *,
+        full: bool = False,
+        due: bool = False,
+        now: datetime | None = None,
+        listener: Listener | None = None,
+        arguments: Iterable[str] = (),
+    ) -> BuildReport:
         from quanta.build.product import BuildOptions
         from quanta.build.runner import run_build
 
@@ -134,8 +142,15 @@ class Mesh:
 
     # ---------------------------------------------------------------- inspect and read
 
-    def read(self, name: str, *, snapshot_id: str | None = None, as_of: datetime | None = None,
-             unmask: bool = False, limit: int | None = None) -> Any:
+    def read(
+        self,
+        name: str,
+        *,
+        snapshot_id: str | None = None,
+        as_of: datetime | None = None,
+        unmask: bool = False,
+        limit: int | None = None,
+    ) -> Any:
         """A product snapshot as a pyarrow Table (current, by id, or as of a time)."""
         from quanta.explore.read import masked_columns, readable
 
@@ -146,14 +161,13 @@ class Mesh:
         import duckdb
 
         with duckdb.connect(":memory:") as connection:
-            columns = [duckdb.SQLExpression(c) for c in masked_columns(product, unmask)]
+            columns = [duckdb.SQLExpression(c) for c in masked_columns(target.snapshot, unmask)]
             relation = connection.read_parquet(list(target.files)).select(*columns)
             if limit is not None:
                 relation = relation.limit(limit)
             return relation.to_arrow_table()
 
-    def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None,
-              limit: int | None = None) -> Any:
+    def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None, limit: int | None = None) -> Any:
         from quanta.explore.read import query
 
         workspace = self.workspace

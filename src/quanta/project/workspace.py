@@ -43,8 +43,9 @@ def engine_for(platform: Platform) -> Engine:
     return DuckDBEngine(platform.threads, platform.memory_limit)
 
 
-def open_workspace(source: MeshSource, platform: Platform, connectors: ConnectorRegistry | None = None,
-                   engine: Engine | None = None) -> Workspace:
+def open_workspace(
+    source: MeshSource, platform: Platform, connectors: ConnectorRegistry | None = None, engine: Engine | None = None
+) -> Workspace:
     return Workspace(
         mesh=source,
         index=ProductIndex.of(source),

@@ -97,6 +97,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("file_hashes", "build_steps", "build_runs", "lineage", "current_snapshots", "snapshots",
-                  "products"):
+    for table in ("file_hashes", "build_steps", "build_runs", "lineage", "current_snapshots", "snapshots", "products"):
         op.drop_table(table)

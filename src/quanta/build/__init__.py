@@ -1,0 +1,1 @@
+"""Building products: input connectors, the runner, snapshot manifests and compatibility."""

@@ -1,0 +1,71 @@
+"""The connector protocol and the registry that maps input types to connectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from quanta.catalog import Catalog
+from quanta.catalog.store import LineageRecord
+from quanta.engines.base import Relation
+from quanta.spec.index import ProductIndex
+from quanta.spec.loader import ProductSource
+from quanta.spec.ports import InputSpec
+from quanta.storage import LocalSnapshotStore, SnapshotLocation
+
+
+@dataclass
+class InputContext:
+    """What a connector may use: the mesh, the catalog, snapshot storage."""
+
+    mesh_root: Path
+    product: ProductSource
+    location: SnapshotLocation
+    index: ProductIndex
+    catalog: Catalog
+    store: LocalSnapshotStore
+
+
+@dataclass(frozen=True)
+class ResolvedInput:
+    """An input ready for the engine, with its content fingerprint and lineage."""
+
+    relation: Relation
+    lineage: LineageRecord
+
+
+class InputConnector(Protocol):
+    def peek(self, spec: InputSpec, context: InputContext) -> str | None:
+        """The input's fingerprint if it is known without side effects (None: found out at build)."""
+        ...
+
+    def resolve(self, spec: InputSpec, context: InputContext) -> ResolvedInput:
+        """Make the input readable (landing it if needed); raise InputUnavailable when it is not."""
+        ...
+
+
+@dataclass
+class ConnectorRegistry:
+    """Connectors by input type; an instance owned by the facade."""
+
+    connectors: dict[str, InputConnector] = field(default_factory=dict)
+
+    @classmethod
+    def builtin(cls) -> ConnectorRegistry:
+        from quanta.build.inputs.api import ApiConnector
+        from quanta.build.inputs.files import FilesConnector
+        from quanta.build.inputs.product import ProductConnector
+
+        return cls({"product": ProductConnector(), "files": FilesConnector(), "api": ApiConnector()})
+
+    def get(self, type_name: str) -> InputConnector:
+        connector = self.connectors.get(type_name)
+        if connector is None:
+            raise KeyError(f"no connector for input type '{type_name}'")
+        return connector
+
+
+def relation_name(input_id: str) -> str:
+    """The SQL relation name of an input: its id with ``-`` as ``_``."""
+    return input_id.replace("-", "_")

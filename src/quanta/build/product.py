@@ -1,0 +1,181 @@
+"""Building one product: resolve inputs, decide, run the engine, check, commit, publish."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from quanta import faults
+from quanta.build.compat import breaking_changes, schema_record
+from quanta.build.errors import BuildFailure, IncompatibleSchema
+from quanta.build.inputs import ConnectorRegistry, InputContext, ResolvedInput
+from quanta.build.python_transform import BuildInfo, entrypoint_caller
+from quanta.catalog import Catalog, SnapshotRecord
+from quanta.catalog.store import ProductEntry
+from quanta.engines.base import Column, Engine, SqlStep, TransformError, TransformJob, WriteResult
+from quanta.plan.decide import Fingerprints, Previous, is_due, reasons_to_build
+from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
+from quanta.spec.index import ProductIndex, address
+from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.transform import PythonTransform, SqlTransform
+from quanta.storage import LocalSnapshotStore, SnapshotLocation, new_id
+
+
+@dataclass
+class Workspace:
+    """Everything a build reads and writes."""
+
+    mesh: MeshSource
+    index: ProductIndex
+    catalog: Catalog
+    store: LocalSnapshotStore
+    engine: Engine
+    connectors: ConnectorRegistry
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    full: bool = False
+    due: bool = False
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one product in a run."""
+
+    key: str
+    status: str  # built | unchanged | skipped | failed | blocked
+    reasons: tuple[str, ...] = ()
+    duration_s: float = 0.0
+    rows: int | None = None
+    snapshot_id: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("built", "unchanged", "skipped")
+
+
+def location_of(product: ProductSource) -> SnapshotLocation:
+    return SnapshotLocation(product.spec.domain or "_", product.spec.name, product.spec.major)
+
+
+def previous_of(catalog: Catalog, current: SnapshotRecord | None) -> Previous:
+    if current is None:
+        return Previous()
+    inputs = {record.input_id: record.fingerprint for record in catalog.lineage(current.id)}
+    return Previous(current.spec_fingerprint, current.code_fingerprint, inputs, current.created_at)
+
+
+def build_product(workspace: Workspace, product: ProductSource, run_id: str, options: BuildOptions) -> Outcome:
+    started = time.perf_counter()
+    key = product.spec.key
+    try:
+        return _build(workspace, product, run_id, options, started)
+    except (BuildFailure, TransformError) as exc:
+        return Outcome(key, "failed", ("build failed",), time.perf_counter() - started, error=str(exc))
+
+
+def _build(workspace: Workspace, product: ProductSource, run_id: str, options: BuildOptions,
+           started: float) -> Outcome:
+    spec, key = product.spec, product.spec.key
+    location = location_of(product)
+    context = InputContext(workspace.mesh.root, product, location, workspace.index, workspace.catalog,
+                           workspace.store)
+    if spec.transform is None:
+        raise BuildFailure(f"{key} has no transform yet (status {spec.status}); add `transform:`")
+    resolved = {i.id: workspace.connectors.get(i.type).resolve(i, context) for i in spec.inputs}
+    fingerprints = Fingerprints(spec_fingerprint(spec), code_fingerprint(spec, product.folder),
+                                {k: r.lineage.fingerprint for k, r in resolved.items()})
+    current = workspace.catalog.current(key)
+    due = options.due and is_due(spec.schedule, current.created_at if current else None, options.now)
+    reasons = reasons_to_build(fingerprints, previous_of(workspace.catalog, current), full=options.full, due=due)
+    if not reasons:
+        return Outcome(key, "skipped", ("up to date",), time.perf_counter() - started)
+    staged = workspace.store.staging_dir(run_id, location)
+    job = _job(product, resolved, staged, options)
+    result = workspace.engine.run(job)
+    faults.checkpoint(faults.AFTER_PARQUET)
+    _check_compatible(workspace.catalog, product)
+    snapshot_id = new_id()
+    record = _record(product, snapshot_id, run_id, result, fingerprints)
+    manifest = _manifest(product, record, result, resolved, options)
+    workspace.store.commit(staged, location, snapshot_id, manifest)
+    entry = ProductEntry(key, spec.ref, spec.domain or "_", spec.name, spec.major, spec.version, spec.description)
+    workspace.catalog.publish(entry, record, [r.lineage for r in resolved.values()])
+    unchanged = current is not None and current.content_hash == result.content_hash
+    return Outcome(key, "unchanged" if unchanged else "built", tuple(reasons), time.perf_counter() - started,
+                   result.rows, snapshot_id)
+
+
+def _job(product: ProductSource, resolved: dict[str, ResolvedInput], staged: Path,
+         options: BuildOptions) -> TransformJob:
+    spec = product.spec
+    columns = tuple(Column(p.name, p.logical_type) for p in spec.schema_.properties)
+    relations = tuple(r.relation for r in resolved.values())
+    transform = spec.transform
+    if isinstance(transform, SqlTransform):
+        steps = []
+        for step in transform.steps:
+            path = product.folder / step
+            try:
+                sql = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise BuildFailure(f"cannot read SQL step {path}: {exc}") from exc
+            steps.append(SqlStep(path.stem, sql, transform.dialect))
+        return TransformJob(relations, columns, staged, steps=tuple(steps))
+    assert isinstance(transform, PythonTransform)
+    info = BuildInfo(spec.ref, spec.version, options.now)
+    return TransformJob(relations, columns, staged, python=entrypoint_caller(product.folder, transform.entrypoint,
+                                                                              info))
+
+
+def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
+    previous = catalog.last_published(product.spec.key)
+    if previous is None:
+        return
+    changes = breaking_changes(previous.schema, product.spec.schema_.properties)
+    if changes:
+        major = product.spec.major
+        raise IncompatibleSchema(
+            f"the new schema breaks v{major} consumers: " + "; ".join(changes)
+            + f". Publish it as a new major version ({major + 1}.0.0) and keep v{major} until its deprecation date")
+
+
+def _record(product: ProductSource, snapshot_id: str, run_id: str, result: WriteResult,
+            fingerprints: Fingerprints) -> SnapshotRecord:
+    return SnapshotRecord(
+        id=snapshot_id, product_key=product.spec.key, version=product.spec.version, build_id=run_id,
+        status="published", created_at=datetime.now(UTC), published_at=None, rows=result.rows,
+        bytes=sum(f.bytes for f in result.files), content_hash=result.content_hash,
+        spec_fingerprint=fingerprints.spec, code_fingerprint=fingerprints.code,
+        inputs_fingerprint=fingerprints.inputs_digest, schema=schema_record(product.spec.schema_.properties))
+
+
+def _manifest(product: ProductSource, record: SnapshotRecord, result: WriteResult,
+              resolved: dict[str, ResolvedInput], options: BuildOptions) -> dict[str, Any]:
+    spec = product.spec
+    return {
+        "snapshotId": record.id,
+        "product": spec.ref,
+        "address": address(spec),
+        "version": spec.version,
+        "buildId": record.build_id,
+        "createdAt": record.created_at.isoformat(),
+        "buildTime": options.now.isoformat(),
+        "rows": result.rows,
+        "files": [{"path": f.path, "bytes": f.bytes, "sha256": f.sha256} for f in result.files],
+        "schema": {"physical": [list(c) for c in result.schema], "properties": record.schema},
+        "contentHash": result.content_hash,
+        "fingerprints": {"spec": record.spec_fingerprint, "code": record.code_fingerprint,
+                         "inputs": record.inputs_fingerprint},
+        "inputs": [{"id": k, "type": r.lineage.input_type, "fingerprint": r.lineage.fingerprint,
+                    "upstream": r.lineage.upstream_key, "upstreamSnapshotId": r.lineage.upstream_snapshot_id,
+                    "system": r.lineage.system, "source": r.lineage.source} for k, r in resolved.items()],
+        "artefacts": result.artefacts,
+        "spec": spec.model_dump(by_alias=True, mode="json", exclude_none=True),
+    }

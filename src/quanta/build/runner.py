@@ -1,0 +1,98 @@
+"""A build run: products in dependency order, independent ones side by side; a failure blocks
+only its downstream. Progress is reported through a listener so front ends stay thin."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from quanta.build.product import BuildOptions, Outcome, Workspace, build_product
+from quanta.catalog.store import StepRecord
+from quanta.plan.order import generations, upstream_keys
+from quanta.spec.loader import ProductSource
+from quanta.storage import new_id
+
+Listener = Callable[[str, str, Outcome | None], None]
+"""Called with (product key, "start" | "done", outcome when done)."""
+
+
+@dataclass
+class BuildReport:
+    run_id: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outcomes)
+
+
+def run_build(workspace: Workspace, options: BuildOptions, selected: set[str] | None = None,
+              listener: Listener | None = None, arguments: Iterable[str] = ()) -> BuildReport:
+    """Build the selected products (all when None) of the workspace's mesh."""
+    notify = listener or (lambda *_: None)
+    run_id = new_id()
+    report = BuildReport(run_id)
+    started = time.perf_counter()
+    workspace.catalog.start_run(run_id, _who(), list(arguments))
+    failed: set[str] = set()
+    workers = (os.cpu_count() or 1) if workspace.engine.capabilities.concurrent_jobs else 1
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for generation in generations(workspace.mesh, workspace.index):
+                todo = [p for p in generation if selected is None or p.spec.key in selected]
+                blocked = [p for p in todo if set(upstream_keys(p, workspace.index)) & failed]
+                for product in blocked:
+                    bad = sorted(set(upstream_keys(product, workspace.index)) & failed)
+                    outcome = Outcome(product.spec.key, "blocked", (f"upstream failed: {', '.join(bad)}",))
+                    _record(workspace, run_id, outcome, report, notify)
+                    failed.add(product.spec.key)
+                runnable = [p for p in todo if p not in blocked]
+                for product in runnable:
+                    notify(product.spec.key, "start", None)
+                futures = [(p, pool.submit(build_product, workspace, p, run_id, options)) for p in runnable]
+                for product, future in futures:
+                    outcome = future.result()
+                    if not outcome.ok:
+                        failed.add(product.spec.key)
+                    _record(workspace, run_id, outcome, report, notify)
+    finally:
+        report.duration_s = time.perf_counter() - started
+        workspace.catalog.finish_run(run_id, "succeeded" if report.ok else "failed", report.duration_s)
+        workspace.store.discard_staging(run_id)
+    return report
+
+
+def _record(workspace: Workspace, run_id: str, outcome: Outcome, report: BuildReport, notify: Listener) -> None:
+    workspace.catalog.record_step(StepRecord(run_id, outcome.key, outcome.status, list(outcome.reasons),
+                                             datetime.now(UTC), outcome.duration_s, outcome.rows,
+                                             outcome.snapshot_id, outcome.error))
+    report.outcomes.append(outcome)
+    notify(outcome.key, "done", outcome)
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def select_products(products: Iterable[ProductSource], names: Iterable[str]) -> set[str]:
+    """Product keys matching ``names`` (``domain.name`` or ``domain.name@vN``); unknown names raise KeyError."""
+    wanted = set(names)
+    products = list(products)
+    keys = set()
+    for product in products:
+        if product.spec.ref in wanted or product.spec.key in wanted:
+            keys.add(product.spec.key)
+    found_names = {p.spec.ref for p in products if p.spec.key in keys} | keys
+    missing = sorted(wanted - found_names)
+    if missing:
+        raise KeyError(", ".join(missing))
+    return keys
