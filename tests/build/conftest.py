@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 
-
 @dataclass
 class FakeCrm:
     """Serves /customers in pages of ``page_size`` with a cursor; the first request for each
@@ -41,7 +40,7 @@ class FakeCrm:
 
 def _handler(crm: FakeCrm) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             crm.requests += 1
             query = parse_qs(urlparse(self.path).query)
             cursor = query.get("cursor", ["0"])[0]
@@ -53,7 +52,7 @@ def _handler(crm: FakeCrm) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             start = int(cursor)
-            page = crm.customers[start:start + crm.page_size]
+            page = crm.customers[start : start + crm.page_size]
             nxt = start + crm.page_size
             body = json.dumps({"data": page, "next": str(nxt) if nxt < len(crm.customers) else None}).encode()
             self.send_response(200)
@@ -70,8 +69,15 @@ def _handler(crm: FakeCrm) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def crm() -> Iterator[FakeCrm]:
-    customers = [{"customer_id": f"c-{i}", "name": f"Customer {i}", "email": f"c{i}@example.com",
-                  "country": ["fr", "DE", "es"][i % 3]} for i in range(1, 9)]
+    customers = [
+        {
+            "customer_id": f"c-{i}",
+            "name": f"Customer {i}",
+            "email": f"c{i}@example.com",
+            "country": ["fr", "DE", "es"][i % 3],
+        }
+        for i in range(1, 9)
+    ]
     fake = FakeCrm(customers)
     fake.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
@@ -217,17 +223,22 @@ def make_four_mesh(root: Path, crm_url: str, catalog: str) -> FourMesh:
     mesh.write("data/orders/2026-11-02.csv", "\n".join(ORDER_ROWS[:3]) + "\n")
     mesh.write("data/orders/2026-11-03.csv", "\n".join([ORDER_ROWS[0], *ORDER_ROWS[3:]]) + "\n")
     mesh.write("products/sales/orders/dataproduct.yaml", ORDERS)
-    mesh.write("products/sales/orders/staging.sql",
-               "-- deduplicate the daily drops\nselect distinct * from exports\n")
-    mesh.write("products/sales/orders/orders.sql",
-               "select order_id, customer_id, cast(amount as double) as amount, "
-               "cast(order_date as date) as order_date from staging\n")
+    mesh.write("products/sales/orders/staging.sql", "-- deduplicate the daily drops\nselect distinct * from exports\n")
+    mesh.write(
+        "products/sales/orders/orders.sql",
+        "select order_id, customer_id, cast(amount as double) as amount, "
+        "cast(order_date as date) as order_date from staging\n",
+    )
     mesh.write("products/customer/customers/dataproduct.yaml", CUSTOMERS.format(url=crm_url))
-    mesh.write("products/customer/customers/customers.sql",
-               "select customer_id, name, email, upper(country) as country from crm_export\n")
+    mesh.write(
+        "products/customer/customers/customers.sql",
+        "select customer_id, name, email, upper(country) as country from crm_export\n",
+    )
     mesh.write("products/sales/daily-revenue/dataproduct.yaml", DAILY)
-    mesh.write("products/sales/daily-revenue/daily.sql",
-               "select order_date, sum(amount) as revenue, count(*) as orders from orders group by order_date\n")
+    mesh.write(
+        "products/sales/daily-revenue/daily.sql",
+        "select order_date, sum(amount) as revenue, count(*) as orders from orders group by order_date\n",
+    )
     mesh.write("products/customer/customer-value/dataproduct.yaml", VALUE)
     mesh.write("products/customer/customer-value/value.py", VALUE_PY)
     mesh.write("products/customer/customer-value/helpers.py", HELPERS_PY)

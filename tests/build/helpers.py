@@ -31,8 +31,9 @@ def rows(root: Path, sql: str, **options: Any) -> list[dict[str, Any]]:
         mesh.close()
 
 
-def read(root: Path, product: str, *, snapshot_id: str | None = None, as_of: datetime | None = None,
-         unmask: bool = False) -> list[dict[str, Any]]:
+def read(
+    root: Path, product: str, *, snapshot_id: str | None = None, as_of: datetime | None = None, unmask: bool = False
+) -> list[dict[str, Any]]:
     mesh = Mesh.load(root)
     try:
         return mesh.read(product, snapshot_id=snapshot_id, as_of=as_of, unmask=unmask).to_pylist()

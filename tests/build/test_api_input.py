@@ -49,15 +49,15 @@ def test_link_header_and_offset_pagination(tmp_path, crm: FakeCrm) -> None:  # t
     records = [{"customer_id": f"c-{i}", "name": "n", "email": "e", "country": "fr"} for i in range(7)]
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             query = {k: int(v[0]) for k, v in parse_qs(urlparse(self.path).query).items()}
             if self.path.startswith("/offset"):
-                page = records[query.get("offset", 0):query.get("offset", 0) + query["limit"]]
+                page = records[query.get("offset", 0) : query.get("offset", 0) + query["limit"]]
                 link = None
             else:
                 start = query.get("page", 0) * 2
-                page = records[start:start + 2]
-                link = f"</link?page={query.get('page', 0) + 1}>; rel=\"next\"" if start + 2 < len(records) else None
+                page = records[start : start + 2]
+                link = f'</link?page={query.get("page", 0) + 1}>; rel="next"' if start + 2 < len(records) else None
             body = json.dumps(page).encode()
             self.send_response(200)
             if link:

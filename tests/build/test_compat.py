@@ -25,27 +25,32 @@ QTY = {"name": "qty", "logicalType": "integer", "required": True}
 NOTE = {"name": "note", "logicalType": "string"}
 
 
-@pytest.mark.parametrize(("current", "expected"), [
-    (_props(ID, QTY), "property 'note' was removed or renamed"),
-    (_props(ID, {**QTY, "logicalType": "string"}, NOTE), "property 'qty' changed type from integer to string"),
-    (_props(ID, {**QTY, "required": False}, NOTE), "property 'qty' may now be null (it was required)"),
-    (_props({**ID, "primaryKey": False, "required": True}, {**QTY, "primaryKey": True}, NOTE),
-     "primary key changed from (id) to (qty)"),
-])
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        (_props(ID, QTY), "property 'note' was removed or renamed"),
+        (_props(ID, {**QTY, "logicalType": "string"}, NOTE), "property 'qty' changed type from integer to string"),
+        (_props(ID, {**QTY, "required": False}, NOTE), "property 'qty' may now be null (it was required)"),
+        (
+            _props({**ID, "primaryKey": False, "required": True}, {**QTY, "primaryKey": True}, NOTE),
+            "primary key changed from (id) to (qty)",
+        ),
+    ],
+)
 def test_each_breaking_change_is_named(current: list[Property], expected: str) -> None:
     assert expected in breaking_changes(PREVIOUS, current)
 
 
 def test_additive_and_widening_changes_pass() -> None:
-    current = _props(ID, {**QTY, "logicalType": "number"}, {**NOTE, "required": True},
-                     {"name": "extra", "logicalType": "date"})
+    current = _props(
+        ID, {**QTY, "logicalType": "number"}, {**NOTE, "required": True}, {"name": "extra", "logicalType": "date"}
+    )
     assert breaking_changes(PREVIOUS, current) == []
 
 
 def test_breaking_build_is_refused_and_previous_stays_current(four: FourMesh) -> None:
     build(four.root)
-    four.edit("products/sales/daily-revenue/dataproduct.yaml",
-              "    - {name: orders, logicalType: integer}\n", "")
+    four.edit("products/sales/daily-revenue/dataproduct.yaml", "    - {name: orders, logicalType: integer}\n", "")
     four.edit("products/sales/daily-revenue/daily.sql", ", count(*) as orders", "")
     outcome = build(four.root)["sales.daily-revenue@v1"]
     assert outcome.status == "failed"
@@ -56,9 +61,14 @@ def test_breaking_build_is_refused_and_previous_stays_current(four: FourMesh) ->
 
 def test_additive_build_passes_and_a_new_major_may_break(four: FourMesh) -> None:
     build(four.root)
-    four.edit("products/sales/daily-revenue/dataproduct.yaml", "    - {name: orders, logicalType: integer}\n",
-              "    - {name: orders, logicalType: integer}\n    - {name: biggest, logicalType: number}\n")
-    four.edit("products/sales/daily-revenue/daily.sql", "count(*) as orders", "count(*) as orders, max(amount) as biggest")
+    four.edit(
+        "products/sales/daily-revenue/dataproduct.yaml",
+        "    - {name: orders, logicalType: integer}\n",
+        "    - {name: orders, logicalType: integer}\n    - {name: biggest, logicalType: number}\n",
+    )
+    four.edit(
+        "products/sales/daily-revenue/daily.sql", "count(*) as orders", "count(*) as orders, max(amount) as biggest"
+    )
     assert statuses(build(four.root))["sales.daily-revenue@v1"] == "built"
     four.edit("products/sales/daily-revenue/dataproduct.yaml", "    - {name: orders, logicalType: integer}\n", "")
     four.edit("products/sales/daily-revenue/dataproduct.yaml", "version: 1.0.0", "version: 2.0.0")

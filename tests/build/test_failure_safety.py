@@ -33,8 +33,12 @@ def _state(root: Path) -> tuple[str | None, int, set[str], list[str]]:
 
 def _build_subprocess(root: Path, fault: str | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "QUANTA_FAULT": fault} if fault else dict(os.environ)
-    return subprocess.Popen([sys.executable, "-m", "quanta", "build", str(root), "--select", "sales.orders"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "quanta", "build", str(root), "--select", "sales.orders"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _assert_previous_survives(root: Path, previous: str, count: int, fault: str) -> None:
@@ -78,11 +82,17 @@ def test_kill_at_checkpoint(four: FourMesh, fault: str) -> None:
 @pytest.mark.slow
 def test_kill_while_duckdb_writes_parquet(four: FourMesh) -> None:
     previous, count = _prepare(four)
-    four.edit("products/sales/orders/orders.sql", "from staging",
-              "from staging, (select range as r from range(4000000)) as r where r.r = 0")
+    four.edit(
+        "products/sales/orders/orders.sql",
+        "from staging",
+        "from staging, (select range as r from range(4000000)) as r where r.r = 0",
+    )
     # a slow step: join a large generated range so writing takes a moment
-    four.edit("products/sales/orders/staging.sql", "select distinct * from exports",
-              "select distinct e.* from exports e, (select md5(range::varchar) from range(3000000)) as work")
+    four.edit(
+        "products/sales/orders/staging.sql",
+        "select distinct * from exports",
+        "select distinct e.* from exports e, (select md5(range::varchar) from range(3000000)) as work",
+    )
     process = _build_subprocess(four.root)
     staging = four.root / ".quanta/warehouse/_staging"
     deadline = time.monotonic() + 60

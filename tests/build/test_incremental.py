@@ -41,18 +41,28 @@ def test_python_transform_output_and_artefacts(four: FourMesh) -> None:
 
 def test_comment_only_sql_edit_rebuilds_nothing(four: FourMesh) -> None:
     build(four.root)
-    four.edit("products/sales/daily-revenue/daily.sql", "select order_date",
-              "-- revenue per day\nselect   order_date /* the day */")
+    four.edit(
+        "products/sales/daily-revenue/daily.sql",
+        "select order_date",
+        "-- revenue per day\nselect   order_date /* the day */",
+    )
     assert set(statuses(build(four.root)).values()) == {"skipped"}
 
 
 def test_sql_change_rebuilds_the_product_and_its_downstream(four: FourMesh) -> None:
     build(four.root)
-    four.edit("products/sales/orders/orders.sql", "cast(amount as double) as amount",
-              "round(cast(amount as double) * 1.2, 2) as amount")
+    four.edit(
+        "products/sales/orders/orders.sql",
+        "cast(amount as double) as amount",
+        "round(cast(amount as double) * 1.2, 2) as amount",
+    )
     outcome = build(four.root)
-    assert statuses(outcome) == {"sales.orders@v1": "built", "customer.customers@v1": "skipped",
-                                 "sales.daily-revenue@v1": "built", "customer.customer-value@v1": "built"}
+    assert statuses(outcome) == {
+        "sales.orders@v1": "built",
+        "customer.customers@v1": "skipped",
+        "sales.daily-revenue@v1": "built",
+        "customer.customer-value@v1": "built",
+    }
     assert outcome["sales.orders@v1"].reasons == ("code changed",)
     assert outcome["sales.daily-revenue@v1"].reasons == ("input 'orders' changed",)
 
@@ -61,8 +71,12 @@ def test_upstream_rebuilt_with_identical_content_stops_the_cascade(four: FourMes
     build(four.root)
     four.edit("products/sales/orders/orders.sql", "from staging", "from staging where order_id is not null")
     outcome = build(four.root)
-    assert statuses(outcome) == {"sales.orders@v1": "unchanged", "customer.customers@v1": "skipped",
-                                 "sales.daily-revenue@v1": "skipped", "customer.customer-value@v1": "skipped"}
+    assert statuses(outcome) == {
+        "sales.orders@v1": "unchanged",
+        "customer.customers@v1": "skipped",
+        "sales.daily-revenue@v1": "skipped",
+        "customer.customer-value@v1": "skipped",
+    }
 
 
 def test_new_source_file_rebuilds_downstream(four: FourMesh) -> None:
@@ -98,16 +112,23 @@ def test_failure_blocks_only_downstream_and_keeps_last_good_snapshot(four: FourM
     before = read(four.root, "sales.daily-revenue")
     four.edit("products/sales/orders/orders.sql", "from staging", "from staging_that_does_not_exist")
     outcome = build(four.root)
-    assert statuses(outcome) == {"sales.orders@v1": "failed", "customer.customers@v1": "skipped",
-                                 "sales.daily-revenue@v1": "blocked", "customer.customer-value@v1": "blocked"}
+    assert statuses(outcome) == {
+        "sales.orders@v1": "failed",
+        "customer.customers@v1": "skipped",
+        "sales.daily-revenue@v1": "blocked",
+        "customer.customer-value@v1": "blocked",
+    }
     assert "staging_that_does_not_exist" in (outcome["sales.orders@v1"].error or "")
     assert read(four.root, "sales.daily-revenue") == before
 
 
 def test_schema_mismatch_names_each_property(four: FourMesh) -> None:
     build(four.root)
-    four.edit("products/sales/daily-revenue/daily.sql", "count(*) as orders",
-              "cast(count(*) as varchar) as orders, 1 as extra")
+    four.edit(
+        "products/sales/daily-revenue/daily.sql",
+        "count(*) as orders",
+        "cast(count(*) as varchar) as orders, 1 as extra",
+    )
     four.edit("products/sales/daily-revenue/daily.sql", "sum(amount) as revenue, ", "")
     error = build(four.root)["sales.daily-revenue@v1"].error or ""
     assert "missing revenue" in error and "undeclared extra" in error

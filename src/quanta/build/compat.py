@@ -11,8 +11,16 @@ _WIDENINGS = {("integer", "number")}
 
 def schema_record(properties: list[Property]) -> list[dict[str, Any]]:
     """What the catalog keeps of a schema to judge compatibility later."""
-    return [{"name": p.name, "logicalType": p.logical_type, "required": p.required or p.primary_key,
-             "primaryKey": p.primary_key, "classification": p.classification} for p in properties]
+    return [
+        {
+            "name": p.name,
+            "logicalType": p.logical_type,
+            "required": p.required or p.primary_key,
+            "primaryKey": p.primary_key,
+            "classification": p.classification,
+        }
+        for p in properties
+    ]
 
 
 def breaking_changes(previous: list[dict[str, Any]], current: list[Property]) -> list[str]:

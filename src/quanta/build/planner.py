@@ -28,19 +28,24 @@ def plan_build(workspace: Workspace, options: BuildOptions, selected: set[str] |
             key = product.spec.key
             if selected is not None and key not in selected:
                 continue
-            context = InputContext(workspace.mesh.root, product, location_of(product), workspace.index,
-                                   workspace.catalog, workspace.store)
+            context = InputContext(
+                workspace.mesh.root, product, location_of(product), workspace.index, workspace.catalog, workspace.store
+            )
             try:
                 inputs = {i.id: workspace.connectors.get(i.type).peek(i, context) for i in product.spec.inputs}
-                code = code_fingerprint(product.spec, product.folder)
+                code = code_fingerprint(product.spec, product.folder, workspace.catalog)
             except (BuildFailure, OSError) as exc:
                 items.append(PlanItem(key, "build", (f"cannot fingerprint: {exc}",)))
                 building.add(key)
                 continue
             current = workspace.catalog.current(key)
             due = options.due and is_due(product.spec.schedule, current.created_at if current else None, options.now)
-            reasons = reasons_to_build(Fingerprints(spec_fingerprint(product.spec), code, inputs),
-                                       previous_of(workspace.catalog, current), full=options.full, due=due)
+            reasons = reasons_to_build(
+                Fingerprints(spec_fingerprint(product.spec), code, inputs),
+                previous_of(workspace.catalog, current),
+                full=options.full,
+                due=due,
+            )
             upstream = sorted(set(upstream_keys(product, workspace.index)) & building)
             reasons += [f"upstream {u} will be rebuilt (built only if its content changes)" for u in upstream]
             if not reasons:

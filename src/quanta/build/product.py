@@ -18,6 +18,7 @@ from quanta.catalog.store import ProductEntry
 from quanta.engines.base import Column, Engine, SqlStep, TransformError, TransformJob, WriteResult
 from quanta.plan.decide import Fingerprints, Previous, is_due, reasons_to_build
 from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
+from quanta.plan.order import downstream_keys
 from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
 from quanta.spec.transform import PythonTransform, SqlTransform
@@ -80,24 +81,27 @@ def build_product(workspace: Workspace, product: ProductSource, run_id: str, opt
         return Outcome(key, "failed", ("build failed",), time.perf_counter() - started, error=str(exc))
 
 
-def _build(workspace: Workspace, product: ProductSource, run_id: str, options: BuildOptions,
-           started: float) -> Outcome:
+def _build(workspace: Workspace, product: ProductSource, run_id: str, options: BuildOptions, started: float) -> Outcome:
     spec, key = product.spec, product.spec.key
     location = location_of(product)
-    context = InputContext(workspace.mesh.root, product, location, workspace.index, workspace.catalog,
-                           workspace.store)
+    context = InputContext(workspace.mesh.root, product, location, workspace.index, workspace.catalog, workspace.store)
     if spec.transform is None:
         raise BuildFailure(f"{key} has no transform yet (status {spec.status}); add `transform:`")
     resolved = {i.id: workspace.connectors.get(i.type).resolve(i, context) for i in spec.inputs}
-    fingerprints = Fingerprints(spec_fingerprint(spec), code_fingerprint(spec, product.folder),
-                                {k: r.lineage.fingerprint for k, r in resolved.items()})
+    fingerprints = Fingerprints(
+        spec_fingerprint(spec),
+        code_fingerprint(spec, product.folder, workspace.catalog),
+        {k: r.lineage.fingerprint for k, r in resolved.items()},
+    )
     current = workspace.catalog.current(key)
     due = options.due and is_due(spec.schedule, current.created_at if current else None, options.now)
     reasons = reasons_to_build(fingerprints, previous_of(workspace.catalog, current), full=options.full, due=due)
     if not reasons:
         return Outcome(key, "skipped", ("up to date",), time.perf_counter() - started)
     staged = workspace.store.staging_dir(run_id, location)
-    job = _job(product, resolved, staged, options)
+    job = _job(
+        product, resolved, staged, options, hash_rows=bool(downstream_keys(workspace.mesh, workspace.index, key))
+    )
     result = workspace.engine.run(job)
     faults.checkpoint(faults.AFTER_PARQUET)
     _check_compatible(workspace.catalog, product)
@@ -108,12 +112,19 @@ def _build(workspace: Workspace, product: ProductSource, run_id: str, options: B
     entry = ProductEntry(key, spec.ref, spec.domain or "_", spec.name, spec.major, spec.version, spec.description)
     workspace.catalog.publish(entry, record, [r.lineage for r in resolved.values()])
     unchanged = current is not None and current.content_hash == result.content_hash
-    return Outcome(key, "unchanged" if unchanged else "built", tuple(reasons), time.perf_counter() - started,
-                   result.rows, snapshot_id)
+    return Outcome(
+        key,
+        "unchanged" if unchanged else "built",
+        tuple(reasons),
+        time.perf_counter() - started,
+        result.rows,
+        snapshot_id,
+    )
 
 
-def _job(product: ProductSource, resolved: dict[str, ResolvedInput], staged: Path,
-         options: BuildOptions) -> TransformJob:
+def _job(
+    product: ProductSource, resolved: dict[str, ResolvedInput], staged: Path, options: BuildOptions, hash_rows: bool
+) -> TransformJob:
     spec = product.spec
     columns = tuple(Column(p.name, p.logical_type) for p in spec.schema_.properties)
     relations = tuple(r.relation for r in resolved.values())
@@ -127,11 +138,11 @@ def _job(product: ProductSource, resolved: dict[str, ResolvedInput], staged: Pat
             except OSError as exc:
                 raise BuildFailure(f"cannot read SQL step {path}: {exc}") from exc
             steps.append(SqlStep(path.stem, sql, transform.dialect))
-        return TransformJob(relations, columns, staged, steps=tuple(steps))
+        return TransformJob(relations, columns, staged, steps=tuple(steps), hash_rows=hash_rows)
     assert isinstance(transform, PythonTransform)
     info = BuildInfo(spec.ref, spec.version, options.now)
-    return TransformJob(relations, columns, staged, python=entrypoint_caller(product.folder, transform.entrypoint,
-                                                                              info))
+    caller = entrypoint_caller(product.folder, transform.entrypoint, info)
+    return TransformJob(relations, columns, staged, python=caller, hash_rows=hash_rows)
 
 
 def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
@@ -142,22 +153,40 @@ def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
     if changes:
         major = product.spec.major
         raise IncompatibleSchema(
-            f"the new schema breaks v{major} consumers: " + "; ".join(changes)
-            + f". Publish it as a new major version ({major + 1}.0.0) and keep v{major} until its deprecation date")
+            f"the new schema breaks v{major} consumers: "
+            + "; ".join(changes)
+            + f". Publish it as a new major version ({major + 1}.0.0) and keep v{major} until its deprecation date"
+        )
 
 
-def _record(product: ProductSource, snapshot_id: str, run_id: str, result: WriteResult,
-            fingerprints: Fingerprints) -> SnapshotRecord:
+def _record(
+    product: ProductSource, snapshot_id: str, run_id: str, result: WriteResult, fingerprints: Fingerprints
+) -> SnapshotRecord:
     return SnapshotRecord(
-        id=snapshot_id, product_key=product.spec.key, version=product.spec.version, build_id=run_id,
-        status="published", created_at=datetime.now(UTC), published_at=None, rows=result.rows,
-        bytes=sum(f.bytes for f in result.files), content_hash=result.content_hash,
-        spec_fingerprint=fingerprints.spec, code_fingerprint=fingerprints.code,
-        inputs_fingerprint=fingerprints.inputs_digest, schema=schema_record(product.spec.schema_.properties))
+        id=snapshot_id,
+        product_key=product.spec.key,
+        version=product.spec.version,
+        build_id=run_id,
+        status="published",
+        created_at=datetime.now(UTC),
+        published_at=None,
+        rows=result.rows,
+        bytes=sum(f.bytes for f in result.files),
+        content_hash=result.content_hash,
+        spec_fingerprint=fingerprints.spec,
+        code_fingerprint=fingerprints.code,
+        inputs_fingerprint=fingerprints.inputs_digest,
+        schema=schema_record(product.spec.schema_.properties),
+    )
 
 
-def _manifest(product: ProductSource, record: SnapshotRecord, result: WriteResult,
-              resolved: dict[str, ResolvedInput], options: BuildOptions) -> dict[str, Any]:
+def _manifest(
+    product: ProductSource,
+    record: SnapshotRecord,
+    result: WriteResult,
+    resolved: dict[str, ResolvedInput],
+    options: BuildOptions,
+) -> dict[str, Any]:
     spec = product.spec
     return {
         "snapshotId": record.id,
@@ -171,11 +200,23 @@ def _manifest(product: ProductSource, record: SnapshotRecord, result: WriteResul
         "files": [{"path": f.path, "bytes": f.bytes, "sha256": f.sha256} for f in result.files],
         "schema": {"physical": [list(c) for c in result.schema], "properties": record.schema},
         "contentHash": result.content_hash,
-        "fingerprints": {"spec": record.spec_fingerprint, "code": record.code_fingerprint,
-                         "inputs": record.inputs_fingerprint},
-        "inputs": [{"id": k, "type": r.lineage.input_type, "fingerprint": r.lineage.fingerprint,
-                    "upstream": r.lineage.upstream_key, "upstreamSnapshotId": r.lineage.upstream_snapshot_id,
-                    "system": r.lineage.system, "source": r.lineage.source} for k, r in resolved.items()],
+        "fingerprints": {
+            "spec": record.spec_fingerprint,
+            "code": record.code_fingerprint,
+            "inputs": record.inputs_fingerprint,
+        },
+        "inputs": [
+            {
+                "id": k,
+                "type": r.lineage.input_type,
+                "fingerprint": r.lineage.fingerprint,
+                "upstream": r.lineage.upstream_key,
+                "upstreamSnapshotId": r.lineage.upstream_snapshot_id,
+                "system": r.lineage.system,
+                "source": r.lineage.source,
+            }
+            for k, r in resolved.items()
+        ],
         "artefacts": result.artefacts,
         "spec": spec.model_dump(by_alias=True, mode="json", exclude_none=True),
     }

@@ -32,8 +32,13 @@ class BuildReport:
         return all(o.ok for o in self.outcomes)
 
 
-def run_build(workspace: Workspace, options: BuildOptions, selected: set[str] | None = None,
-              listener: Listener | None = None, arguments: Iterable[str] = ()) -> BuildReport:
+def run_build(
+    workspace: Workspace,
+    options: BuildOptions,
+    selected: set[str] | None = None,
+    listener: Listener | None = None,
+    arguments: Iterable[str] = (),
+) -> BuildReport:
     """Build the selected products (all when None) of the workspace's mesh."""
     notify = listener or (lambda *_: None)
     run_id = new_id()
@@ -69,9 +74,19 @@ def run_build(workspace: Workspace, options: BuildOptions, selected: set[str] | 
 
 
 def _record(workspace: Workspace, run_id: str, outcome: Outcome, report: BuildReport, notify: Listener) -> None:
-    workspace.catalog.record_step(StepRecord(run_id, outcome.key, outcome.status, list(outcome.reasons),
-                                             datetime.now(UTC), outcome.duration_s, outcome.rows,
-                                             outcome.snapshot_id, outcome.error))
+    workspace.catalog.record_step(
+        StepRecord(
+            run_id,
+            outcome.key,
+            outcome.status,
+            list(outcome.reasons),
+            datetime.now(UTC),
+            outcome.duration_s,
+            outcome.rows,
+            outcome.snapshot_id,
+            outcome.error,
+        )
+    )
     report.outcomes.append(outcome)
     notify(outcome.key, "done", outcome)
 

@@ -10,10 +10,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from quanta import faults
 from quanta.catalog import migrate
-from quanta.catalog.tables import build_runs, build_steps, current, file_hashes, lineage, products, snapshots
+from quanta.catalog.tables import (
+    build_runs,
+    build_steps,
+    code_digests,
+    current,
+    file_hashes,
+    lineage,
+    products,
+    snapshots,
+)
 
 
 @dataclass(frozen=True)
@@ -289,6 +299,22 @@ class Catalog:
                 insert(file_hashes),
                 [{"path": p, "size": s, "mtime_ns": m, "sha256": h} for p, (s, m, h) in entries.items()],
             )
+
+    def code_digest(self, raw_sha256: str) -> str | None:
+        """The normalised digest remembered for code with this raw digest, if any."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(code_digests.c.normalised_sha256).where(code_digests.c.raw_sha256 == raw_sha256)
+            ).scalar()
+
+    def store_code_digest(self, raw_sha256: str, normalised_sha256: str) -> None:
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(code_digests).values(raw_sha256=raw_sha256, normalised_sha256=normalised_sha256)
+                )
+        except IntegrityError:
+            pass  # remembered already (by a concurrent build of identical code): same value
 
     # ---------------------------------------------------------------- helpers
 

@@ -101,6 +101,13 @@ build_steps = Table(
     Index("ix_build_steps_product", "product_key", "started_at"),
 )
 
+code_digests = Table(
+    "code_digests",
+    metadata,
+    Column("raw_sha256", String(64), primary_key=True),
+    Column("normalised_sha256", String(64), nullable=False),
+)
+
 file_hashes = Table(
     "file_hashes",
     metadata,

@@ -65,6 +65,9 @@ class TransformJob:
     steps: tuple[SqlStep, ...] = ()
     python: Callable[[Any], Any] | None = None
     write: WriteOptions = field(default_factory=WriteOptions)
+    hash_rows: bool = True
+    """Compute an order-independent hash of the rows (a second scan of the output); when False the
+    content hash is derived from the files' checksums, which suffices when no product consumes it."""
 
 
 @dataclass(frozen=True)

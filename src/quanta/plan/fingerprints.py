@@ -7,6 +7,7 @@ import ast
 import hashlib
 import json
 from pathlib import Path
+from typing import Protocol
 
 from quanta.spec.product import DataProduct
 from quanta.spec.transform import PythonTransform, SqlTransform
@@ -37,15 +38,33 @@ def spec_fingerprint(product: DataProduct) -> str:
     return digest(json.dumps(shaping, sort_keys=True, default=str))
 
 
-def code_fingerprint(product: DataProduct, folder: Path) -> str:
+class DigestMemo(Protocol):
+    """Remembers normalised digests by raw digest (the catalog keeps one)."""
+
+    def code_digest(self, raw_sha256: str) -> str | None: ...
+
+    def store_code_digest(self, raw_sha256: str, normalised_sha256: str) -> None: ...
+
+
+def code_fingerprint(product: DataProduct, folder: Path, memo: DigestMemo | None = None) -> str:
     """Hash of the transformation's code as it means, not as it is formatted."""
     transform = product.transform
     if isinstance(transform, SqlTransform):
-        return digest(*(normalised_sql((folder / step).read_text(), transform.dialect) for step in transform.steps))
+        return digest(*(_sql_digest((folder / step).read_text(), transform.dialect, memo) for step in transform.steps))
     if isinstance(transform, PythonTransform):
         entry = folder / transform.entrypoint.split(":", 1)[0]
         return digest(*(f"{path.relative_to(folder)}:{source}" for path, source in python_sources(entry, folder)))
     return digest("no-transform")
+
+
+def _sql_digest(sql: str, dialect: str, memo: DigestMemo | None) -> str:
+    raw = digest(dialect, sql)
+    known = memo.code_digest(raw) if memo is not None else None
+    if known is None:
+        known = digest(normalised_sql(sql, dialect))
+        if memo is not None:
+            memo.store_code_digest(raw, known)
+    return known
 
 
 def normalised_sql(sql: str, dialect: str) -> str:

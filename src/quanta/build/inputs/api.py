@@ -61,15 +61,19 @@ class ApiConnector:
                 return
             request = str(httpx.URL(next_url).copy_merge_params(params))
             if request in seen:
-                raise InputUnavailable(f"input '{input_id}': pagination does not advance ({_redact(request)} "
-                                       "was requested twice); check `pagination:`")
+                raise InputUnavailable(
+                    f"input '{input_id}': pagination does not advance ({_redact(request)} "
+                    "was requested twice); check `pagination:`"
+                )
             seen.add(request)
             response = self._get(client, request, options.retries, input_id)
             body = response.json()
             page = _at(body, options.records_path)
             if not isinstance(page, list):
-                raise InputUnavailable(f"input '{input_id}': expected a list of records at "
-                                       f"'{options.records_path or '(body)'}', got {type(page).__name__}")
+                raise InputUnavailable(
+                    f"input '{input_id}': expected a list of records at "
+                    f"'{options.records_path or '(body)'}', got {type(page).__name__}"
+                )
             yield from page
             next_url, params = _next(paging, response, body, url, params, len(page))
         raise InputUnavailable(f"input '{input_id}': more than {MAX_PAGES} pages; is the pagination configured?")
@@ -85,20 +89,26 @@ class ApiConnector:
             else:
                 if response.status_code not in _RETRY_STATUS:
                     if response.is_error:
-                        raise InputUnavailable(f"input '{input_id}': {_redact(url)} answered "
-                                               f"{response.status_code} {response.reason_phrase}")
+                        raise InputUnavailable(
+                            f"input '{input_id}': {_redact(url)} answered "
+                            f"{response.status_code} {response.reason_phrase}"
+                        )
                     return response
                 problem = f"HTTP {response.status_code}"
                 delay = _retry_after(response)
             if attempt < retries:
-                time.sleep(min(self.max_sleep_seconds,
-                               delay if delay is not None else self.backoff_seconds * 2**attempt))
-        raise InputUnavailable(f"input '{input_id}': {_redact(url)} still failing after {retries + 1} attempts "
-                               f"({problem}); the last good snapshot stays current")
+                time.sleep(
+                    min(self.max_sleep_seconds, delay if delay is not None else self.backoff_seconds * 2**attempt)
+                )
+        raise InputUnavailable(
+            f"input '{input_id}': {_redact(url)} still failing after {retries + 1} attempts "
+            f"({problem}); the last good snapshot stays current"
+        )
 
 
-def _next(paging: Any, response: httpx.Response, body: Any, url: str, params: dict[str, Any],
-          count: int) -> tuple[str | None, dict[str, Any]]:
+def _next(
+    paging: Any, response: httpx.Response, body: Any, url: str, params: dict[str, Any], count: int
+) -> tuple[str | None, dict[str, Any]]:
     if paging.type == "cursor":
         cursor = _at(body, paging.cursor_path) if paging.cursor_path else None
         return (url, {paging.cursor_param: cursor}) if cursor else (None, params)
@@ -113,7 +123,7 @@ def _next(paging: Any, response: httpx.Response, body: Any, url: str, params: di
 
 
 def _at(body: Any, path: str | None) -> Any:
-    for part in (path.split(".") if path else []):
+    for part in path.split(".") if path else []:
         body = body.get(part) if isinstance(body, dict) else None
     return body
 

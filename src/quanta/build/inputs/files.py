@@ -14,8 +14,14 @@ from quanta.plan.fingerprints import digest
 from quanta.spec.ports import InputSpec
 from quanta.storage.local import file_digest
 
-_EXTENSIONS: dict[str, RelationFormat] = {".csv": "csv", ".tsv": "csv", ".json": "json", ".ndjson": "ndjson",
-                                          ".jsonl": "ndjson", ".parquet": "parquet"}
+_EXTENSIONS: dict[str, RelationFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".parquet": "parquet",
+}
 
 
 class FilesConnector:
@@ -26,16 +32,18 @@ class FilesConnector:
     def resolve(self, spec: InputSpec, context: InputContext) -> ResolvedInput:
         files = _matches(spec, context)
         if not files:
-            raise InputUnavailable(f"input '{spec.id}': no file matches {spec.options.path} "
-                                   f"(relative to {context.mesh_root})")
+            raise InputUnavailable(
+                f"input '{spec.id}': no file matches {spec.options.path} (relative to {context.mesh_root})"
+            )
         options = spec.options
         fmt = options.format or _EXTENSIONS.get(files[0].suffix.lower())
         if fmt is None:
             raise InputUnavailable(f"input '{spec.id}': cannot tell the format of {files[0].name}; set `format:`")
         relation_options = (("header", options.header), ("delimiter", options.delimiter)) if fmt == "csv" else ()
         relation = Relation(relation_name(spec.id), fmt, tuple(str(f) for f in files), relation_options)
-        lineage = LineageRecord(spec.id, "files", content_fingerprint(files, context.catalog), system=options.system,
-                                source=options.path)
+        lineage = LineageRecord(
+            spec.id, "files", content_fingerprint(files, context.catalog), system=options.system, source=options.path
+        )
         return ResolvedInput(relation, lineage)
 
 

@@ -29,8 +29,9 @@ class ProductConnector:
         if not files:
             raise InputUnavailable(f"input '{spec.id}': the files of {key} snapshot {snapshot.id} are missing")
         relation = Relation(relation_name(spec.id), "parquet", tuple(str(f) for f in files))
-        lineage = LineageRecord(spec.id, "product", snapshot.content_hash, upstream_key=key,
-                                upstream_snapshot_id=snapshot.id)
+        lineage = LineageRecord(
+            spec.id, "product", snapshot.content_hash, upstream_key=key, upstream_snapshot_id=snapshot.id
+        )
         return ResolvedInput(relation, lineage)
 
 
