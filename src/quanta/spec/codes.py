@@ -44,6 +44,15 @@ class Code(enum.StrEnum):
     DUPLICATE_PRODUCT = "duplicate-product"
     SQL_NAME_COLLISION = "sql-name-collision"
     MISSING_FILE = "missing-file"
+    # design rules (quanta design check)
+    JOB_DESCRIPTION_MISSING = "job-description-missing"
+    JOB_DESCRIPTION_LONG = "job-description-long"
+    JOB_DESCRIPTION_CONCEPTS = "job-description-concepts"
+    USE_CASE_UNTRACED = "use-case-untraced"
+    UNUSED_PRODUCT = "unused-product"
+    MISSING_SHARED_KEY = "missing-shared-key"
+    TOO_MANY_USE_CASES = "too-many-use-cases"
+    CONSUMER_WITHOUT_SLOS = "consumer-without-slos"
 
 
 CODE_DOCS: dict[Code, str] = {
@@ -77,4 +86,12 @@ CODE_DOCS: dict[Code, str] = {
     Code.DUPLICATE_PRODUCT: "Two product specs have the same domain, name and major version.",
     Code.SQL_NAME_COLLISION: "Two products derive the same SQL name.",
     Code.MISSING_FILE: "A file the spec refers to (SQL step, Python entry point, template) does not exist.",
+    Code.JOB_DESCRIPTION_MISSING: "Design: a product has no job description (`description:`).",
+    Code.JOB_DESCRIPTION_LONG: "Design: the job description is longer than two sentences or about 40 words.",
+    Code.JOB_DESCRIPTION_CONCEPTS: "Design: the job description strings several concepts together with 'and'.",
+    Code.USE_CASE_UNTRACED: "Design: a use case does not trace back through products to a system of record.",
+    Code.UNUSED_PRODUCT: "Design: no use case and no product consumes the product.",
+    Code.MISSING_SHARED_KEY: "Design: products joined by a consumer share no business key.",
+    Code.TOO_MANY_USE_CASES: "Design: more than five use cases on one map (diminishing returns).",
+    Code.CONSUMER_WITHOUT_SLOS: "Design: a product that serves a use case declares no SLOs.",
 }

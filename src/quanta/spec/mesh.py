@@ -95,6 +95,8 @@ class Consumption(SpecModel):
     """``<domain>.<name>`` of the product."""
     port: Name
     """Output port id on that product."""
+    access: Literal["report", "rest", "sql", "files", "model"] | None = None
+    """How the persona accesses it (the port's type)."""
 
 
 class UseCase(SpecModel):

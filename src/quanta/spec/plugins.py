@@ -11,7 +11,7 @@ from quanta.spec.base import SpecModel
 INPUT_GROUP = "quanta.inputs"
 OUTPUT_GROUP = "quanta.outputs"
 
-SOURCE_INPUT_TYPES = frozenset({"files", "api"})
+SOURCE_INPUT_TYPES = frozenset({"files", "api", "source"})
 
 
 @dataclass
@@ -34,6 +34,7 @@ class PluginRegistry:
                 "product": ports.ProductInputOptions,
                 "files": ports.FilesInputOptions,
                 "api": ports.ApiInputOptions,
+                "source": ports.SourceInputOptions,
             },
             outputs={
                 "sql": ports.SqlPortOptions,

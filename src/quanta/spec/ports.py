@@ -73,6 +73,16 @@ class FilesInputOptions(SpecModel):
     """CSV files have a header row."""
 
 
+class SourceInputOptions(SpecModel):
+    """``type: source`` — data from a system of record, named at design time before a connector
+    (``files``, ``api``) is chosen; such a product cannot be built yet."""
+
+    system: Name
+    """System of record the data comes from."""
+    entity: str | None = None
+    """What is read, e.g. ``orders`` or ``customer master``."""
+
+
 class Pagination(SpecModel):
     """How an HTTP API pages its results."""
 

@@ -57,13 +57,35 @@ class ConnectorRegistry:
         from quanta.build.inputs.files import FilesConnector
         from quanta.build.inputs.product import ProductConnector
 
-        return cls({"product": ProductConnector(), "files": FilesConnector(), "api": ApiConnector()})
+        return cls(
+            {
+                "product": ProductConnector(),
+                "files": FilesConnector(),
+                "api": ApiConnector(),
+                "source": DesignTimeSource(),
+            }
+        )
 
     def get(self, type_name: str) -> InputConnector:
         connector = self.connectors.get(type_name)
         if connector is None:
             raise KeyError(f"no connector for input type '{type_name}'")
         return connector
+
+
+class DesignTimeSource:
+    """``type: source`` names a system of record without saying how to read it."""
+
+    def peek(self, spec: InputSpec, context: InputContext) -> str | None:
+        return None
+
+    def resolve(self, spec: InputSpec, context: InputContext) -> ResolvedInput:
+        from quanta.build.errors import InputUnavailable
+
+        raise InputUnavailable(
+            f"input '{spec.id}' names system '{spec.options.system}' but not how to read it: "
+            "use `type: files` or `type: api`"
+        )
 
 
 def relation_name(input_id: str) -> str:

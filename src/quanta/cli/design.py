@@ -1,0 +1,230 @@
+"""``quanta design``: the working-backwards workshop from the command line."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from quanta.cli.common import console
+
+if TYPE_CHECKING:
+    from quanta.design.workshop import Workshop
+
+app = typer.Typer(
+    help="Design by working backwards: use cases, products, systems, map, overlay, checks.", no_args_is_help=True
+)
+MESH = typer.Option(Path("."), "--mesh", "-m", help="Mesh folder or mesh.yaml.")
+
+
+class Access(StrEnum):
+    report = "report"
+    rest = "rest"
+    sql = "sql"
+    files = "files"
+    model = "model"
+
+
+class MapFormat(StrEnum):
+    mermaid = "mermaid"
+    svg = "svg"
+    png = "png"
+    json = "json"
+
+
+def _workshop(mesh: Path) -> Workshop:
+    from quanta.design.workshop import Workshop
+
+    return Workshop(mesh)
+
+
+@app.command("use-case")
+def use_case(
+    use_case_id: str = typer.Argument(..., help="Use case id (kebab-case)."),
+    persona: str = typer.Option(..., "--persona", help="Who needs it."),
+    domain: str = typer.Option(..., "--domain", help="The domain the persona works in."),
+    statement: str = typer.Option(..., "--statement", help="As a …, I need … so that …"),
+    product: str | None = typer.Option(None, "--product", help="The consumer product that serves it."),
+    port: str | None = typer.Option(None, "--port", help="The product's port it uses."),
+    access: Access | None = typer.Option(None, "--access", help="How it is accessed."),
+    title: str | None = typer.Option(None, "--title", help="Short title."),
+    mesh: Path = MESH,
+) -> None:
+    """Add a use case to mesh.yaml."""
+    console().print(
+        _workshop(mesh).add_use_case(
+            use_case_id,
+            persona,
+            domain,
+            statement,
+            product=product,
+            port=port,
+            access=access.value if access else None,
+            title=title,
+        )
+    )
+
+
+@app.command("domain")
+def domain_command(
+    name: str = typer.Argument(...),
+    team: str | None = typer.Option(None, "--team", help="Team accountable for the domain."),
+    description: str | None = typer.Option(None, "--description"),
+    mesh: Path = MESH,
+) -> None:
+    """Add a domain to mesh.yaml."""
+    console().print(_workshop(mesh).add_domain(name, team, description))
+
+
+@app.command("system")
+def system(
+    name: str = typer.Argument(...),
+    domain: str = typer.Option(..., "--domain", help="Domain owning the system."),
+    description: str | None = typer.Option(None, "--description"),
+    mesh: Path = MESH,
+) -> None:
+    """Add a system of record to mesh.yaml."""
+    console().print(_workshop(mesh).add_system(name, domain, description))
+
+
+@app.command("product")
+def product(
+    name: str = typer.Argument(..., help="Product name (kebab-case)."),
+    description: str = typer.Option(..., "--description", "-d", help="The job description (1-2 sentences)."),
+    use_case: str = typer.Option(..., "--use-case", "-u", help="The use case that introduces it."),
+    inputs: list[str] = typer.Option([], "--input", "-i", help="product:<domain.name> or system:<name>[:entity]"),
+    properties: list[str] = typer.Option([], "--property", "-p", help="name:type[:description]"),
+    domain: str | None = typer.Option(None, "--domain", help="Owning domain (may stay open while proposed)."),
+    mesh: Path = MESH,
+) -> None:
+    """Add a proposed product stub."""
+    console().print(
+        _workshop(mesh).add_product(name, description, use_case, inputs=inputs, properties=properties, domain=domain)
+    )
+
+
+@app.command("generalise")
+def generalise(
+    name: str = typer.Argument(..., help="Product to generalise."),
+    use_case: str = typer.Option(..., "--use-case", "-u", help="The use case that needs the change."),
+    inputs: list[str] = typer.Option([], "--input", "-i", help="product:<domain.name> or system:<name>[:entity]"),
+    properties: list[str] = typer.Option([], "--property", "-p", help="name:type[:description]"),
+    mesh: Path = MESH,
+) -> None:
+    """Add properties or inputs to an existing product for a new use case."""
+    console().print(_workshop(mesh).generalise(name, use_case, inputs=inputs, properties=properties))
+
+
+@app.command("assign")
+def assign(
+    name: str = typer.Argument(...),
+    domain: str = typer.Argument(...),
+    transfer: bool = typer.Option(False, "--transfer", help="Move ownership from another domain."),
+    mesh: Path = MESH,
+) -> None:
+    """Assign the product's single owning domain."""
+    console().print(_workshop(mesh).assign(name, domain, transfer=transfer))
+
+
+@app.command("promote")
+def promote(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
+    """Promote a proposed product to draft (it must have a domain)."""
+    console().print(_workshop(mesh).promote(name))
+
+
+@app.command("owners")
+def owners(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
+    """Rank candidate owning domains for a product, with reasons."""
+    from rich.table import Table
+
+    from quanta.design.ownership import rank_owners
+    from quanta.project import Mesh
+
+    loaded = Mesh.load(mesh)
+    table = Table(title=f"candidate owners of {name}")
+    for column in ("domain", "score", "why"):
+        table.add_column(column)
+    for candidate in rank_owners(loaded.source, loaded.product(name)):
+        table.add_row(candidate.domain, f"{candidate.score:g}", "; ".join(candidate.reasons))
+    console().print(table)
+
+
+@app.command("map")
+def interaction_map(
+    mesh: Path = MESH,
+    output_format: MapFormat = typer.Option(MapFormat.mermaid, "--format", "-f"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file (required for png)."),
+    use_case_id: str | None = typer.Option(None, "--use-case", help="Highlight one use case's path."),
+    domain: str | None = typer.Option(None, "--domain", help="One domain with its neighbours."),
+) -> None:
+    """The interaction map as Mermaid, SVG, PNG or JSON."""
+    import json
+
+    from quanta.design.interaction import build_map
+    from quanta.project import Mesh
+
+    graph = build_map(Mesh.load(mesh).source)
+    if use_case_id:
+        graph = graph.path_of(use_case_id)
+    if domain:
+        graph = graph.around_domain(domain)
+    if output_format is MapFormat.png:
+        from quanta.design.png import to_png
+
+        if output is None:
+            raise typer.BadParameter("--output is required for png")
+        output.write_bytes(to_png(graph))
+        return
+    if output_format is MapFormat.svg:
+        from quanta.design.svg import to_svg
+
+        text = to_svg(graph)
+    elif output_format is MapFormat.json:
+        text = json.dumps(graph.to_dict(), indent=2) + "\n"
+    else:
+        from quanta.design.mermaid import to_mermaid
+
+        text = to_mermaid(graph)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command("overlay")
+def overlay_command(mesh: Path = MESH) -> None:
+    """For each use case in order: products reused, generalised and added."""
+    from rich.table import Table
+
+    from quanta.design.overlay import overlay
+    from quanta.project import Mesh
+
+    table = Table(title="overlay")
+    for column in ("use case", "added", "generalised", "reused"):
+        table.add_column(column)
+    for step in overlay(Mesh.load(mesh).source):
+        generalised = "\n".join(f"{ref} (+{', '.join(changes)})" for ref, changes in step.generalised.items())
+        table.add_row(step.use_case, "\n".join(step.added), generalised, "\n".join(step.reused))
+    console().print(table)
+
+
+@app.command("check")
+def check(mesh: Path = MESH, strict: bool = typer.Option(False, "--strict", help="Warnings fail too.")) -> None:
+    """Run the validation and design rules; exit 1 on errors."""
+    from quanta.cli.render import error_console, render_diagnostics
+    from quanta.design.rules import design_rules
+    from quanta.errors import Diagnostic
+    from quanta.project import Mesh
+
+    report = Mesh.validate(mesh)
+    findings = list(report.diagnostics)
+    if report.source is not None:
+        findings += list(design_rules().run(report.source))
+    findings.sort(key=Diagnostic.sort_key)
+    render_diagnostics(findings)
+    errors = [d for d in findings if d.is_error]
+    warnings = len(findings) - len(errors)
+    error_console().print(f"design check: {len(errors)} error(s), {warnings} warning(s)")
+    raise typer.Exit(1 if errors or (strict and warnings) else 0)

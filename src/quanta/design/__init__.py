@@ -1,0 +1,1 @@
+"""Design by working backwards: use cases → interaction map → overlay → ownership → SLOs."""

@@ -1,0 +1,173 @@
+"""Design rules on the shared Rule API: is each product well defined, owned, traced and used?"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import networkx as nx
+
+from quanta.design.interaction import build_map, product_id, use_case_id
+from quanta.errors import Severity
+from quanta.rules.base import Rule, RuleSet, Violation, violation
+from quanta.spec.codes import Code
+from quanta.spec.index import ProductIndex
+from quanta.spec.loader import MeshSource
+
+MAX_WORDS = 40
+MAX_USE_CASES = 5
+_SENTENCE = re.compile(r"[.!?](?:\s|$)")
+WARNING = Severity.WARNING
+
+
+class JobDescriptionTest(Rule):
+    name = "job-description"
+    description = "Every product has a one- or two-sentence job description about one concept."
+
+    def check(self, mesh: MeshSource) -> Iterator[Violation]:
+        for product in mesh.products:
+            text = " ".join((product.spec.description or "").split())
+            if not text:
+                yield violation(
+                    product.document,
+                    ("name",),
+                    Code.JOB_DESCRIPTION_MISSING.value,
+                    f"{product.spec.ref} has no job description",
+                    hint="add `description:` — one or two sentences saying what it delivers",
+                    severity=WARNING if product.spec.status == "proposed" else Severity.ERROR,
+                )
+                continue
+            words, sentences = len(text.split()), len(_SENTENCE.findall(text)) or 1
+            if words > MAX_WORDS or sentences > 2:
+                yield violation(
+                    product.document,
+                    ("description",),
+                    Code.JOB_DESCRIPTION_LONG.value,
+                    f"the job description has {words} words in {sentences} sentences",
+                    hint="if it cannot be said in one or two sentences, the product is not well "
+                    "defined: split it or sharpen it",
+                    severity=WARNING,
+                )
+            if len(re.findall(r"\band\b", text, re.IGNORECASE)) >= 2:
+                yield violation(
+                    product.document,
+                    ("description",),
+                    Code.JOB_DESCRIPTION_CONCEPTS.value,
+                    "the job description strings several concepts together with 'and'",
+                    hint="a product is one cohesive concept; consider one product per concept",
+                    severity=WARNING,
+                )
+
+
+class UseCasesTraceToSystems(Rule):
+    name = "use-cases-trace-to-systems"
+    description = "Every use case consumes a product and traces back to at least one system of record."
+
+    def check(self, mesh: MeshSource) -> Iterator[Violation]:
+        graph = build_map(mesh).graph()
+        for i, use_case in enumerate(mesh.spec.use_cases):
+            reached = nx.descendants(graph, use_case_id(use_case.id)) if use_case_id(use_case.id) in graph else set()
+            if not any(n.startswith("system:") for n in reached):
+                missing = "consumes no product" if not use_case.consumes else "reaches no system of record"
+                yield violation(
+                    mesh.document,
+                    ("useCases", i, "id"),
+                    Code.USE_CASE_UNTRACED.value,
+                    f"use case '{use_case.id}' {missing}",
+                    hint="work backwards: name the consumer product, its sources and their systems",
+                )
+
+
+class ProductsAreUsed(Rule):
+    name = "products-are-used"
+    description = "Every product is consumed by a use case or another product."
+
+    def check(self, mesh: MeshSource) -> Iterator[Violation]:
+        graph = build_map(mesh).graph()
+        for product in mesh.products:
+            node = product_id(product.spec.ref)
+            if node in graph and graph.in_degree(node) == 0:
+                yield violation(
+                    product.document,
+                    ("name",),
+                    Code.UNUSED_PRODUCT.value,
+                    f"no use case or product consumes {product.spec.ref}",
+                    hint="link it from a use case (`consumes:`) or retire it",
+                    severity=WARNING,
+                )
+
+
+class JoinedProductsShareAKey(Rule):
+    name = "joined-products-share-a-key"
+    description = "Products one consumer joins declare a common business key."
+
+    def check(self, mesh: MeshSource) -> Iterator[Violation]:
+        index = ProductIndex.of(mesh)
+        for product in mesh.products:
+            upstream = []
+            for i, spec_input in enumerate(product.spec.inputs):
+                if spec_input.type == "product":
+                    found = index.resolve(spec_input.options.product, spec_input.options.major)
+                    if found is not None:
+                        keys = {p.business_key for p in found.spec.schema_.properties if p.business_key}
+                        upstream.append((i, found.spec.ref, keys))
+            for position, (i, ref, keys) in enumerate(upstream):
+                for _, other_ref, other_keys in upstream[:position]:
+                    if not keys & other_keys:
+                        yield violation(
+                            product.document,
+                            ("inputs", i),
+                            Code.MISSING_SHARED_KEY.value,
+                            f"{product.spec.ref} joins {other_ref} and {ref}, which share no business key",
+                            hint="give both a property with the same `businessKey:` from the glossary",
+                            severity=WARNING,
+                        )
+
+
+class FewUseCasesPerMap(Rule):
+    name = "few-use-cases-per-map"
+    description = "About five use cases map most of a domain; more bring diminishing returns."
+
+    def check(self, mesh: MeshSource) -> Iterator[Violation]:
+        if len(mesh.spec.use_cases) > MAX_USE_CASES:
+            yield violation(
+                mesh.document,
+                ("useCases", MAX_USE_CASES),
+                Code.TOO_MANY_USE_CASES.value,
+                f"{len(mesh.spec.use_cases)} use cases on one map",
+                hint="around five use cases map most of a domain; split the map by domain",
+                severity=WARNING,
+            )
+
+
+class ConsumerProductsHaveSlos(Rule):
+    name = "consumer-products-have-slos"
+    description = "Products that serve a use case declare SLOs."
+
+    def check(self, mesh: MeshSource) -> Iterator[Violation]:
+        index = ProductIndex.of(mesh)
+        found = (index.resolve(c.product) for u in mesh.spec.use_cases for c in u.consumes)
+        consumed = {product.spec.ref for product in found if product is not None}
+        for product in mesh.products:
+            if product.spec.ref in consumed and not product.spec.slos.declared():
+                yield violation(
+                    product.document,
+                    ("name",),
+                    Code.CONSUMER_WITHOUT_SLOS.value,
+                    f"{product.spec.ref} serves a use case but declares no SLOs",
+                    hint="answer the SLO questions: `quanta design slo " + product.spec.ref + "`",
+                    severity=WARNING,
+                )
+
+
+def design_rules() -> RuleSet:
+    return RuleSet(
+        [
+            JobDescriptionTest(),
+            UseCasesTraceToSystems(),
+            ProductsAreUsed(),
+            JoinedProductsShareAKey(),
+            FewUseCasesPerMap(),
+            ConsumerProductsHaveSlos(),
+        ]
+    )

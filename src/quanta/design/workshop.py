@@ -1,0 +1,268 @@
+"""The design workshop's edits: add use cases, systems and product stubs, generalise, assign a
+domain, promote. Each edit rewrites YAML with ruamel.yaml, keeping comments and formatting, and
+records the use case that introduced what it adds (``introducedBy``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from quanta.errors import QuantaError
+from quanta.spec.loader import MESH_FILE, find_mesh_file, load_mesh
+from quanta.spec.schema import LogicalType
+
+LOGICAL_TYPES = set(LogicalType.__args__)  # type: ignore[attr-defined]
+ACCESS_PORTS = {"report": "report", "rest": "rest", "sql": "sql", "files": "files", "model": "model"}
+
+
+class DesignError(QuantaError):
+    """A design edit cannot be made; the message says why."""
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 110
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _flow(**values: Any) -> CommentedMap:
+    item = CommentedMap((k, v) for k, v in values.items() if v is not None)
+    item.fa.set_flow_style()
+    return item
+
+
+@dataclass
+class Workshop:
+    """Edits to the mesh in ``root`` (a folder with mesh.yaml)."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        self.mesh_file = find_mesh_file(self.root)
+        self.root = self.mesh_file.parent
+        if not self.mesh_file.is_file():
+            raise DesignError(f"no {MESH_FILE} in {self.root}; start with `quanta init`")
+
+    # ------------------------------------------------------------------ files
+
+    def _read(self, path: Path) -> Any:
+        return _yaml().load(path.read_text(encoding="utf-8"))
+
+    def _write(self, path: Path, data: Any) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as handle:
+            _yaml().dump(data, handle)
+
+    def _list(self, data: CommentedMap, key: str) -> CommentedSeq:
+        if key not in data or data[key] is None:
+            data[key] = CommentedSeq()
+        return data[key]
+
+    def _product_file(self, name: str) -> Path:
+        result = load_mesh(self.root)
+        if result.mesh is None:
+            raise DesignError("mesh.yaml does not load; run `quanta validate` first")
+        for product in result.mesh.products:
+            if name in (product.spec.ref, product.spec.name, product.spec.key):
+                return product.path
+        raise DesignError(f"no product '{name}' in the mesh")
+
+    # ------------------------------------------------------------------ mesh.yaml
+
+    def add_use_case(
+        self,
+        use_case: str,
+        persona: str,
+        domain: str,
+        statement: str,
+        *,
+        product: str | None = None,
+        port: str | None = None,
+        access: str | None = None,
+        title: str | None = None,
+    ) -> str:
+        mesh = self._read(self.mesh_file)
+        cases = self._list(mesh, "useCases")
+        if any(c.get("id") == use_case for c in cases):
+            raise DesignError(f"use case '{use_case}' already exists")
+        entry = CommentedMap([("id", use_case)])
+        for key, value in (("title", title), ("persona", persona), ("domain", domain), ("statement", statement)):
+            if value is not None:
+                entry[key] = value
+        if product:
+            port = port or (access or "sql")
+            entry["consumes"] = CommentedSeq([_flow(product=product, port=port, access=access)])
+            entry["consumes"].fa.set_flow_style()
+        cases.append(entry)
+        self._write(self.mesh_file, mesh)
+        if product and access:
+            self._ensure_port(product, port or access, access, use_case)
+        return f"added use case {use_case}"
+
+    def add_domain(self, name: str, team: str | None = None, description: str | None = None) -> str:
+        mesh = self._read(self.mesh_file)
+        domains = self._list(mesh, "domains")
+        if any(d.get("name") == name for d in domains):
+            raise DesignError(f"domain '{name}' already exists")
+        domains.append(_flow(name=name, team=team, description=description))
+        self._write(self.mesh_file, mesh)
+        return f"added domain {name}"
+
+    def add_system(self, name: str, domain: str, description: str | None = None) -> str:
+        mesh = self._read(self.mesh_file)
+        systems = self._list(mesh, "systems")
+        if any(s.get("name") == name for s in systems):
+            raise DesignError(f"system '{name}' already exists")
+        systems.append(_flow(name=name, domain=domain, description=description))
+        self._write(self.mesh_file, mesh)
+        return f"added system of record {name}"
+
+    def _consumers(self, ref: str) -> list[tuple[str, str, str]]:
+        mesh = self._read(self.mesh_file)
+        found = []
+        for case in mesh.get("useCases") or []:
+            for consumed in case.get("consumes") or []:
+                if consumed.get("product") == ref or str(consumed.get("product")).split(".")[-1] == ref:
+                    port = consumed["port"]
+                    found.append((case["id"], port, consumed.get("access") or _port_type(port)))
+        return found
+
+    # ------------------------------------------------------------------ products
+
+    def add_product(
+        self,
+        name: str,
+        description: str,
+        use_case: str,
+        *,
+        inputs: Sequence[str] = (),
+        properties: Sequence[str] = (),
+        domain: str | None = None,
+    ) -> str:
+        folder = self.root / "products" / (domain or "proposed") / name
+        if (folder / "dataproduct.yaml").exists():
+            raise DesignError(f"{folder / 'dataproduct.yaml'} already exists; use `quanta design generalise`")
+        spec = CommentedMap([("apiVersion", "quanta/v1"), ("kind", "DataProduct"), ("name", name)])
+        if domain:
+            spec["domain"] = domain
+        spec.update(
+            [("version", "1.0.0"), ("status", "proposed"), ("description", description), ("introducedBy", use_case)]
+        )
+        spec["inputs"] = CommentedSeq(parse_input(text, None) for text in inputs)
+        spec["schema"] = CommentedMap([("properties", CommentedSeq(parse_property(t, None) for t in properties))])
+        ref = f"{domain}.{name}" if domain else name
+        outputs = CommentedSeq()
+        for case, port, access in self._consumers(ref):
+            outputs.append(_port(port, ACCESS_PORTS[access], case))
+        spec["outputs"] = outputs
+        self._write(folder / "dataproduct.yaml", spec)
+        return f"added proposed product {ref}"
+
+    def generalise(
+        self, product: str, use_case: str, *, inputs: Sequence[str] = (), properties: Sequence[str] = ()
+    ) -> str:
+        path = self._product_file(product)
+        spec = self._read(path)
+        existing = {p["name"] for p in (spec.get("schema") or {}).get("properties") or []}
+        added = []
+        for text in properties:
+            item = parse_property(text, use_case)
+            if item["name"] in existing:
+                raise DesignError(f"{product} already has property {item['name']}")
+            if "schema" not in spec:
+                spec["schema"] = CommentedMap([("properties", CommentedSeq())])
+            self._list(spec["schema"], "properties").append(item)
+            added.append(f"property {item['name']}")
+        known_inputs = {i["id"] for i in spec.get("inputs") or []}
+        for text in inputs:
+            item = parse_input(text, use_case)
+            if item["id"] in known_inputs:
+                raise DesignError(f"{product} already has input {item['id']}")
+            self._list(spec, "inputs").append(item)
+            added.append(f"input {item['id']}")
+        self._write(path, spec)
+        return f"generalised {product} for {use_case}: " + ", ".join(added)
+
+    def _ensure_port(self, product: str, port: str, access: str, use_case: str) -> None:
+        try:
+            path = self._product_file(product)
+        except DesignError:
+            return  # the product is added later; its ports come from the use cases then
+        spec = self._read(path)
+        if any(o.get("id") == port for o in spec.get("outputs") or []):
+            return
+        self._list(spec, "outputs").append(_port(port, ACCESS_PORTS.get(access, access), use_case))
+        self._write(path, spec)
+
+    def assign(self, product: str, domain: str, *, transfer: bool = False) -> str:
+        path = self._product_file(product)
+        spec = self._read(path)
+        current = spec.get("domain")
+        if current and current != domain and not transfer:
+            raise DesignError(
+                f"{product} is owned by {current}; a product has exactly one owner — use --transfer to move it"
+            )
+        if "domain" in spec:
+            spec["domain"] = domain
+        else:
+            spec.insert(list(spec.keys()).index("name") + 1, "domain", domain)
+        self._write(path, spec)
+        return f"{spec['name']} is owned by {domain}"
+
+    def promote(self, product: str) -> str:
+        path = self._product_file(product)
+        spec = self._read(path)
+        if not spec.get("domain"):
+            raise DesignError(f"{product} has no owning domain; assign one first (`quanta design assign`)")
+        if spec.get("status", "draft") != "proposed":
+            raise DesignError(f"{product} is {spec.get('status', 'draft')}, not proposed")
+        spec["status"] = "draft"
+        self._write(path, spec)
+        return f"{spec['domain']}.{spec['name']} is now draft"
+
+
+def _port_type(port: str) -> str:
+    return next((kind for kind in ACCESS_PORTS if kind in port), "sql")
+
+
+def _port(port: str, kind: str, use_case: str) -> CommentedMap:
+    if kind == "report":
+        return _flow(id=port, type="report", template=f"{port}.html.j2", introducedBy=use_case)
+    if kind == "model":
+        return _flow(id=port, type="model", entrypoint="model.py:predict", introducedBy=use_case)
+    return _flow(id=port, type=kind, introducedBy=use_case)
+
+
+def parse_property(text: str, use_case: str | None) -> CommentedMap:
+    """``name:type[:description]`` → a property mapping."""
+    name, _, rest = text.partition(":")
+    logical, _, description = rest.partition(":")
+    logical = logical or "string"
+    if logical not in LOGICAL_TYPES:
+        raise DesignError(f"'{text}': type must be one of {', '.join(sorted(LOGICAL_TYPES))}")
+    return _flow(name=name.strip(), logicalType=logical, description=description.strip() or None, introducedBy=use_case)
+
+
+def parse_input(text: str, use_case: str | None) -> CommentedMap:
+    """``product:<ref>[@major]`` or ``system:<name>[:entity]`` → an input mapping."""
+    kind, _, rest = text.partition(":")
+    if kind == "product" and rest:
+        ref, _, major = rest.partition("@")
+        return _flow(id=ref.split(".")[-1], type="product", product=ref, major=int(major or 1), introducedBy=use_case)
+    if kind == "system" and rest:
+        system, _, entity = rest.partition(":")
+        return _flow(
+            id=f"{system}-{entity}" if entity else system,
+            type="source",
+            system=system,
+            entity=entity or None,
+            introducedBy=use_case,
+        )
+    raise DesignError(f"'{text}': write product:<domain.name>[@major] or system:<name>[:entity]")
