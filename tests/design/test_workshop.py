@@ -243,3 +243,40 @@ def test_the_workshop_mesh_validates_with_design_warnings(workshop: Path) -> Non
     result = runner.invoke(app, ["design", "check", "--mesh", str(workshop)])
     assert result.exit_code == 0, result.output
     assert "missing-domain" in result.output  # stubs still without an owner are warnings
+
+
+def test_scaffold_turns_draft_products_into_code_that_validates(workshop: Path) -> None:
+    m = ["--mesh", str(workshop)]
+    for name, domain in (
+        ("customer-marketing-360", "customer"),
+        ("historical-purchases", "sales"),
+        ("returns", "after-sales"),
+        ("customer-lifetime-value", "customer-relations"),
+    ):
+        run("design", "assign", name, domain, *m)
+        run("design", "promote", name, *m)
+    out = run("design", "scaffold", *m)
+    assert "scaffolded customer-relations.customer-lifetime-value" in out
+    folder = workshop / "products/proposed/customer-lifetime-value"
+    sql = (folder / "customer_lifetime_value.sql").read_text()
+    assert "customer_marketing_360.customer_id as customer_id" in sql
+    assert "cast(null as DOUBLE) as clv_12m" in sql
+    assert (folder / "weekly-report.html.j2").exists() and (folder / "test_customer_lifetime_value.py").exists()
+    report = Mesh.validate(workshop)
+    assert report.ok, [d.render() for d in report.errors]
+    clv = Mesh.load(workshop).product("customer-relations.customer-lifetime-value").spec
+    assert clv.transform is not None and clv.transform.type == "sql"
+    test = subprocess_pytest(folder / "test_customer_lifetime_value.py")
+    assert test.returncode == 0, test.stdout
+
+
+def subprocess_pytest(path: Path):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

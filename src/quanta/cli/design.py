@@ -134,6 +134,17 @@ def promote(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
     console().print(_workshop(mesh).promote(name))
 
 
+@app.command("scaffold")
+def scaffold(
+    names: list[str] = typer.Argument(None, help="Products to scaffold (default: every draft without code)."),
+    python: bool = typer.Option(False, "--python", help="A Python transform instead of SQL."),
+    mesh: Path = MESH,
+) -> None:
+    """Turn draft products into product folders with a transformation skeleton and a test."""
+    done = _workshop(mesh).scaffold(names or [], python=python)
+    console().print("\n".join(done) or "nothing to scaffold: promote products to draft first")
+
+
 @app.command("owners")
 def owners(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
     """Rank candidate owning domains for a product, with reasons."""

@@ -227,6 +227,43 @@ class Workshop:
         self._write(path, spec)
         return f"{spec['domain']}.{spec['name']} is now draft"
 
+    def scaffold(self, names: Sequence[str] = (), *, python: bool = False) -> list[str]:
+        """Turn draft products (all, or those named) into code that validates at once."""
+        from quanta.blueprints.product import scaffold
+
+        result = load_mesh(self.root)
+        if result.mesh is None:
+            raise DesignError("mesh.yaml does not load; run `quanta validate` first")
+        done = []
+        for product in result.mesh.products:
+            spec = product.spec
+            if names and not {spec.ref, spec.name} & set(names):
+                continue
+            if spec.status != "draft" or spec.transform is not None:
+                if names:
+                    raise DesignError(
+                        f"{spec.ref} is {spec.status}{' with a transform' if spec.transform else ''}; "
+                        "only draft products without a transform are scaffolded"
+                    )
+                continue
+            plan = scaffold(result.mesh, product, python=python)
+            for relative, text in plan.files.items():
+                target = product.folder / relative
+                if not target.exists():
+                    target.write_text(text, encoding="utf-8")
+            document = self._read(product.path)
+            transform = _flow(**plan.transform)
+            if isinstance(plan.transform.get("steps"), list):
+                steps = CommentedSeq(plan.transform["steps"])
+                steps.fa.set_flow_style()
+                transform["steps"] = steps
+            keys = list(document.keys())
+            position = keys.index("schema") if "schema" in keys else len(keys)
+            document.insert(position, "transform", transform)
+            self._write(product.path, document)
+            done.append(f"scaffolded {spec.ref}: " + ", ".join(sorted(plan.files)))
+        return done
+
 
 def _port_type(port: str) -> str:
     return next((kind for kind in ACCESS_PORTS if kind in port), "sql")

@@ -41,7 +41,7 @@ class ProductSource:
 
     @property
     def path(self) -> Path:
-        return Path(self.document.path)
+        return self.document.file or Path(self.document.path)
 
     @property
     def folder(self) -> Path:
@@ -83,7 +83,7 @@ def load_mesh(path: Path, plugins: PluginRegistry | None = None) -> LoadResult:
     mesh = validate(Mesh, document, diagnostics)
     if mesh is None:
         return LoadResult(None, diagnostics)
-    source = MeshSource(mesh, document, mesh_file.parent)
+    source = MeshSource(mesh, document, mesh_file.resolve().parent)
     for product_file in _product_files(source, diagnostics):
         product = load_product(product_file, plugins, diagnostics)
         if product is not None:
@@ -131,6 +131,7 @@ def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
     document, diagnostics = parse_yaml(text, shown)
     if document is None:
         return None, diagnostics
+    document.file = path.resolve()
     if not isinstance(document.data, dict):
         diagnostics.append(
             Diagnostic(

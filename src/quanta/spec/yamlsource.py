@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -99,6 +100,8 @@ class Document:
     path: str
     data: Any
     root: yaml.Node | None
+    file: Path | None = None
+    """The file on disk (``path`` is how diagnostics show it)."""
 
     def node_at(self, parts: tuple[PathPart, ...]) -> tuple[yaml.Node | None, int]:
         """The deepest existing node along ``parts`` and how many parts it consumed.
