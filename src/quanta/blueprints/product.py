@@ -52,7 +52,8 @@ def _environment() -> Environment:
 def scaffold(mesh: MeshSource, product: ProductSource, python: bool = False) -> Scaffold:
     spec = product.spec
     index = ProductIndex.of(mesh)
-    notes, upstream_columns = [], {}
+    notes: list[str] = []
+    upstream_columns: dict[str, str] = {}
     relations = []
     for spec_input in spec.inputs:
         relation = sql_identifier(spec_input.id)
