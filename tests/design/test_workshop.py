@@ -280,3 +280,33 @@ def subprocess_pytest(path: Path):  # type: ignore[no-untyped-def]
         text=True,
         timeout=120,
     )
+
+
+def test_workshop_report_has_every_section_and_the_map(workshop: Path, tmp_path: Path) -> None:
+    out = run("design", "report", "--mesh", str(workshop), "-o", str(tmp_path / "report"))
+    assert "workshop.html" in out
+    markdown = (tmp_path / "report/workshop.md").read_text()
+    for heading in (
+        "## Use cases",
+        "## Interaction map",
+        "## Overlay",
+        "## Products",
+        "## Domains",
+        "## Service level objectives",
+        "## Open findings",
+        "### Step 3: upsell-recommendations",
+    ):
+        assert heading in markdown, heading
+    assert "```mermaid\nflowchart LR" in markdown
+    assert "customer-marketing-360 (+property gender)" in markdown
+    assert "`missing-domain`" in markdown
+    html = (tmp_path / "report/workshop.html").read_text()
+    assert (
+        html.count("<svg") == 4
+        and "<script" not in html
+        and "http" not in html.replace("http://www.w3.org/2000/svg", "")
+    )
+    import xml.etree.ElementTree as ET
+
+    for svg in html.split("<svg")[1:]:
+        ET.fromstring("<svg" + svg.split("</svg>")[0] + "</svg>")

@@ -145,6 +145,84 @@ def scaffold(
     console().print("\n".join(done) or "nothing to scaffold: promote products to draft first")
 
 
+@app.command("slo")
+def slo(
+    name: str = typer.Argument(..., help="The product."),
+    answers: Path | None = typer.Option(None, "--answers", help="YAML file with the answers (else: asked)."),
+    infer: bool = typer.Option(False, "--infer", help="Source product: infer freshness from its consumers."),
+    mesh: Path = MESH,
+) -> None:
+    """Ask the SLO questions and write slos, a schedule and a batch/streaming recommendation."""
+    from quanta.design.slo import QUESTIONS, SloAnswers, infer_from_consumers, propose
+    from quanta.project import Mesh
+    from quanta.spec.yamlsource import parse_yaml
+
+    loaded = Mesh.load(mesh)
+    product = loaded.product(name)
+    out = console()
+    inferred = None
+    if infer:
+        inferred, notes = infer_from_consumers(loaded.source, product)
+        for note in notes:
+            out.print(note)
+    if answers is not None:
+        document, problems = parse_yaml(answers.read_text(), str(answers))
+        if document is None:
+            raise typer.BadParameter("; ".join(p.render() for p in problems))
+        data = document.data
+    else:
+        from rich.prompt import Prompt
+
+        data = {}
+        for key, question in QUESTIONS.items():
+            default = inferred if key == "freshness" and inferred else None
+            reply = Prompt.ask(question, default=default or "", console=out).strip()
+            if reply:
+                data[key] = _answer(key, reply)
+    if inferred and "freshness" not in data:
+        data["freshness"] = inferred
+    proposal = propose(SloAnswers.model_validate(data), product)
+    out.print(_workshop(mesh).write_slos(name, proposal.slos, proposal.schedule))
+    out.print(f"recommended delivery: {proposal.mode}")
+    for note in proposal.notes:
+        out.print(f"- {note}")
+
+
+def _answer(key: str, reply: str) -> object:
+    """An interactive reply in the shape the answers file uses."""
+    words = reply.replace(",", " ").split()
+    if key in ("consumers", "ports", "regulation"):
+        return words
+    if key == "completeness":
+        return {"properties": words[:-1], "minRatio": words[-1]}
+    if key == "availability":
+        return {"ports": words[:-1], "target": words[-1]}
+    if key == "response_time":
+        return {"ports": words[:-1], "p95": words[-1]}
+    if key == "volume":
+        return {"rows": int(words[0]), "growth": words[1] if len(words) > 1 else 0}
+    return reply
+
+
+@app.command("report")
+def report(
+    mesh: Path = MESH,
+    output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Default: <mesh>/design"),
+) -> None:
+    """Write the workshop report as Markdown and self-contained HTML."""
+    from quanta.design.report import write_report
+    from quanta.project import Mesh
+
+    validation = Mesh.validate(mesh)
+    if validation.source is None:
+        from quanta.errors import SpecError
+
+        raise SpecError(validation.diagnostics)
+    target = output_dir or validation.source.root / "design"
+    for path in write_report(validation.source, validation.diagnostics, target):
+        typer.echo(f"wrote {path}")
+
+
 @app.command("owners")
 def owners(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
     """Rank candidate owning domains for a product, with reasons."""

@@ -264,6 +264,34 @@ class Workshop:
             done.append(f"scaffolded {spec.ref}: " + ", ".join(sorted(plan.files)))
         return done
 
+    def write_slos(self, product: str, slos: dict[str, Any], schedule: str) -> str:
+        """Set ``slos:`` and ``schedule:`` of a product, keeping everything else as written."""
+        path = self._product_file(product)
+        spec = self._read(path)
+        block = CommentedMap()
+        for key, value in slos.items():
+            if isinstance(value, dict):
+                item = CommentedMap()
+                for inner, inner_value in value.items():
+                    if isinstance(inner_value, list):
+                        sequence = CommentedSeq(inner_value)
+                        sequence.fa.set_flow_style()
+                        inner_value = sequence
+                    item[inner] = inner_value
+                item.fa.set_flow_style()
+                block[key] = item
+            else:
+                block[key] = value
+        if "schedule" in spec:
+            spec["schedule"] = schedule
+        else:
+            keys = list(spec.keys())
+            anchor = next((k for k in ("introducedBy", "description", "status") if k in keys), "name")
+            spec.insert(keys.index(anchor) + 1, "schedule", schedule)
+        spec["slos"] = block
+        self._write(path, spec)
+        return f"wrote slos and schedule '{schedule}' to {path.name}"
+
 
 def _port_type(port: str) -> str:
     return next((kind for kind in ACCESS_PORTS if kind in port), "sql")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from quanta.spec.base import Duration, Name, PropertyName, Ratio, SpecModel
@@ -100,6 +102,8 @@ class Slos(SpecModel):
 
     window: Duration = "28d"
     """Rolling window for attainment and error budgets."""
+    mode: Literal["batch", "streaming"] | None = None
+    """Delivery mode the SLOs call for (written by the SLO questionnaire)."""
     freshness: FreshnessSlo | None = None
     """Age of the data."""
     completeness: CompletenessSlo | None = None
