@@ -187,7 +187,9 @@ def test_overlay_of_the_two_use_cases(workshop: Path) -> None:
     assert second.added == ["product-recommendations", "products"]
     assert second.generalised == {"customer-marketing-360": ["property gender"]}
     assert second.reused == ["historical-purchases"]
-    table = run("design", "overlay", "--mesh", str(workshop))
+    table = run("design", "overlay", "--mesh", str(workshop), "--maps", str(workshop / "steps"))
+    assert sorted(p.name for p in (workshop / "steps").iterdir())[-2:] == [
+        "step-3-upsell-recommendations.mmd", "step-3-upsell-recommendations.svg"]
     assert "gender" in table and "products" in table
 
 

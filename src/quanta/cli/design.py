@@ -283,17 +283,31 @@ def interaction_map(
 
 
 @app.command("overlay")
-def overlay_command(mesh: Path = MESH) -> None:
+def overlay_command(
+    mesh: Path = MESH,
+    maps: Path | None = typer.Option(None, "--maps", help="Also write each step's map (SVG and Mermaid) here."),
+) -> None:
     """For each use case in order: products reused, generalised and added."""
     from rich.table import Table
 
+    from quanta.design.interaction import build_map
+    from quanta.design.mermaid import to_mermaid
     from quanta.design.overlay import overlay
+    from quanta.design.svg import to_svg
     from quanta.project import Mesh
 
+    source = Mesh.load(mesh).source
+    if maps is not None:
+        maps.mkdir(parents=True, exist_ok=True)
+        graph = build_map(source)
+        for number, use_case in enumerate(source.spec.use_cases, 1):
+            step = graph.path_of(use_case.id)
+            (maps / f"step-{number}-{use_case.id}.svg").write_text(to_svg(step), encoding="utf-8")
+            (maps / f"step-{number}-{use_case.id}.mmd").write_text(to_mermaid(step), encoding="utf-8")
     table = Table(title="overlay")
     for column in ("use case", "added", "generalised", "reused"):
         table.add_column(column)
-    for step in overlay(Mesh.load(mesh).source):
+    for step in overlay(source):
         generalised = "\n".join(f"{ref} (+{', '.join(changes)})" for ref, changes in step.generalised.items())
         table.add_row(step.use_case, "\n".join(step.added), generalised, "\n".join(step.reused))
     console().print(table)
