@@ -69,3 +69,22 @@ def test_unknown_product_is_a_clear_error(tmp_path: Path) -> None:
     quanta("init", "shop", cwd=tmp_path)
     result = quanta("show", "sales.order", "--mesh", "shop", cwd=tmp_path)
     assert result.returncode == 1 and "did you mean 'sales.orders'?" in result.stderr
+
+
+def test_quanta_test_reports_checks_in_json_and_junit(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    quanta("init", "shop", cwd=tmp_path)
+    quanta("build", "shop", cwd=tmp_path)
+    ok = quanta("test", "sales.orders", "--mesh", "shop", "--format", "json", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    checks = {c["check"]: c["status"] for c in json.loads(ok.stdout)["sales.orders@v1"]}
+    assert checks["primary-key:order_id"] == "passed" and checks["pattern:country"] == "passed"
+    spec = tmp_path / "shop/products/sales/orders/dataproduct.yaml"
+    spec.write_text(spec.read_text().replace("logicalTypeOptions: {minimum: 0}", "logicalTypeOptions: {minimum: 50}"))
+    failing = quanta("test", "sales.orders", "--mesh", "shop", "--format", "junit", cwd=tmp_path)
+    assert failing.returncode == 1
+    suite = ET.fromstring(failing.stdout).find("testsuite")
+    assert suite is not None and suite.get("failures") == "1"
+    (failure,) = suite.iter("failure")
+    assert failure.get("message") == "2 failing row(s)"

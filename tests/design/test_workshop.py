@@ -189,7 +189,9 @@ def test_overlay_of_the_two_use_cases(workshop: Path) -> None:
     assert second.reused == ["historical-purchases"]
     table = run("design", "overlay", "--mesh", str(workshop), "--maps", str(workshop / "steps"))
     assert sorted(p.name for p in (workshop / "steps").iterdir())[-2:] == [
-        "step-3-upsell-recommendations.mmd", "step-3-upsell-recommendations.svg"]
+        "step-3-upsell-recommendations.mmd",
+        "step-3-upsell-recommendations.svg",
+    ]
     assert "gender" in table and "products" in table
 
 

@@ -14,13 +14,17 @@ from quanta.build.errors import BuildFailure, IncompatibleSchema
 from quanta.build.inputs import ConnectorRegistry, InputContext, ResolvedInput
 from quanta.build.python_transform import BuildInfo, entrypoint_caller
 from quanta.catalog import Catalog, SnapshotRecord
-from quanta.catalog.store import ProductEntry
-from quanta.engines.base import Column, Engine, SqlStep, TransformError, TransformJob, WriteResult
+from quanta.catalog.store import ProductEntry, SliRecord
+from quanta.engines.base import Column, Engine, Relation, SqlStep, TransformError, TransformJob, WriteResult
 from quanta.plan.decide import Fingerprints, Previous, is_due, reasons_to_build
 from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
 from quanta.plan.order import downstream_keys
+from quanta.quality.checks import CheckResult
+from quanta.quality.compile import compile_checks
+from quanta.quality.run import run_checks
 from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.product import DataProduct
 from quanta.spec.transform import PythonTransform, SqlTransform
 from quanta.storage import LocalSnapshotStore, SnapshotLocation, new_id
 
@@ -105,12 +109,27 @@ def _build(workspace: Workspace, product: ProductSource, run_id: str, options: B
     result = workspace.engine.run(job)
     faults.checkpoint(faults.AFTER_PARQUET)
     _check_compatible(workspace.catalog, product)
+    checks = quality_gate(workspace.engine, staged, result, spec)
+    blocking = [c for c in checks if c.blocks]
     snapshot_id = new_id()
-    record = _record(product, snapshot_id, run_id, result, fingerprints)
+    record = _record(product, snapshot_id, run_id, result, fingerprints, rejected=bool(blocking))
     manifest = _manifest(product, record, result, resolved, options)
+    manifest["checks"] = [c.to_dict() for c in checks]
     workspace.store.commit(staged, location, snapshot_id, manifest)
     entry = ProductEntry(key, spec.ref, spec.domain or "_", spec.name, spec.major, spec.version, spec.description)
-    workspace.catalog.publish(entry, record, [r.lineage for r in resolved.values()])
+    workspace.catalog.publish(entry, record, [r.lineage for r in resolved.values()], make_current=not blocking)
+    workspace.catalog.store_slis(key, snapshot_id, [sli_of(c, options.now) for c in checks])
+    if blocking:
+        failures = "; ".join(f"{c.check.id}: {c.message}" for c in blocking)
+        return Outcome(
+            key,
+            "failed",
+            ("quality gate",),
+            time.perf_counter() - started,
+            result.rows,
+            snapshot_id,
+            f"quality gate: {failures} (snapshot {snapshot_id} kept unpublished for inspection)",
+        )
     unchanged = current is not None and current.content_hash == result.content_hash
     return Outcome(
         key,
@@ -159,15 +178,39 @@ def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
         )
 
 
+def quality_gate(engine: Engine, staged: Path, result: WriteResult, spec: DataProduct) -> list[CheckResult]:
+    """Run the product's checks on the staged snapshot files (before anything is published)."""
+    files = tuple(str(staged / f.path) for f in result.files)
+    return run_checks(engine, Relation("snapshot", "parquet", files), compile_checks(spec), spec)
+
+
+def sli_of(result: CheckResult, now: datetime) -> SliRecord:
+    return SliRecord(
+        result.check.id,
+        result.status,
+        result.observed,
+        result.check.operator,
+        result.check.limit,
+        result.check.blocking,
+        now,
+        result.message or None,
+    )
+
+
 def _record(
-    product: ProductSource, snapshot_id: str, run_id: str, result: WriteResult, fingerprints: Fingerprints
+    product: ProductSource,
+    snapshot_id: str,
+    run_id: str,
+    result: WriteResult,
+    fingerprints: Fingerprints,
+    rejected: bool = False,
 ) -> SnapshotRecord:
     return SnapshotRecord(
         id=snapshot_id,
         product_key=product.spec.key,
         version=product.spec.version,
         build_id=run_id,
-        status="published",
+        status="rejected" if rejected else "published",
         created_at=datetime.now(UTC),
         published_at=None,
         rows=result.rows,

@@ -1,5 +1,5 @@
 """The catalog: metadata store and the single source of truth for which snapshot is current."""
 
-from quanta.catalog.store import Catalog, SnapshotRecord, StepRecord
+from quanta.catalog.store import Catalog, SliRecord, SnapshotRecord, StepRecord
 
-__all__ = ["Catalog", "SnapshotRecord", "StepRecord"]
+__all__ = ["Catalog", "SliRecord", "SnapshotRecord", "StepRecord"]

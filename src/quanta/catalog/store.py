@@ -22,6 +22,7 @@ from quanta.catalog.tables import (
     file_hashes,
     lineage,
     products,
+    slis,
     snapshots,
 )
 
@@ -72,6 +73,21 @@ class StepRecord:
     rows: int | None = None
     snapshot_id: str | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class SliRecord:
+    """One measured indicator: a check's outcome on a snapshot at a time."""
+
+    check_id: str
+    status: str
+    observed: float | None
+    operator: str
+    limit: float
+    blocking: bool
+    measured_at: datetime
+    message: str | None = None
+    snapshot_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -299,6 +315,51 @@ class Catalog:
                 insert(file_hashes),
                 [{"path": p, "size": s, "mtime_ns": m, "sha256": h} for p, (s, m, h) in entries.items()],
             )
+
+    def store_slis(self, product_key: str, snapshot_id: str | None, measurements: Sequence[SliRecord]) -> None:
+        """Record measured indicators (one row per check) in one transaction."""
+        if not measurements:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(slis),
+                [
+                    {
+                        "product_key": product_key,
+                        "snapshot_id": snapshot_id,
+                        "check_id": m.check_id,
+                        "status": m.status,
+                        "observed": m.observed,
+                        "operator": m.operator,
+                        "limit": m.limit,
+                        "blocking": m.blocking,
+                        "measured_at": _naive(m.measured_at),
+                        "message": m.message,
+                    }
+                    for m in measurements
+                ],
+            )
+
+    def slis(self, product_key: str, snapshot_id: str | None = None) -> list[SliRecord]:
+        """Indicators of a product (or one snapshot), oldest first."""
+        query = select(slis).where(slis.c.product_key == product_key).order_by(slis.c.measured_at, slis.c.id)
+        if snapshot_id is not None:
+            query = query.where(slis.c.snapshot_id == snapshot_id)
+        with self.engine.connect() as connection:
+            return [
+                SliRecord(
+                    r.check_id,
+                    r.status,
+                    r.observed,
+                    r.operator,
+                    r.limit,
+                    r.blocking,
+                    _aware(r.measured_at),
+                    r.message,
+                    r.snapshot_id,
+                )
+                for r in connection.execute(query)
+            ]
 
     def code_digest(self, raw_sha256: str) -> str | None:
         """The normalised digest remembered for code with this raw digest, if any."""

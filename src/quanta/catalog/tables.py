@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -99,6 +100,23 @@ build_steps = Table(
     Column("snapshot_id", String(64)),
     Column("error", Text),
     Index("ix_build_steps_product", "product_key", "started_at"),
+)
+
+slis = Table(
+    "slis",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("product_key", String(200), nullable=False),
+    Column("snapshot_id", String(64)),
+    Column("check_id", String(200), nullable=False),
+    Column("status", String(20), nullable=False),  # passed | warning | failed | error
+    Column("observed", Float),
+    Column("operator", String(4), nullable=False),
+    Column("limit", Float, nullable=False),
+    Column("blocking", Boolean, nullable=False),
+    Column("measured_at", DateTime, nullable=False),
+    Column("message", Text),
+    Index("ix_slis_product_check", "product_key", "check_id", "measured_at"),
 )
 
 code_digests = Table(

@@ -301,9 +301,9 @@ def overlay_command(
         maps.mkdir(parents=True, exist_ok=True)
         graph = build_map(source)
         for number, use_case in enumerate(source.spec.use_cases, 1):
-            step = graph.path_of(use_case.id)
-            (maps / f"step-{number}-{use_case.id}.svg").write_text(to_svg(step), encoding="utf-8")
-            (maps / f"step-{number}-{use_case.id}.mmd").write_text(to_mermaid(step), encoding="utf-8")
+            path = graph.path_of(use_case.id)
+            (maps / f"step-{number}-{use_case.id}.svg").write_text(to_svg(path), encoding="utf-8")
+            (maps / f"step-{number}-{use_case.id}.mmd").write_text(to_mermaid(path), encoding="utf-8")
     table = Table(title="overlay")
     for column in ("use case", "added", "generalised", "reused"):
         table.add_column(column)

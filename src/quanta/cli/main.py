@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from quanta.cli import build, design, init, inspect, query, schema, validate
+from quanta.cli import build, design, init, inspect, query, schema, test, validate
 from quanta.errors import QuantaError, SpecError
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ app.command("status")(inspect.status)
 app.command("show")(inspect.show)
 app.command("search")(inspect.search)
 app.command("query")(query.query)
+app.command("test")(test.test)
 app.add_typer(design.app, name="design")
 
 

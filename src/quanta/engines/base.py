@@ -107,6 +107,15 @@ class SchemaMismatch(TransformError):
         self.missing, self.extra, self.mistyped = missing, extra, mistyped
 
 
+@dataclass(frozen=True)
+class Measurements:
+    """Metric values by metric id, and the metrics that could not be computed (with why)."""
+
+    values: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    scans: int = 1
+
+
 class Engine(Protocol):
     """An execution engine."""
 
@@ -118,4 +127,12 @@ class Engine(Protocol):
 
     def query(self, relations: tuple[Relation, ...], sql: str) -> Any:
         """Run a SELECT over relations and return a small result as a pyarrow Table."""
+        ...
+
+    def measure(self, relation: Relation, metrics: list[Any]) -> Measurements:
+        """Compute metrics over one relation, all per-table metrics in one scan."""
+        ...
+
+    def failing_keys(self, relation: Relation, metric: Any, keys: list[str], limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` keys of rows failing ``metric``."""
         ...

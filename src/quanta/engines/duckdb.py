@@ -15,6 +15,7 @@ from sqlglot import exp
 from quanta.engines.base import (
     Column,
     FileInfo,
+    Measurements,
     Relation,
     SchemaMismatch,
     SqlStep,
@@ -23,6 +24,7 @@ from quanta.engines.base import (
     WriteResult,
 )
 from quanta.engines.capabilities import DUCKDB
+from quanta.engines.metrics import Metric, fused_query, sample_query, single_query
 from quanta.engines.types import RULES
 
 OUTPUT_FILE = "part-0.parquet"
@@ -74,6 +76,40 @@ class DuckDBEngine:
         try:
             register(connection, relations)
             return connection.sql(sql).to_arrow_table()
+        finally:
+            connection.close()
+
+    def measure(self, relation: Relation, metrics: list[Metric]) -> Measurements:
+        """All metrics in one aggregate query; if it fails, each alone, so one bad metric is an error
+        of its own and the others still count."""
+        connection = self.connect()
+        try:
+            register(connection, (relation,))
+            try:
+                row = connection.sql(fused_query(metrics, relation.name)).fetchall()[0]
+                return Measurements({m.id: v for m, v in zip(metrics, row, strict=True)})
+            except duckdb.Error:
+                values, errors = {}, {}
+                for metric in metrics:
+                    try:
+                        values[metric.id] = connection.sql(single_query(metric, relation.name)).fetchall()[0][0]
+                    except duckdb.Error as exc:
+                        errors[metric.id] = _first_line(str(exc))
+                return Measurements(values, errors, scans=len(metrics) + 1)
+        finally:
+            connection.close()
+
+    def failing_keys(self, relation: Relation, metric: Metric, keys: list[str], limit: int) -> list[dict[str, Any]]:
+        query = sample_query(metric, relation.name, keys, limit)
+        if query is None:
+            return []
+        connection = self.connect()
+        try:
+            register(connection, (relation,))
+            result = connection.sql(query)
+            return [dict(zip(result.columns, row, strict=True)) for row in result.fetchall()]
+        except duckdb.Error:
+            return []
         finally:
             connection.close()
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # these import the engine layers, which no-op commands never 
     from quanta.build.product import Workspace
     from quanta.build.runner import BuildReport, Listener
     from quanta.explore.search import SearchHit
+    from quanta.quality.checks import CheckResult
 
 
 @dataclass
@@ -172,6 +173,29 @@ class Mesh:
 
         workspace = self.workspace
         return query(self.source, workspace.catalog, workspace.store, sql, unmask=unmask, as_of=as_of, limit=limit)
+
+    def test(self, names: Iterable[str] | None = None, snapshot_id: str | None = None) -> dict[str, list[CheckResult]]:
+        """Run every product's checks (or the named ones') on its current snapshot, or on ``snapshot_id``;
+        nothing is published or recorded."""
+        from quanta.engines.base import Relation
+        from quanta.explore.read import readable
+        from quanta.quality.compile import compile_checks
+        from quanta.quality.run import run_checks
+
+        selected = self._selection(names)
+        results: dict[str, list[CheckResult]] = {}
+        workspace = self.workspace
+        for product in self.source.products:
+            if selected is not None and product.spec.key not in selected:
+                continue
+            target = readable(workspace.catalog, workspace.store, product, snapshot_id)
+            if target is None:
+                continue
+            relation = Relation("snapshot", "parquet", target.files)
+            results[product.spec.key] = run_checks(
+                workspace.engine, relation, compile_checks(product.spec), product.spec
+            )
+        return results
 
     def search(self, text: str) -> list[SearchHit]:
         from quanta.explore.search import search

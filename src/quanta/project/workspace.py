@@ -8,7 +8,7 @@ from typing import Any
 from quanta.build.inputs import ConnectorRegistry
 from quanta.build.product import Workspace
 from quanta.catalog import Catalog
-from quanta.engines.base import Capabilities, Engine, Relation, TransformJob, WriteResult
+from quanta.engines.base import Capabilities, Engine, Measurements, Relation, TransformJob, WriteResult
 from quanta.engines.capabilities import BY_NAME
 from quanta.errors import ConfigError
 from quanta.spec.index import ProductIndex
@@ -76,3 +76,9 @@ class _LazyEngine:
 
     def query(self, relations: tuple[Relation, ...], sql: str) -> Any:
         return self._real().query(relations, sql)
+
+    def measure(self, relation: Relation, metrics: list[Any]) -> Measurements:
+        return self._real().measure(relation, metrics)
+
+    def failing_keys(self, relation: Relation, metric: Any, keys: list[str], limit: int) -> list[dict[str, Any]]:
+        return self._real().failing_keys(relation, metric, keys, limit)

@@ -1,0 +1,47 @@
+"""Run checks on a snapshot: every per-table metric in one scan, then samples of failing keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quanta.engines.base import Relation
+from quanta.quality.checks import Check, CheckResult, Status
+from quanta.spec.product import DataProduct
+
+
+def run_checks(
+    engine: Any, relation: Relation, checks: list[Check], product: DataProduct, sample_size: int = 5
+) -> list[CheckResult]:
+    """Measure ``checks`` over ``relation`` (the snapshot's files) with ``engine``."""
+    metrics = list({c.metric.id: c.metric for c in checks if c.metric is not None}.values())
+    measured = engine.measure(relation, metrics) if metrics else None
+    keys = [k for k in product.schema_.primary_key if not _classified(product, k)]
+    results = []
+    for check in checks:
+        assert check.metric is not None
+        if measured is None or check.metric.id in measured.errors:
+            reason = measured.errors.get(check.metric.id, "not measured") if measured else "not measured"
+            results.append(CheckResult(check, "error", message=f"could not run: {reason}"))
+            continue
+        observed = measured.values[check.metric.id]
+        if observed is None:
+            observed = 0.0
+        if check.passes(float(observed)):
+            results.append(CheckResult(check, "passed", float(observed)))
+            continue
+        sample: list[dict[str, Any]] = []
+        if check.source == "schema":
+            sample = engine.failing_keys(relation, check.metric, keys, sample_size)
+        status: Status = "failed" if check.blocking else "warning"
+        message = (
+            f"{observed:g} failing row(s)"
+            if check.operator == "<=" and check.limit == 0
+            else f"observed {observed:g}, expected {check.operator} {check.limit:g}"
+        )
+        results.append(CheckResult(check, status, float(observed), message, sample))
+    return results
+
+
+def _classified(product: DataProduct, name: str) -> bool:
+    prop = product.schema_.get(name)
+    return bool(prop and prop.is_classified)
