@@ -123,3 +123,22 @@ def test_all_per_table_metrics_are_one_scan(snapshot: Relation) -> None:
     assert _scans(snapshot, metrics) == 1
     assert _scans(snapshot, more) == 1
     assert _scans(snapshot, metrics[:1]) + _scans(snapshot, metrics[1:2]) == 2  # separate queries scan twice
+
+
+def test_freshness_of_a_timestamp_property(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    target = tmp_path / "events.parquet"
+    duckdb.execute(f"COPY (SELECT 'o-1' AS order_id, TIMESTAMP '2026-11-20 12:00:00' AS at) TO '{target}' "
+                   "(FORMAT parquet)")
+    spec = DataProduct.model_validate({
+        "apiVersion": "quanta/v1", "kind": "DataProduct", "name": "events", "domain": "sales", "version": "1.0.0",
+        "schema": {"properties": [{"name": "order_id", "logicalType": "string"},
+                                  {"name": "at", "logicalType": "timestamp"}]},
+        "slos": {"freshness": {"maxAge": "2d", "timestamp": "at", "blocking": True}}})
+    relation = Relation("snapshot", "parquet", (str(target),))
+    newest = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    fresh = run_checks(DuckDBEngine(), relation, compile_checks(spec), spec, now=newest + timedelta(days=1))
+    stale = run_checks(DuckDBEngine(), relation, compile_checks(spec), spec, now=newest + timedelta(days=3))
+    assert (fresh[0].status, fresh[0].observed) == ("passed", 86400.0)
+    assert (stale[0].status, stale[0].observed) == ("failed", 3 * 86400.0)

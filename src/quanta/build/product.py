@@ -109,7 +109,7 @@ def _build(workspace: Workspace, product: ProductSource, run_id: str, options: B
     result = workspace.engine.run(job)
     faults.checkpoint(faults.AFTER_PARQUET)
     _check_compatible(workspace.catalog, product)
-    checks = quality_gate(workspace.engine, staged, result, spec)
+    checks = quality_gate(workspace.engine, staged, result, spec, options.now)
     blocking = [c for c in checks if c.blocks]
     snapshot_id = new_id()
     record = _record(product, snapshot_id, run_id, result, fingerprints, rejected=bool(blocking))
@@ -178,10 +178,11 @@ def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
         )
 
 
-def quality_gate(engine: Engine, staged: Path, result: WriteResult, spec: DataProduct) -> list[CheckResult]:
+def quality_gate(engine: Engine, staged: Path, result: WriteResult, spec: DataProduct,
+                 now: datetime) -> list[CheckResult]:
     """Run the product's checks on the staged snapshot files (before anything is published)."""
     files = tuple(str(staged / f.path) for f in result.files)
-    return run_checks(engine, Relation("snapshot", "parquet", files), compile_checks(spec), spec)
+    return run_checks(engine, Relation("snapshot", "parquet", files), compile_checks(spec), spec, now=now)
 
 
 def sli_of(result: CheckResult, now: datetime) -> SliRecord:

@@ -45,6 +45,8 @@ def _column(name: str) -> exp.Column:
 def _literal(value: Any) -> exp.Expression:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 1.0 → 1: comparing an integer column to a float would cast every row
     if isinstance(value, int | float):
         return exp.Literal.number(value)
     return exp.Literal.string(str(value))

@@ -22,6 +22,8 @@ class Check:
     blocking: bool
     source: Literal["schema", "slo"]
     column: str | None = None
+    age: bool = False
+    """The metric is a timestamp and the check compares its age in seconds (freshness)."""
 
     def passes(self, observed: float) -> bool:
         return observed <= self.limit if self.operator == "<=" else observed >= self.limit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from quanta.engines.metrics import Metric, MetricKind
 from quanta.quality.checks import Check
+from quanta.spec.base import parse_duration
 from quanta.spec.product import DataProduct
 
 _BOUNDS: tuple[tuple[str, MetricKind, str], ...] = (
@@ -71,6 +72,12 @@ def compile_checks(product: DataProduct) -> list[Check]:
                     name,
                 )
             )
+    if slos.freshness is not None and slos.freshness.timestamp:
+        stamp = slos.freshness.timestamp
+        checks.append(Check(f"freshness:{stamp}", f"newest {stamp} is at most {slos.freshness.max_age} old",
+                            Metric(f"max:{stamp}", "max_value", (stamp,)), "<=",
+                            parse_duration(slos.freshness.max_age).total_seconds(), slos.freshness.blocking, "slo",
+                            stamp, age=True))
     if slos.volume is not None:
         count = Metric("row_count", "row_count")
         if slos.volume.min_rows is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from quanta.engines.base import Relation
@@ -10,7 +11,12 @@ from quanta.spec.product import DataProduct
 
 
 def run_checks(
-    engine: Any, relation: Relation, checks: list[Check], product: DataProduct, sample_size: int = 5
+    engine: Any,
+    relation: Relation,
+    checks: list[Check],
+    product: DataProduct,
+    sample_size: int = 5,
+    now: datetime | None = None,
 ) -> list[CheckResult]:
     """Measure ``checks`` over ``relation`` (the snapshot's files) with ``engine``."""
     metrics = list({c.metric.id: c.metric for c in checks if c.metric is not None}.values())
@@ -24,6 +30,8 @@ def run_checks(
             results.append(CheckResult(check, "error", message=f"could not run: {reason}"))
             continue
         observed = measured.values[check.metric.id]
+        if check.age:
+            observed = _age_seconds(observed, now or datetime.now(UTC))
         if observed is None:
             observed = 0.0
         if check.passes(float(observed)):
@@ -40,6 +48,16 @@ def run_checks(
         )
         results.append(CheckResult(check, status, float(observed), message, sample))
     return results
+
+
+def _age_seconds(value: Any, now: datetime) -> float:
+    """Seconds since a timestamp (naive timestamps are UTC); infinite when there is none."""
+    if value is None:
+        return float("inf")
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return (now - moment).total_seconds()
 
 
 def _classified(product: DataProduct, name: str) -> bool:
