@@ -9,7 +9,8 @@ import pytest
 
 from quanta.engines.base import Relation
 from quanta.engines.duckdb import DuckDBEngine
-from quanta.engines.metrics import Metric, fused_query
+from quanta.engines.metric_sql import fused_query
+from quanta.engines.metrics import Metric
 from quanta.quality.compile import compile_checks
 from quanta.quality.run import run_checks
 from quanta.spec.product import DataProduct
@@ -129,13 +130,25 @@ def test_freshness_of_a_timestamp_property(tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     target = tmp_path / "events.parquet"
-    duckdb.execute(f"COPY (SELECT 'o-1' AS order_id, TIMESTAMP '2026-11-20 12:00:00' AS at) TO '{target}' "
-                   "(FORMAT parquet)")
-    spec = DataProduct.model_validate({
-        "apiVersion": "quanta/v1", "kind": "DataProduct", "name": "events", "domain": "sales", "version": "1.0.0",
-        "schema": {"properties": [{"name": "order_id", "logicalType": "string"},
-                                  {"name": "at", "logicalType": "timestamp"}]},
-        "slos": {"freshness": {"maxAge": "2d", "timestamp": "at", "blocking": True}}})
+    duckdb.execute(
+        f"COPY (SELECT 'o-1' AS order_id, TIMESTAMP '2026-11-20 12:00:00' AS at) TO '{target}' (FORMAT parquet)"
+    )
+    spec = DataProduct.model_validate(
+        {
+            "apiVersion": "quanta/v1",
+            "kind": "DataProduct",
+            "name": "events",
+            "domain": "sales",
+            "version": "1.0.0",
+            "schema": {
+                "properties": [
+                    {"name": "order_id", "logicalType": "string"},
+                    {"name": "at", "logicalType": "timestamp"},
+                ]
+            },
+            "slos": {"freshness": {"maxAge": "2d", "timestamp": "at", "blocking": True}},
+        }
+    )
     relation = Relation("snapshot", "parquet", (str(target),))
     newest = datetime(2026, 11, 20, 12, tzinfo=UTC)
     fresh = run_checks(DuckDBEngine(), relation, compile_checks(spec), spec, now=newest + timedelta(days=1))

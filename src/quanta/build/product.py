@@ -178,8 +178,9 @@ def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
         )
 
 
-def quality_gate(engine: Engine, staged: Path, result: WriteResult, spec: DataProduct,
-                 now: datetime) -> list[CheckResult]:
+def quality_gate(
+    engine: Engine, staged: Path, result: WriteResult, spec: DataProduct, now: datetime
+) -> list[CheckResult]:
     """Run the product's checks on the staged snapshot files (before anything is published)."""
     files = tuple(str(staged / f.path) for f in result.files)
     return run_checks(engine, Relation("snapshot", "parquet", files), compile_checks(spec), spec, now=now)

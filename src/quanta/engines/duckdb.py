@@ -24,7 +24,8 @@ from quanta.engines.base import (
     WriteResult,
 )
 from quanta.engines.capabilities import DUCKDB
-from quanta.engines.metrics import Metric, fused_query, sample_query, single_query
+from quanta.engines.metric_sql import fused_query, sample_query, single_query
+from quanta.engines.metrics import Metric
 from quanta.engines.types import RULES
 
 OUTPUT_FILE = "part-0.parquet"

@@ -74,10 +74,19 @@ def compile_checks(product: DataProduct) -> list[Check]:
             )
     if slos.freshness is not None and slos.freshness.timestamp:
         stamp = slos.freshness.timestamp
-        checks.append(Check(f"freshness:{stamp}", f"newest {stamp} is at most {slos.freshness.max_age} old",
-                            Metric(f"max:{stamp}", "max_value", (stamp,)), "<=",
-                            parse_duration(slos.freshness.max_age).total_seconds(), slos.freshness.blocking, "slo",
-                            stamp, age=True))
+        checks.append(
+            Check(
+                f"freshness:{stamp}",
+                f"newest {stamp} is at most {slos.freshness.max_age} old",
+                Metric(f"max:{stamp}", "max_value", (stamp,)),
+                "<=",
+                parse_duration(slos.freshness.max_age).total_seconds(),
+                slos.freshness.blocking,
+                "slo",
+                stamp,
+                age=True,
+            )
+        )
     if slos.volume is not None:
         count = Metric("row_count", "row_count")
         if slos.volume.min_rows is not None:

@@ -8,9 +8,7 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from quanta.build.errors import InputUnavailable
 from quanta.build.inputs.base import InputContext, ResolvedInput, relation_name
@@ -18,6 +16,9 @@ from quanta.catalog.store import LineageRecord
 from quanta.engines.base import Relation
 from quanta.spec.base import parse_duration
 from quanta.spec.ports import ApiInputOptions, InputSpec
+
+if TYPE_CHECKING:
+    import httpx
 
 _PLACEHOLDER = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 _RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -39,6 +40,8 @@ class ApiConnector:
         url = _fill(options.url, spec.id)
         headers = {name: _env(variable, spec.id) for name, variable in options.headers_from_env.items()}
         timeout = parse_duration(options.timeout).total_seconds()
+        import httpx  # imported when an API is actually read
+
         with httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client:
             records = list(self._records(client, url, options, spec.id))
         payload = "".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in records).encode()
@@ -59,7 +62,7 @@ class ApiConnector:
         for _ in range(MAX_PAGES):
             if next_url is None:
                 return
-            request = str(httpx.URL(next_url).copy_merge_params(params))
+            request = str(client.build_request("GET", next_url, params=params or None).url)
             if request in seen:
                 raise InputUnavailable(
                     f"input '{input_id}': pagination does not advance ({_redact(request)} "
@@ -81,6 +84,8 @@ class ApiConnector:
     def _get(self, client: httpx.Client, url: str, retries: int, input_id: str) -> httpx.Response:
         problem = ""
         for attempt in range(retries + 1):
+            import httpx
+
             try:
                 response = client.get(url)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
