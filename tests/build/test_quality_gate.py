@@ -42,3 +42,26 @@ def test_non_blocking_slo_failure_warns_and_publishes(four: FourMesh) -> None:
     (volume,) = [s for s in mesh.workspace.catalog.slis("sales.orders@v1") if s.check_id == "volume:min-rows"]
     assert (volume.status, volume.observed, volume.limit) == ("warning", 4.0, 100.0)
     mesh.close()
+
+
+def test_slo_document_reports_status_attainment_and_budget(four: FourMesh) -> None:
+    four.edit(
+        "products/sales/orders/dataproduct.yaml",
+        "schedule:",
+        "slos: {freshness: {maxAge: 1d}, volume: {minRows: 3, target: 50%}}\nschedule:",
+    )
+    build(four.root)
+    four.write("data/orders/2026-11-05.csv", "order_id,customer_id,amount,order_date\no-9,c-2,5.0,2026-11-05\n")
+    four.edit("products/sales/orders/dataproduct.yaml", "minRows: 3", "minRows: 5")
+    build(four.root)
+    mesh = Mesh.load(four.root)
+    (document,) = mesh.slo_documents(["sales.orders"])
+    mesh.close()
+    assert document["schema"] == "quanta.slo-document/v1" and document["currentSnapshot"]["rows"] == 5
+    objectives = {o["name"]: o for o in document["objectives"]}
+    assert objectives["freshness"]["kind"] == "time" and objectives["freshness"]["current"]["status"] == "passed"
+    assert objectives["freshness"]["attainment"] == 1.0
+    volume = objectives["volume"]
+    assert (volume["samples"], volume["attainment"], volume["target"]) == (2, 1.0, 0.5)
+    assert [h["observed"] for h in volume["history"]] == [4.0, 5.0]
+    assert document["schemaChecks"]["attainment"] == 1.0

@@ -70,7 +70,7 @@ def test_streaming_is_recommended_for_minute_freshness(mesh_dir: Path) -> None:
 
 def test_source_freshness_is_inferred_from_consumers_and_conflicts_flagged(mesh_dir: Path) -> None:
     orders = mesh_dir / "products/sales/orders/dataproduct.yaml"
-    orders.write_text(orders.read_text().replace("freshness: {maxAge: 1d}", "freshness: {maxAge: 2d}"))
+    orders.write_text(orders.read_text().replace("freshness: {maxAge: 1d}", "freshness: {maxAge: 3d}"))
     answers = mesh_dir / "answers.yaml"
     answers.write_text("impact: medium\n")
     result = CliRunner().invoke(
@@ -78,7 +78,7 @@ def test_source_freshness_is_inferred_from_consumers_and_conflicts_flagged(mesh_
         ["design", "slo", "sales.orders", "--infer", "--answers", str(answers), "--mesh", str(mesh_dir)],
         catch_exceptions=False,
     )
-    assert "strictest consumer: sales.daily-revenue needs data at most 1d old" in result.output
-    assert "conflict: sales.orders promises 2d" in result.output
+    assert "strictest consumer: sales.daily-revenue needs data at most 2d old" in result.output
+    assert "conflict: sales.orders promises 3d" in result.output
     product = Mesh.load(mesh_dir).product("sales.orders").spec
-    assert product.slos.freshness is not None and product.slos.freshness.max_age == "1d"
+    assert product.slos.freshness is not None and product.slos.freshness.max_age == "2d"

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from quanta.cli import build, design, init, inspect, query, schema, test, validate
+from quanta.cli import build, design, init, inspect, query, schema, slo, test, validate
 from quanta.errors import QuantaError, SpecError
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ app.command("show")(inspect.show)
 app.command("search")(inspect.search)
 app.command("query")(query.query)
 app.command("test")(test.test)
+app.command("slo")(slo.slo)
 app.add_typer(design.app, name="design")
 
 

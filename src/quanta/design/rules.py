@@ -9,6 +9,7 @@ import networkx as nx
 
 from quanta.design.interaction import build_map, product_id, use_case_id
 from quanta.errors import Severity
+from quanta.quality.consistency import FreshnessIsAchievable
 from quanta.rules.base import Rule, RuleSet, Violation, violation
 from quanta.spec.codes import Code
 from quanta.spec.index import ProductIndex
@@ -169,5 +170,6 @@ def design_rules() -> RuleSet:
             JoinedProductsShareAKey(),
             FewUseCasesPerMap(),
             ConsumerProductsHaveSlos(),
+            FreshnessIsAchievable(),
         ]
     )

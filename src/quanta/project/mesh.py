@@ -197,6 +197,17 @@ class Mesh:
             )
         return results
 
+    def slo_documents(self, names: Iterable[str] | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+        """The SLO/SLI document of every product (or the named ones)."""
+        from quanta.quality.document import slo_document
+
+        selected = self._selection(names)
+        return [
+            slo_document(self.workspace.catalog, p, now)
+            for p in self.source.products
+            if selected is None or p.spec.key in selected
+        ]
+
     def search(self, text: str) -> list[SearchHit]:
         from quanta.explore.search import search
 

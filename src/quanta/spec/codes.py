@@ -53,6 +53,7 @@ class Code(enum.StrEnum):
     MISSING_SHARED_KEY = "missing-shared-key"
     TOO_MANY_USE_CASES = "too-many-use-cases"
     CONSUMER_WITHOUT_SLOS = "consumer-without-slos"
+    FRESHNESS_UNACHIEVABLE = "freshness-unachievable"
 
 
 CODE_DOCS: dict[Code, str] = {
@@ -94,4 +95,5 @@ CODE_DOCS: dict[Code, str] = {
     Code.MISSING_SHARED_KEY: "Design: products joined by a consumer share no business key.",
     Code.TOO_MANY_USE_CASES: "Design: more than five use cases on one map (diminishing returns).",
     Code.CONSUMER_WITHOUT_SLOS: "Design: a product that serves a use case declares no SLOs.",
+    Code.FRESHNESS_UNACHIEVABLE: "A consumer is promised fresher data than its inputs and schedule allow.",
 }

@@ -14,6 +14,9 @@ class Objective(SpecModel):
 
     blocking: bool = False
     """A failed measurement keeps the new snapshot unpublished (quality gate)."""
+    target: Ratio = 0.99
+    """Share of builds (or of time, for freshness and availability) the objective must be met in the
+    window; the rest is the error budget."""
     description: str | None = None
     """Why this objective, in the consumers' words."""
 
