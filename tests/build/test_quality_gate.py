@@ -65,3 +65,43 @@ def test_slo_document_reports_status_attainment_and_budget(four: FourMesh) -> No
     assert (volume["samples"], volume["attainment"], volume["target"]) == (2, 1.0, 0.5)
     assert [h["observed"] for h in volume["history"]] == [4.0, 5.0]
     assert document["schemaChecks"]["attainment"] == 1.0
+
+
+def test_volume_change_against_the_previous_snapshot_warns(four: FourMesh) -> None:
+    four.edit("products/sales/orders/dataproduct.yaml", "schedule:", "slos: {volume: {maxChange: 10%}}\nschedule:")
+    build(four.root)
+    four.write("data/orders/2026-11-05.csv", "order_id,customer_id,amount,order_date\no-9,c-2,5.0,2026-11-05\n")
+    outcome = build(four.root)["sales.orders@v1"]
+    assert outcome.status == "built"  # not blocking: it warns and publishes
+    mesh = Mesh.load(four.root)
+    (change,) = [
+        s for s in mesh.workspace.catalog.slis("sales.orders@v1", outcome.snapshot_id) if s.check_id == "volume:change"
+    ]
+    mesh.close()
+    assert (change.status, change.observed) == ("warning", 0.25)
+
+
+def test_business_keys_must_exist_in_the_owner_product(four: FourMesh) -> None:
+    four.edit(
+        "mesh.yaml",
+        "products: [",
+        "businessKeys:\n  - {name: customer_id, logicalType: string, owner: customer.customers}\nproducts: [",
+    )
+    four.edit(
+        "products/sales/orders/dataproduct.yaml",
+        "{name: customer_id, logicalType: string, required: true}",
+        "{name: customer_id, logicalType: string, required: true, businessKey: customer_id}",
+    )
+    four.edit(
+        "products/customer/customers/dataproduct.yaml",
+        "primaryKey: true}",
+        "primaryKey: true, businessKey: customer_id}",
+    )
+    first = build(four.root, select=["sales.orders"])["sales.orders@v1"]
+    assert first.status == "built"  # the owner has no snapshot yet: not checked (a warning), not a pass
+    build(four.root, select=["customer.customers"])
+    four.write("data/orders/2026-11-05.csv", "order_id,customer_id,amount,order_date\no-9,c-404,5.0,2026-11-05\n")
+    outcome = build(four.root, select=["sales.orders"])["sales.orders@v1"]
+    assert outcome.status == "failed" and "references:customer_id: 1 row(s) reference unknown customer_id" in (
+        outcome.error or ""
+    )

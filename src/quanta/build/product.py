@@ -21,10 +21,10 @@ from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
 from quanta.plan.order import downstream_keys
 from quanta.quality.checks import CheckResult
 from quanta.quality.compile import compile_checks
+from quanta.quality.cross import referential_integrity, volume_change
 from quanta.quality.run import run_checks
 from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
-from quanta.spec.product import DataProduct
 from quanta.spec.transform import PythonTransform, SqlTransform
 from quanta.storage import LocalSnapshotStore, SnapshotLocation, new_id
 
@@ -109,7 +109,7 @@ def _build(workspace: Workspace, product: ProductSource, run_id: str, options: B
     result = workspace.engine.run(job)
     faults.checkpoint(faults.AFTER_PARQUET)
     _check_compatible(workspace.catalog, product)
-    checks = quality_gate(workspace.engine, staged, result, spec, options.now)
+    checks = quality_gate(workspace, product, staged, result, options.now)
     blocking = [c for c in checks if c.blocks]
     snapshot_id = new_id()
     record = _record(product, snapshot_id, run_id, result, fingerprints, rejected=bool(blocking))
@@ -179,11 +179,18 @@ def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
 
 
 def quality_gate(
-    engine: Engine, staged: Path, result: WriteResult, spec: DataProduct, now: datetime
+    workspace: Workspace, product: ProductSource, staged: Path, result: WriteResult, now: datetime
 ) -> list[CheckResult]:
-    """Run the product's checks on the staged snapshot files (before anything is published)."""
-    files = tuple(str(staged / f.path) for f in result.files)
-    return run_checks(engine, Relation("snapshot", "parquet", files), compile_checks(spec), spec, now=now)
+    """Run the product's checks on the staged snapshot files (before anything is published): the
+    per-table ones in one scan, then change against the previous snapshot and referential integrity."""
+    spec = product.spec
+    relation = Relation("snapshot", "parquet", tuple(str(staged / f.path) for f in result.files))
+    checks = run_checks(workspace.engine, relation, compile_checks(spec), spec, now=now)
+    checks += volume_change(product, result.rows, workspace.catalog)
+    checks += referential_integrity(
+        workspace.engine, relation, product, workspace.mesh, workspace.catalog, workspace.store
+    )
+    return checks
 
 
 def sli_of(result: CheckResult, now: datetime) -> SliRecord:

@@ -136,3 +136,7 @@ class Engine(Protocol):
     def failing_keys(self, relation: Relation, metric: Any, keys: list[str], limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` keys of rows failing ``metric``."""
         ...
+
+    def orphans(self, relation: Relation, column: str, reference: Relation, reference_column: str) -> int:
+        """Rows whose ``column`` value is missing from the reference relation's column."""
+        ...

@@ -24,7 +24,7 @@ from quanta.engines.base import (
     WriteResult,
 )
 from quanta.engines.capabilities import DUCKDB
-from quanta.engines.metric_sql import fused_query, sample_query, single_query
+from quanta.engines.metric_sql import fused_query, orphan_query, sample_query, single_query
 from quanta.engines.metrics import Metric
 from quanta.engines.types import RULES
 
@@ -97,6 +97,18 @@ class DuckDBEngine:
                     except duckdb.Error as exc:
                         errors[metric.id] = _first_line(str(exc))
                 return Measurements(values, errors, scans=len(metrics) + 1)
+        finally:
+            connection.close()
+
+    def orphans(self, relation: Relation, column: str, reference: Relation, reference_column: str) -> int:
+        """Rows of ``relation`` whose ``column`` is not among ``reference``'s ``reference_column``."""
+        connection = self.connect()
+        try:
+            register(connection, (relation, reference))
+            row = connection.sql(orphan_query(relation.name, column, reference.name, reference_column)).fetchall()
+            return int(row[0][0])
+        except duckdb.Error as exc:
+            raise TransformError(_first_line(str(exc))) from exc
         finally:
             connection.close()
 

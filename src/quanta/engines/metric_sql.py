@@ -111,3 +111,21 @@ def sample_query(metric: Metric, table: str, keys: list[str], limit: int = 5, di
         .limit(limit)
         .sql(dialect=dialect)
     )
+
+
+def orphan_query(table: str, column: str, reference: str, reference_column: str, dialect: str = "duckdb") -> str:
+    """Count rows whose ``column`` value is missing from ``reference.reference_column``."""
+    inner = (
+        exp.select(exp.Literal.number(1))
+        .from_(exp.alias_(exp.to_identifier(reference, quoted=True), "r"))
+        .where(
+            exp.EQ(this=exp.column(reference_column, "r", quoted=True), expression=exp.column(column, "s", quoted=True))
+        )
+    )
+    present = exp.Not(this=exp.Is(this=exp.column(column, "s", quoted=True), expression=exp.Null()))
+    return (
+        exp.select(exp.Count(this=exp.Star()))
+        .from_(exp.alias_(exp.to_identifier(table, quoted=True), "s"))
+        .where(exp.and_(present, exp.Not(this=exp.Exists(this=inner))))
+        .sql(dialect=dialect)
+    )

@@ -82,3 +82,6 @@ class _LazyEngine:
 
     def failing_keys(self, relation: Relation, metric: Any, keys: list[str], limit: int) -> list[dict[str, Any]]:
         return self._real().failing_keys(relation, metric, keys, limit)
+
+    def orphans(self, relation: Relation, column: str, reference: Relation, reference_column: str) -> int:
+        return self._real().orphans(relation, column, reference, reference_column)
