@@ -105,3 +105,19 @@ def test_business_keys_must_exist_in_the_owner_product(four: FourMesh) -> None:
     assert outcome.status == "failed" and "references:customer_id: 1 row(s) reference unknown customer_id" in (
         outcome.error or ""
     )
+
+
+def test_schema_conformance_and_schedule_are_measured(four: FourMesh) -> None:
+    build(four.root)
+    four.edit("products/sales/orders/orders.sql", "cast(amount as double) as amount", "'x' as amount")
+    assert build(four.root)["sales.orders@v1"].status == "failed"
+    mesh = Mesh.load(four.root)
+    conformance = [s for s in mesh.workspace.catalog.slis("sales.orders@v1") if s.check_id == "schema:conformance"]
+    assert [s.status for s in conformance] == ["passed", "failed"]
+    assert "amount (declared number, got VARCHAR)" in (conformance[-1].message or "")
+    (document,) = mesh.slo_documents(["sales.orders"])
+    mesh.close()
+    schedule = next(o for o in document["objectives"] if o["name"] == "schedule")
+    assert schedule["objective"] == {"schedule": "0 5 * * *", "maxGap": 86400.0}
+    assert schedule["current"]["status"] == "passed" and schedule["attainment"] == 1.0
+    assert document["schemaChecks"]["attainment"] == 0.5  # one conforming snapshot, one failed build

@@ -15,7 +15,16 @@ from quanta.build.inputs import ConnectorRegistry, InputContext, ResolvedInput
 from quanta.build.python_transform import BuildInfo, entrypoint_caller
 from quanta.catalog import Catalog, SnapshotRecord
 from quanta.catalog.store import ProductEntry, SliRecord
-from quanta.engines.base import Column, Engine, Relation, SqlStep, TransformError, TransformJob, WriteResult
+from quanta.engines.base import (
+    Column,
+    Engine,
+    Relation,
+    SchemaMismatch,
+    SqlStep,
+    TransformError,
+    TransformJob,
+    WriteResult,
+)
 from quanta.plan.decide import Fingerprints, Previous, is_due, reasons_to_build
 from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
 from quanta.plan.order import downstream_keys
@@ -27,6 +36,8 @@ from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
 from quanta.spec.transform import PythonTransform, SqlTransform
 from quanta.storage import LocalSnapshotStore, SnapshotLocation, new_id
+
+SCHEMA_CONFORMANCE = "schema:conformance"
 
 
 @dataclass
@@ -81,6 +92,11 @@ def build_product(workspace: Workspace, product: ProductSource, run_id: str, opt
     key = product.spec.key
     try:
         return _build(workspace, product, run_id, options, started)
+    except SchemaMismatch as exc:  # the output does not conform to the declared schema: an SLI of its own
+        workspace.catalog.store_slis(
+            key, None, [SliRecord(SCHEMA_CONFORMANCE, "failed", 1.0, "<=", 0, True, options.now, str(exc))]
+        )
+        return Outcome(key, "failed", ("build failed",), time.perf_counter() - started, error=str(exc))
     except (BuildFailure, TransformError) as exc:
         return Outcome(key, "failed", ("build failed",), time.perf_counter() - started, error=str(exc))
 
@@ -118,7 +134,8 @@ def _build(workspace: Workspace, product: ProductSource, run_id: str, options: B
     workspace.store.commit(staged, location, snapshot_id, manifest)
     entry = ProductEntry(key, spec.ref, spec.domain or "_", spec.name, spec.major, spec.version, spec.description)
     workspace.catalog.publish(entry, record, [r.lineage for r in resolved.values()], make_current=not blocking)
-    workspace.catalog.store_slis(key, snapshot_id, [sli_of(c, options.now) for c in checks])
+    conformance = SliRecord(SCHEMA_CONFORMANCE, "passed", 0.0, "<=", 0, True, options.now)
+    workspace.catalog.store_slis(key, snapshot_id, [conformance, *(sli_of(c, options.now) for c in checks)])
     if blocking:
         failures = "; ".join(f"{c.check.id}: {c.message}" for c in blocking)
         return Outcome(

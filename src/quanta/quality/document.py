@@ -71,6 +71,8 @@ def slo_document(catalog: Catalog, product: ProductSource, now: datetime | None 
                 "history": [_sli(s) for s in checks[-HISTORY:]],
             }
         )
+    if spec.schedule:
+        objectives.append(_on_schedule(catalog, key, spec.schedule, window, now))
     schema_checks = [s for s in slis if s.check_id.split(":", 1)[0] not in set(_CHECK_PREFIX.values())]
     schema_attainment = per_build(_by_snapshot(schema_checks), 1.0, window, now)
     return {
@@ -105,6 +107,36 @@ _CHECK_PREFIX = {
     "latency": "latency",
     "retention": "retention",
 }
+
+
+def _on_schedule(catalog: Catalog, key: str, schedule: str, window: Any, now: datetime) -> dict[str, Any]:
+    """Freshness of the last successful build against the schedule: a build is due every
+    scheduled interval; the time after a missed run counts against the objective."""
+    from quanta.quality.consistency import schedule_interval
+
+    interval = schedule_interval(schedule)
+    builds = sorted(
+        s.started_at for s in catalog.steps(product_key=key) if s.status in ("built", "unchanged", "skipped")
+    )
+    attained = time_weighted_freshness(builds, interval, 0.99, window, now)
+    last = builds[-1] if builds else None
+    current = (
+        {
+            "status": "passed" if now - last <= interval else "failed",
+            "observed": (now - last).total_seconds(),
+            "measuredAt": now.isoformat(),
+        }
+        if last
+        else None
+    )
+    return {
+        "name": "schedule",
+        "kind": "time",
+        "objective": {"schedule": schedule, "maxGap": interval.total_seconds()},
+        **_attainment(attained),
+        "current": current,
+        "history": [],
+    }
 
 
 def _by_snapshot(records: list[SliRecord]) -> list[tuple[datetime, bool]]:
