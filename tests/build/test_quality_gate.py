@@ -121,3 +121,36 @@ def test_schema_conformance_and_schedule_are_measured(four: FourMesh) -> None:
     assert schedule["objective"] == {"schedule": "0 5 * * *", "maxGap": 86400.0}
     assert schedule["current"]["status"] == "passed" and schedule["attainment"] == 1.0
     assert document["schemaChecks"]["attainment"] == 0.5  # one conforming snapshot, one failed build
+
+
+def test_port_series_from_the_serving_layer_count_in_the_document(four: FourMesh) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from quanta.catalog import SliRecord
+
+    four.edit(
+        "products/sales/orders/dataproduct.yaml",
+        "schedule:",
+        "outputs: [{id: api, type: rest}]\nslos: {availability: {ports: [api], target: 90%}}\nschedule:",
+    )
+    build(four.root)
+    mesh = Mesh.load(four.root)
+    now = datetime.now(UTC)
+    series = [
+        SliRecord(
+            "availability:api",
+            "passed" if i % 5 else "failed",
+            1.0 if i % 5 else 0.0,
+            ">=",
+            0.9,
+            False,
+            now - timedelta(hours=i),
+        )
+        for i in range(1, 11)
+    ]  # 10 hourly measurements, 2 below target
+    mesh.workspace.catalog.store_slis("sales.orders@v1", None, series)
+    (document,) = mesh.slo_documents(["sales.orders"], now=now)
+    mesh.close()
+    availability = next(o for o in document["objectives"] if o["name"] == "availability")
+    assert (availability["samples"], availability["attainment"]) == (10, 0.8)
+    assert availability["status"] == "budget exhausted"  # 20% bad against a 10% budget

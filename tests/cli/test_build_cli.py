@@ -88,3 +88,17 @@ def test_quanta_test_reports_checks_in_json_and_junit(tmp_path: Path) -> None:
     assert suite is not None and suite.get("failures") == "1"
     (failure,) = suite.iter("failure")
     assert failure.get("message") == "2 failing row(s)"
+
+
+def test_quanta_slo_table_json_and_junit(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    quanta("init", "shop", cwd=tmp_path)
+    quanta("build", "shop", cwd=tmp_path)
+    table = quanta("slo", "--mesh", "shop", cwd=tmp_path)
+    assert table.returncode == 0 and "freshness" in table.stdout and "schedule" in table.stdout
+    documents = json.loads(quanta("slo", "sales.orders", "-m", "shop", "-f", "json", cwd=tmp_path).stdout)
+    assert documents[0]["schema"] == "quanta.slo-document/v1"
+    junit = quanta("slo", "-m", "shop", "-f", "junit", cwd=tmp_path)
+    assert junit.returncode == 0
+    assert {s.get("name") for s in ET.fromstring(junit.stdout)} == {"sales.orders@v1", "sales.daily-revenue@v1"}

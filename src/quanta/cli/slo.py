@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -14,6 +15,7 @@ from quanta.cli.common import MESH_OPTION_HELP, console, load
 class SloFormat(StrEnum):
     table = "table"
     json = "json"
+    junit = "junit"
 
 
 def slo(
@@ -27,6 +29,9 @@ def slo(
     if output is SloFormat.json:
         typer.echo(json.dumps(documents, indent=2, default=str))
         return
+    if output is SloFormat.junit:
+        typer.echo(junit(documents))
+        raise typer.Exit(1 if any(o["status"] == "budget exhausted" for d in documents for o in d["objectives"]) else 0)
     from rich.table import Table
 
     table = Table(title="service level objectives")
@@ -47,3 +52,28 @@ def slo(
                 objective["status"],
             )
     console().print(table)
+
+
+def junit(documents: list[dict[str, Any]]) -> str:
+    """JUnit XML for CI: a test case per objective; an exhausted error budget is a failure."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="quanta-slo")
+    for document in documents:
+        objectives = document["objectives"]
+        failures = [o for o in objectives if o["status"] == "budget exhausted"]
+        suite = ET.SubElement(
+            root, "testsuite", name=document["key"], tests=str(len(objectives)), failures=str(len(failures))
+        )
+        for objective in objectives:
+            case = ET.SubElement(suite, "testcase", classname=document["key"], name=objective["name"])
+            if objective in failures:
+                ET.SubElement(
+                    case,
+                    "failure",
+                    message=f"error budget exhausted: attainment "
+                    f"{objective['attainment']:.2%} < target {objective['target']:.2%}",
+                )
+            elif objective["status"] == "at risk":
+                ET.SubElement(case, "system-out").text = "at risk: below target"
+    return ET.tostring(root, encoding="unicode")
