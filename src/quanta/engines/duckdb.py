@@ -27,6 +27,7 @@ from quanta.engines.capabilities import DUCKDB
 from quanta.engines.metric_sql import fused_query, orphan_query, sample_query, single_query
 from quanta.engines.metrics import Metric
 from quanta.engines.types import RULES
+from quanta.hashing import file_sha256
 
 OUTPUT_FILE = "part-0.parquet"
 _PYTHON_LOCK = threading.Lock()  # user Python runs one at a time (sys.path, module imports)
@@ -59,7 +60,7 @@ class DuckDBEngine:
             projection.to_parquet(
                 str(target), compression=job.write.compression, row_group_size=job.write.row_group_size
             )
-            files = (FileInfo(f"data/{target.name}", target.stat().st_size, _sha256(target)),)
+            files = (FileInfo(f"data/{target.name}", target.stat().st_size, file_sha256(target)),)
             if job.hash_rows:
                 rows, content = content_hash(connection, [target])
             else:
@@ -252,14 +253,6 @@ def as_relation(connection: duckdb.DuckDBPyConnection, result: Any) -> duckdb.Du
         raise TransformError("the Python transform returned nothing; return a table")
     connection.register("__python_output", result)
     return connection.table("__python_output")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _first_line(message: str) -> str:

@@ -10,9 +10,9 @@ from quanta.build.inputs.base import InputContext, ResolvedInput, relation_name
 from quanta.catalog import Catalog
 from quanta.catalog.store import LineageRecord
 from quanta.engines.base import Relation, RelationFormat
+from quanta.hashing import file_sha256
 from quanta.plan.fingerprints import digest
 from quanta.spec.ports import InputSpec
-from quanta.storage.local import file_digest
 
 _EXTENSIONS: dict[str, RelationFormat] = {
     ".csv": "csv",
@@ -66,7 +66,7 @@ def content_fingerprint(files: list[Path], catalog: Catalog) -> str:
         if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
             hashes.append(known[2])
             continue
-        value = file_digest(path)
+        value = file_sha256(path)
         fresh[key] = (stat.st_size, stat.st_mtime_ns, value)
         hashes.append(value)
     catalog.store_hashes(fresh)
