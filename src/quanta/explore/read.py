@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any
 
 from quanta.catalog import Catalog, SnapshotRecord
 from quanta.errors import QuantaError
@@ -19,6 +16,9 @@ from quanta.spec.index import sql_identifier
 from quanta.spec.loader import MeshSource, ProductSource
 from quanta.spec.schema import CLASSIFIED
 from quanta.storage import LocalSnapshotStore, SnapshotLocation
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 MASK = "***"
 
@@ -69,6 +69,8 @@ def readable(
 def masked_columns(snapshot: SnapshotRecord, unmask: bool) -> list[str]:
     """SELECT list for a snapshot (with the schema it was published with), classified properties
     masked unless ``unmask``."""
+    from sqlglot import exp  # only readers that mask need the SQL toolkit
+
     columns = []
     for prop in snapshot.schema:
         quoted = exp.to_identifier(prop["name"], quoted=True).sql("duckdb")
@@ -122,10 +124,15 @@ def _names(product: ProductSource) -> list[str]:
 
 
 def _quoted(name: str) -> str:
+    from sqlglot import exp
+
     return exp.to_identifier(name, quoted=True).sql("duckdb")
 
 
 def _parse_select(sql: str) -> exp.Query:
+    import sqlglot
+    from sqlglot import exp
+
     try:
         statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
     except sqlglot.errors.ParseError as exc:
