@@ -1,0 +1,1 @@
+"""Statistical models products can use (pure numpy/scipy, no platform dependencies)."""
