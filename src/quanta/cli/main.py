@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from quanta.cli import build, design, init, inspect, query, schema, slo, test, validate
+from quanta.cli import build, design, example, init, inspect, query, schema, slo, test, validate
 from quanta.errors import QuantaError, SpecError
 
 app = typer.Typer(
@@ -38,6 +38,7 @@ app.command("query")(query.query)
 app.command("test")(test.test)
 app.command("slo")(slo.slo)
 app.add_typer(design.app, name="design")
+app.add_typer(example.app, name="example")
 
 
 def run() -> None:

@@ -1,0 +1,1 @@
+"""Example meshes and the synthetic systems of record they are built from."""

@@ -1,0 +1,298 @@
+"""Synthetic systems of record for the fashion-retail mesh, realistic and deterministic per seed.
+
+Purchasing follows BG/NBD dynamics with known parameters (customers buy at Gamma-distributed
+rates and drop out with Beta-distributed probabilities after each purchase), spend is
+Pareto-like, seasonality can be switched off, return rates depend on category and size, and
+the dirt the source products must clean is listed in a defects manifest.
+
+Writes, under the output folder, what each system exposes:
+``ecommerce/orders/drop_date=YYYY-MM-DD/*.csv`` (daily order-line drops),
+``crm/customers.ndjson``, ``returns/returns.csv``, ``pim/catalogue.json`` and ``defects.json``.
+SF1 ≈ 100k customers and about a million order lines.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from quanta.models.clv import BgNbd
+
+START = date(2024, 1, 1)
+WEEKS = 104
+PURCHASES = BgNbd(r=1.0, alpha=8.0, a=0.7, b=3.0)  # weeks
+COUNTRIES = ["FR", "DE", "ES", "IT", "NL", "BE", "GB"]
+COUNTRY_WEIGHTS = [0.25, 0.22, 0.15, 0.12, 0.1, 0.06, 0.1]
+COUNTRY_DIRT = {
+    "FR": ["fr", "France", "FRA"],
+    "DE": ["de", "Germany", "DEU"],
+    "ES": ["es", "Spain", "ESP"],
+    "IT": ["it", "Italy", "ITA"],
+    "NL": ["nl", "Netherlands", "NLD"],
+    "BE": ["be", "Belgium", "BEL"],
+    "GB": ["gb", "UK", "GBR"],
+}
+CATEGORIES = {  # category: (sizes, base price EUR, return rate)
+    "dresses": (["XS", "S", "M", "L", "XL"], 79.0, 0.35),
+    "shirts": (["XS", "S", "M", "L", "XL"], 39.0, 0.20),
+    "trousers": (["XS", "S", "M", "L", "XL"], 59.0, 0.25),
+    "knitwear": (["XS", "S", "M", "L", "XL"], 69.0, 0.15),
+    "outerwear": (["XS", "S", "M", "L", "XL"], 149.0, 0.18),
+    "shoes": (["36", "37", "38", "39", "40", "41", "42", "43", "44", "45"], 99.0, 0.25),
+    "accessories": (["ONE"], 29.0, 0.05),
+}
+DEPARTMENTS = {"women": "F", "men": "M", "kids": "U"}
+REASONS = ["too small", "too large", "not as pictured", "damaged", "changed mind"]
+FIRST = ["Anna", "Ben", "Chloé", "David", "Emma", "Felix", "Greta", "Hugo", "Inès", "Jonas", "Lena", "Marco"]
+LAST = ["Martin", "Müller", "García", "Rossi", "de Vries", "Dubois", "Smith", "Peeters", "Bernard", "Schmidt"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    scale: float = 1.0
+    seed: int = 42
+    seasonality: bool = True
+
+
+@dataclass
+class Defects:
+    """The dirt the generator put in, so tests can check the source products remove exactly it."""
+
+    duplicate_order_lines: list[str] = field(default_factory=list)
+    inconsistent_country_codes: dict[str, str] = field(default_factory=dict)
+    missing_phones: list[str] = field(default_factory=list)
+    late_returns: list[str] = field(default_factory=list)
+
+
+def generate(out: Path, settings: Settings) -> dict[str, Any]:
+    """Write every system's export under ``out``; returns a summary (counts, parameters)."""
+    rng = np.random.default_rng(settings.seed)
+    defects = Defects()
+    customers = max(50, round(100_000 * settings.scale))
+    catalogue = _catalogue(rng, max(200, round(20_000 * min(1.0, settings.scale) ** 0.5)))
+    people = _customers(rng, customers, defects)
+    lines = _order_lines(rng, people, catalogue, settings, defects)
+    returns = _returns(rng, lines, catalogue, defects)
+    _write(out, people, catalogue, lines, returns, defects)
+    summary = {
+        "customers": customers,
+        "products": len(catalogue["sku"]),
+        "orderLines": len(lines["order_line_id"]),
+        "returns": len(returns["return_id"]),
+        "seed": settings.seed,
+        "scale": settings.scale,
+        "seasonality": settings.seasonality,
+        "purchaseModel": asdict(PURCHASES),
+        "start": START.isoformat(),
+        "weeks": WEEKS,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _catalogue(rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
+    names = list(CATEGORIES)
+    category = rng.choice(names, count, p=[0.16, 0.16, 0.15, 0.12, 0.08, 0.18, 0.15])
+    department = rng.choice(list(DEPARTMENTS), count, p=[0.55, 0.35, 0.10])
+    sizes = np.array([rng.choice(CATEGORIES[c][0]) for c in category])
+    price = np.array([CATEGORIES[c][1] for c in category]) * rng.lognormal(0, 0.35, count)
+    return {
+        "sku": np.array([f"SKU-{i:06d}" for i in range(count)]),
+        "category": category,
+        "department": department,
+        "target_gender": np.array([DEPARTMENTS[d] for d in department]),
+        "size": sizes,
+        "colour": rng.choice(["black", "white", "navy", "beige", "red", "green", "grey"], count),
+        "brand": rng.choice(["Aurel", "Brio", "Corvo", "Duna", "Estra"], count),
+        "list_price": np.round(price, 2),
+        "launch_date": np.array([(START - timedelta(days=int(d))).isoformat() for d in rng.integers(0, 900, count)]),
+        "status": rng.choice(["active", "discontinued"], count, p=[0.9, 0.1]),
+        "popularity": rng.pareto(1.2, count) + 1,
+    }
+
+
+def _customers(rng: np.random.Generator, count: int, defects: Defects) -> dict[str, np.ndarray]:
+    ids = np.array([f"C{i:07d}" for i in range(1, count + 1)])
+    country = rng.choice(COUNTRIES, count, p=COUNTRY_WEIGHTS)
+    raw_country = country.astype(object)
+    for i in np.flatnonzero(rng.random(count) < 0.02):
+        raw_country[i] = rng.choice(COUNTRY_DIRT[country[i]])
+        defects.inconsistent_country_codes[ids[i]] = str(raw_country[i])
+    first = rng.choice(FIRST, count)
+    last = rng.choice(LAST, count)
+    phone = np.array([f"+33 6 {n:08d}" for n in rng.integers(0, 10**8, count)], dtype=object)
+    missing = np.flatnonzero(rng.random(count) < 0.05)
+    phone[missing] = None
+    defects.missing_phones = [str(ids[i]) for i in missing]
+    signup_week = rng.uniform(0, WEEKS - 1, count)
+    return {
+        "customer_id": ids,
+        "first_name": first,
+        "last_name": last,
+        "email": np.array(
+            [f"{f}.{l}.{i[1:]}@example.com".lower().replace(" ", "") for f, l, i in zip(first, last, ids, strict=True)]
+        ),
+        "phone": phone,
+        "gender": rng.choice(["F", "M", "X"], count, p=[0.58, 0.40, 0.02]),
+        "birth_date": np.array(
+            [(date(1950, 1, 1) + timedelta(days=int(d))).isoformat() for d in rng.integers(0, 20000, count)]
+        ),
+        "country": raw_country,
+        "true_country": country,
+        "signup_week": signup_week,
+        "marketing_consent": rng.random(count) < 0.6,
+        "affluence": rng.gamma(2.0, 0.5, count),
+    }
+
+
+def _seasonal_accept(rng: np.random.Generator, weeks: np.ndarray) -> np.ndarray:
+    strength = 1 + 0.35 * np.sin(2 * np.pi * (weeks - 12) / 52) + 0.6 * ((weeks % 52) > 46)
+    return rng.random(len(weeks)) < strength / 1.95
+
+
+def _order_lines(
+    rng: np.random.Generator,
+    people: dict[str, np.ndarray],
+    catalogue: dict[str, np.ndarray],
+    settings: Settings,
+    defects: Defects,
+) -> dict[str, np.ndarray]:
+    """First purchase at sign-up, then BG/NBD repeat purchases until drop-out or the end."""
+    count = len(people["customer_id"])
+    rates = rng.gamma(PURCHASES.r, 1 / PURCHASES.alpha, count)
+    drop = rng.beta(PURCHASES.a, PURCHASES.b, count)
+    clock = people["signup_week"].copy()
+    customer_index, order_week = [np.arange(count)], [clock.copy()]
+    active = np.ones(count, dtype=bool)
+    while active.any():
+        clock = np.where(active, clock + rng.exponential(1 / np.maximum(rates, 1e-12)), clock)
+        in_time = active & (clock < WEEKS)
+        bought = in_time & _seasonal_accept(rng, clock) if settings.seasonality else in_time
+        customer_index.append(np.flatnonzero(bought))
+        order_week.append(clock[bought])
+        active = in_time & ~(bought & (rng.random(count) < drop))  # drop-out happens after a purchase
+    who = np.concatenate(customer_index)
+    when = np.concatenate(order_week)
+    order_ids = np.arange(len(who))
+    lines_per_order = 1 + rng.poisson(1.2 * people["affluence"][who])
+    line_order = np.repeat(order_ids, lines_per_order)
+    line_customer = who[line_order]
+    weights = catalogue["popularity"] / catalogue["popularity"].sum()
+    sku_index = rng.choice(len(weights), len(line_order), p=weights)
+    gender = people["gender"][line_customer]
+    wrong = ((catalogue["target_gender"][sku_index] == "F") & (gender == "M")) | (
+        (catalogue["target_gender"][sku_index] == "M") & (gender == "F")
+    )
+    sku_index[wrong] = rng.choice(len(weights), int(wrong.sum()), p=weights)  # mostly buy for one's own gender
+    timestamps = START.toordinal() + when[line_order] * 7
+    ts = np.array([_timestamp(t) for t in timestamps])
+    line_ids = np.array([f"L{i:09d}" for i in range(len(line_order))])
+    lines = {
+        "order_id": np.array([f"O{i:08d}" for i in line_order]),
+        "order_line_id": line_ids,
+        "customer_id": people["customer_id"][line_customer],
+        "sku": catalogue["sku"][sku_index],
+        "quantity": 1 + (rng.random(len(line_order)) < 0.08).astype(int),
+        "unit_price": np.round(
+            catalogue["list_price"][sku_index] * rng.choice([1.0, 0.9, 0.7], len(line_order), p=[0.7, 0.2, 0.1]), 2
+        ),
+        "order_ts": ts,
+    }
+    duplicates = np.flatnonzero(rng.random(len(line_order)) < 0.005)
+    defects.duplicate_order_lines = [str(line_ids[i]) for i in duplicates]
+    lines["_duplicate"] = np.isin(np.arange(len(line_order)), duplicates)
+    return lines
+
+
+def _timestamp(ordinal_days: float) -> str:
+    day = date.fromordinal(int(ordinal_days))
+    seconds = int((ordinal_days % 1) * 86400)
+    return f"{day.isoformat()} {seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _returns(
+    rng: np.random.Generator, lines: dict[str, np.ndarray], catalogue: dict[str, np.ndarray], defects: Defects
+) -> dict[str, np.ndarray]:
+    index = {sku: i for i, sku in enumerate(catalogue["sku"])}
+    rows = np.array([index[s] for s in lines["sku"]])
+    category = catalogue["category"][rows]
+    size = catalogue["size"][rows]
+    rate = np.array([CATEGORIES[c][2] for c in category]) * np.where(np.isin(size, ["XS", "XL", "36", "45"]), 1.3, 1.0)
+    returned = np.flatnonzero(rng.random(len(rows)) < rate)
+    late = rng.random(len(returned)) < 0.01
+    delay = np.where(late, rng.integers(61, 120, len(returned)), rng.integers(3, 40, len(returned)))
+    ordered = np.array([date.fromisoformat(ts[:10]) for ts in lines["order_ts"][returned]])
+    returned_at = np.array([(d + timedelta(days=int(k))).isoformat() for d, k in zip(ordered, delay, strict=True)])
+    reason_weights = np.where(
+        np.isin(category[returned], ["shoes", "dresses", "trousers"])[:, None],
+        [0.35, 0.3, 0.15, 0.05, 0.15],
+        [0.15, 0.15, 0.3, 0.1, 0.3],
+    )
+    reasons = np.array([rng.choice(REASONS, p=w / w.sum()) for w in reason_weights])
+    ids = np.array([f"R{i:08d}" for i in range(len(returned))])
+    defects.late_returns = [str(i) for i in ids[late]]
+    return {
+        "return_id": ids,
+        "order_line_id": lines["order_line_id"][returned],
+        "returned_at": returned_at,
+        "reason": reasons,
+        "quantity": np.ones(len(returned), dtype=int),
+    }
+
+
+def _write(
+    out: Path,
+    people: dict[str, np.ndarray],
+    catalogue: dict[str, np.ndarray],
+    lines: dict[str, np.ndarray],
+    returns: dict[str, np.ndarray],
+    defects: Defects,
+) -> None:
+    import duckdb
+    import pyarrow as pa
+
+    for folder in ("ecommerce/orders", "crm", "returns", "pim"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    keep = ["order_id", "order_line_id", "customer_id", "sku", "quantity", "unit_price", "order_ts"]
+    table = pa.table({k: lines[k] for k in keep})
+    duplicated = table.filter(pa.array(lines["_duplicate"]))
+    connection = duckdb.connect(config={"threads": 1})
+    connection.register("lines", pa.concat_tables([table, duplicated]))
+    connection.execute(f"""COPY (SELECT *, CAST(order_ts AS DATE) AS drop_date FROM lines ORDER BY order_line_id)
+        TO '{out / "ecommerce/orders"}' (FORMAT csv, HEADER, PARTITION_BY (drop_date), OVERWRITE_OR_IGNORE)""")
+    connection.register("returns", pa.table(returns))
+    connection.execute(
+        f"COPY (SELECT * FROM returns ORDER BY return_id) TO '{out / 'returns/returns.csv'}' (FORMAT csv, HEADER)"
+    )
+    connection.close()
+    with (out / "crm/customers.ndjson").open("w", encoding="utf-8") as handle:
+        for i in range(len(people["customer_id"])):
+            handle.write(
+                json.dumps(
+                    {
+                        "customer_id": people["customer_id"][i],
+                        "first_name": people["first_name"][i],
+                        "last_name": people["last_name"][i],
+                        "email": people["email"][i],
+                        "phone": people["phone"][i],
+                        "gender": people["gender"][i],
+                        "birth_date": people["birth_date"][i],
+                        "country": people["country"][i],
+                        "signup_date": (START + timedelta(weeks=float(people["signup_week"][i]))).isoformat(),
+                        "marketing_consent": bool(people["marketing_consent"][i]),
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+    items = [
+        {k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in catalogue.items() if k != "popularity"}
+        for i in range(len(catalogue["sku"]))
+    ]
+    (out / "pim/catalogue.json").write_text(json.dumps(items, ensure_ascii=False))
+    (out / "defects.json").write_text(json.dumps(asdict(defects), indent=1, sort_keys=True))
