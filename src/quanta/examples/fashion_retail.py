@@ -135,7 +135,10 @@ def _customers(rng: np.random.Generator, count: int, defects: Defects) -> dict[s
         "first_name": first,
         "last_name": last,
         "email": np.array(
-            [f"{f}.{l}.{i[1:]}@example.com".lower().replace(" ", "") for f, l, i in zip(first, last, ids, strict=True)]
+            [
+                f"{given}.{family}.{key[1:]}@example.com".lower().replace(" ", "")
+                for given, family, key in zip(first, last, ids, strict=True)
+            ]
         ),
         "phone": phone,
         "gender": rng.choice(["F", "M", "X"], count, p=[0.58, 0.40, 0.02]),
