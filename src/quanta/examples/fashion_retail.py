@@ -25,7 +25,7 @@ from quanta.models.clv import BgNbd
 
 START = date(2024, 1, 1)
 WEEKS = 104
-PURCHASES = BgNbd(r=1.0, alpha=8.0, a=0.7, b=3.0)  # weeks
+PURCHASES = BgNbd(r=1.3, alpha=8.0, a=0.7, b=3.0)  # weeks
 COUNTRIES = ["FR", "DE", "ES", "IT", "NL", "BE", "GB"]
 COUNTRY_WEIGHTS = [0.25, 0.22, 0.15, 0.12, 0.1, 0.06, 0.1]
 COUNTRY_DIRT = {
