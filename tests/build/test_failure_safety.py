@@ -82,16 +82,11 @@ def test_kill_at_checkpoint(four: FourMesh, fault: str) -> None:
 @pytest.mark.slow
 def test_kill_while_duckdb_writes_parquet(four: FourMesh) -> None:
     previous, count = _prepare(four)
-    four.edit(
+    # a large output (millions of rows) so the Parquet file is written over a noticeable time
+    four.write(
         "products/sales/orders/orders.sql",
-        "from staging",
-        "from staging, (select range as r from range(4000000)) as r where r.r = 0",
-    )
-    # a slow step: join a large generated range so writing takes a moment
-    four.edit(
-        "products/sales/orders/staging.sql",
-        "select distinct * from exports",
-        "select distinct e.* from exports e, (select md5(range::varchar) from range(3000000)) as work",
+        "select s.order_id || '-' || g.range as order_id, s.customer_id, cast(s.amount as double) as amount, "
+        "cast(s.order_date as date) as order_date from staging s, range(3000000) g\n",
     )
     process = _build_subprocess(four.root)
     staging = four.root / ".quanta/warehouse/_staging"
