@@ -28,6 +28,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Mesh, dict, dict]:
         "sales.historical-purchases@v1": "built",
         "after-sales.returns@v1": "built",
         "customer.customer-marketing-360@v1": "built",
+        "customer-relations.customer-lifetime-value@v1": "built",
     }, report.outcomes
     return mesh, summary, defects
 
@@ -75,3 +76,28 @@ def test_every_implied_check_holds(built: tuple[Mesh, dict, dict]) -> None:
     for product in mesh.source.products:
         failing = [s.check_id for s in mesh.workspace.catalog.slis(product.spec.key) if s.status in ("failed", "error")]
         assert failing == [], product.spec.key
+
+
+def test_customer_lifetime_value(built: tuple[Mesh, dict, dict]) -> None:
+    mesh, _, _ = built
+    rows = mesh.query(
+        "select value_segment, count(*) as n from customer_relations.customer_lifetime_value group by all"
+    ).to_pylist()
+    assert {r["value_segment"]: r["n"] for r in rows} == {"top": 50, "high": 150, "medium": 300, "low": 500}
+    odd = mesh.query("""select count(*) as n from customer_relations.customer_lifetime_value
+        where (value_segment in ('top', 'high') and next_best_action not in ('retain-vip', 'win-back'))
+           or (value_segment = 'medium' and next_best_action <> 'nurture')
+           or (value_segment = 'low' and next_best_action <> 'no-action')
+           or (next_best_action = 'retain-vip' and p_alive <= 0.5)""").to_pylist()
+    assert odd == [{"n": 0}]
+    from quanta.storage import SnapshotLocation
+
+    snapshot = mesh.workspace.catalog.current("customer-relations.customer-lifetime-value@v1")
+    assert snapshot is not None
+    manifest = mesh.workspace.store.manifest(
+        SnapshotLocation("customer-relations", "customer-lifetime-value", 1), snapshot.id
+    )
+    fitted = manifest["artefacts"]["bgnbd"]
+    assert all(fitted[k] > 0 for k in ("r", "alpha", "a", "b")) and manifest["artefacts"]["customers"] == 1000
+    emails = mesh.query("select email from customer_relations.customer_lifetime_value limit 1").to_pylist()
+    assert emails == [{"email": "***"}]  # classified: masked unless unmasked
