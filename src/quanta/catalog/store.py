@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -183,7 +183,7 @@ class Catalog:
             values["published_at"] = now if make_current else None
             connection.execute(insert(snapshots).values(**values))
             if inputs:
-                connection.execute(insert(lineage), [{"snapshot_id": record.id, **_lineage_values(i)} for i in inputs])
+                connection.execute(insert(lineage), [{"snapshot_id": record.id, **asdict(i)} for i in inputs])
             if make_current:
                 moved = connection.execute(
                     update(current)
@@ -457,30 +457,8 @@ def _snapshot(row: Any) -> SnapshotRecord:
 
 
 def _snapshot_values(record: SnapshotRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "product_key": record.product_key,
-        "version": record.version,
-        "build_id": record.build_id,
-        "status": record.status,
-        "created_at": _naive(record.created_at),
-        "rows": record.rows,
-        "bytes": record.bytes,
-        "content_hash": record.content_hash,
-        "spec_fingerprint": record.spec_fingerprint,
-        "code_fingerprint": record.code_fingerprint,
-        "inputs_fingerprint": record.inputs_fingerprint,
-        "schema": record.schema,
-    }
-
-
-def _lineage_values(record: LineageRecord) -> dict[str, Any]:
-    return {
-        "input_id": record.input_id,
-        "input_type": record.input_type,
-        "upstream_key": record.upstream_key,
-        "upstream_snapshot_id": record.upstream_snapshot_id,
-        "system": record.system,
-        "source": record.source,
-        "fingerprint": record.fingerprint,
-    }
+    """Column values of a snapshot row (the publication time is set by :meth:`Catalog.publish`)."""
+    values = asdict(record)
+    values["created_at"] = _naive(record.created_at)
+    del values["published_at"]
+    return values
