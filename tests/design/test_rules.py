@@ -115,6 +115,38 @@ def test_joined_products_need_a_shared_business_key(mesh_dir: Path) -> None:
     assert [d for d in findings(mesh_dir) if d.code == "missing-shared-key"] == []
 
 
+def test_inputs_joined_through_another_input_need_no_direct_shared_key(mesh_dir: Path) -> None:
+    mesh = (mesh_dir / "mesh.yaml").read_text()
+    (mesh_dir / "mesh.yaml").write_text(
+        mesh.replace(
+            "businessKeys:\n",
+            "businessKeys:\n  - {name: country, logicalType: string, owner: sales.targets, description: ISO country.}\n",
+        )
+    )
+    for name, properties in (
+        ("targets", "{name: country, logicalType: string, businessKey: country}"),
+        ("order-countries", "{name: order_id, logicalType: string, businessKey: order_id}\n"
+         "    - {name: country, logicalType: string, businessKey: country}"),
+    ):
+        folder = mesh_dir / "products/sales" / name
+        folder.mkdir()
+        (folder / "dataproduct.yaml").write_text(
+            f"apiVersion: quanta/v1\nkind: DataProduct\nname: {name}\ndomain: sales\nversion: 1.0.0\n"
+            f"status: proposed\ndescription: A product.\nschema:\n  properties:\n    - {properties}\n"
+        )
+    inputs = "  - {id: orders, type: product, product: sales.orders, major: 1}\n"
+    edit(mesh_dir, REVENUE, inputs, inputs + "  - {id: targets, type: product, product: sales.targets, major: 1}\n")
+    (found,) = [d for d in findings(mesh_dir) if d.code == "missing-shared-key"]
+    assert "sales.targets, which shares no business key with sales.orders" in found.message
+    edit(
+        mesh_dir,
+        REVENUE,
+        inputs,
+        inputs + "  - {id: order-countries, type: product, product: sales.order-countries, major: 1}\n",
+    )
+    assert [d for d in findings(mesh_dir) if d.code == "missing-shared-key"] == []
+
+
 def test_more_than_five_use_cases(mesh_dir: Path) -> None:
     extra = "".join(
         f"  - {{id: extra-{i}, persona: p, domain: sales, statement: s,\n"

@@ -231,6 +231,28 @@ def test_edits_keep_comments(workshop: Path) -> None:
     assert "upsell-recommendations" in text
 
 
+def test_edits_leave_no_trailing_spaces_and_fold_long_statements(workshop: Path) -> None:
+    statement = " ".join(["As a merchandiser, I need return rates by product, category and size"] * 4) + "."
+    run(
+        "design",
+        "use-case",
+        "return-rates",
+        "--persona",
+        "merchandiser",
+        "--domain",
+        "merchandising",
+        "--statement",
+        statement,
+        "--mesh",
+        str(workshop),
+    )
+    text = (workshop / "mesh.yaml").read_text()
+    assert [line for line in text.splitlines() if line != line.rstrip()] == []
+    assert max(len(line) for line in text.splitlines() if "merchandiser, I need" in line) <= 110
+    (case,) = [u for u in Mesh.load(workshop).source.spec.use_cases if u.id == "return-rates"]
+    assert case.statement == statement
+
+
 def test_map_formats(workshop: Path, tmp_path: Path) -> None:
     m = ["--mesh", str(workshop)]
     mermaid = run("design", "map", *m)

@@ -100,29 +100,35 @@ class ProductsAreUsed(Rule):
 
 class JoinedProductsShareAKey(Rule):
     name = "joined-products-share-a-key"
-    description = "Products one consumer joins declare a common business key."
+    description = "The products one consumer joins are connected through shared business keys."
 
     def check(self, mesh: MeshSource) -> Iterator[Violation]:
         index = ProductIndex.of(mesh)
         for product in mesh.products:
-            upstream = []
+            joinable = nx.Graph()
+            keys: dict[int, set[str]] = {}
             for i, spec_input in enumerate(product.spec.inputs):
                 if spec_input.type == "product":
                     found = index.resolve(spec_input.options.product, spec_input.options.major)
                     if found is not None:
-                        keys = {p.business_key for p in found.spec.schema_.properties if p.business_key}
-                        upstream.append((i, found.spec.ref, keys))
-            for position, (i, ref, keys) in enumerate(upstream):
-                for _, other_ref, other_keys in upstream[:position]:
-                    if not keys & other_keys:
-                        yield violation(
-                            product.document,
-                            ("inputs", i),
-                            Code.MISSING_SHARED_KEY.value,
-                            f"{product.spec.ref} joins {other_ref} and {ref}, which share no business key",
-                            hint="give both a property with the same `businessKey:` from the glossary",
-                            severity=WARNING,
-                        )
+                        joinable.add_node(i, ref=found.spec.ref)
+                        keys[i] = {p.business_key for p in found.spec.schema_.properties if p.business_key}
+            joinable.add_edges_from((i, j) for i in keys for j in keys if i < j and keys[i] & keys[j])
+            if joinable.number_of_nodes() < 2:
+                continue
+            first = min(joinable.nodes)
+            connected = nx.node_connected_component(joinable, first)
+            for i in sorted(set(joinable.nodes) - connected):
+                others = ", ".join(sorted(joinable.nodes[j]["ref"] for j in connected))
+                yield violation(
+                    product.document,
+                    ("inputs", i),
+                    Code.MISSING_SHARED_KEY.value,
+                    f"{product.spec.ref} joins {joinable.nodes[i]['ref']}, which shares no business key "
+                    f"with {others} (directly or through another input)",
+                    hint="give both a property with the same `businessKey:` from the glossary",
+                    severity=WARNING,
+                )
 
 
 class FewUseCasesPerMap(Rule):

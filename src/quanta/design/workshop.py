@@ -4,6 +4,8 @@ records the use case that introduced what it adds (``introducedBy``)."""
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import FoldedScalarString
 
 from quanta.errors import QuantaError
 from quanta.spec.loader import MESH_FILE, find_mesh_file, load_mesh
@@ -27,9 +30,35 @@ class DesignError(QuantaError):
 def _yaml() -> YAML:
     yaml = YAML()
     yaml.preserve_quotes = True
-    yaml.width = 110
+    yaml.width = 120  # ruamel re-flows flow collections it writes back; long texts we add are folded by `_folded`
     yaml.indent(mapping=2, sequence=4, offset=2)
     return yaml
+
+
+# ruamel leaves a space where it wraps a line; YAML folds the break into that space anyway
+_TRAILING_SPACES = re.compile(r"[ \t]+\n")
+
+
+def _folded(text: str, width: int = 100) -> str:
+    """``text`` as a folded block scalar (``>``) wrapped at ``width``, when it is longer than that."""
+    if len(text) <= width or "\n" in text:
+        return text
+    folded = FoldedScalarString(text)
+    folded.fold_pos = _wrap_points(text, width)  # type: ignore[attr-defined]
+    return folded
+
+
+def _wrap_points(text: str, width: int) -> list[int]:
+    points, line_start, last_space = [], 0, -1
+    for position, char in enumerate(text):
+        if char == " ":
+            if position - line_start > width and last_space > line_start:
+                points.append(last_space)
+                line_start = last_space + 1
+            last_space = position
+    if len(text) - line_start > width and last_space > line_start:
+        points.append(last_space)
+    return points
 
 
 def _flow(**values: Any) -> CommentedMap:
@@ -57,8 +86,9 @@ class Workshop:
 
     def _write(self, path: Path, data: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as handle:
-            _yaml().dump(data, handle)
+        text = io.StringIO()
+        _yaml().dump(data, text)
+        path.write_text(_TRAILING_SPACES.sub("\n", text.getvalue()), encoding="utf-8")
 
     def _list(self, data: CommentedMap, key: str) -> CommentedSeq:
         if key not in data or data[key] is None:
@@ -93,7 +123,7 @@ class Workshop:
         if any(c.get("id") == use_case for c in cases):
             raise DesignError(f"use case '{use_case}' already exists")
         entry = CommentedMap([("id", use_case)])
-        for key, value in (("title", title), ("persona", persona), ("domain", domain), ("statement", statement)):
+        for key, value in (("title", title), ("persona", persona), ("domain", domain), ("statement", _folded(statement))):
             if value is not None:
                 entry[key] = value
         if product:
