@@ -120,13 +120,16 @@ def test_inputs_joined_through_another_input_need_no_direct_shared_key(mesh_dir:
     (mesh_dir / "mesh.yaml").write_text(
         mesh.replace(
             "businessKeys:\n",
-            "businessKeys:\n  - {name: country, logicalType: string, owner: sales.targets, description: ISO country.}\n",
+            "businessKeys:\n  - {name: country, logicalType: string, owner: sales.targets, description: Country.}\n",
         )
     )
     for name, properties in (
         ("targets", "{name: country, logicalType: string, businessKey: country}"),
-        ("order-countries", "{name: order_id, logicalType: string, businessKey: order_id}\n"
-         "    - {name: country, logicalType: string, businessKey: country}"),
+        (
+            "order-countries",
+            "{name: order_id, logicalType: string, businessKey: order_id}\n"
+            "    - {name: country, logicalType: string, businessKey: country}",
+        ),
     ):
         folder = mesh_dir / "products/sales" / name
         folder.mkdir()

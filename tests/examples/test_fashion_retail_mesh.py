@@ -29,6 +29,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Mesh, dict, dict]:
         "after-sales.returns@v1": "built",
         "customer.customer-marketing-360@v1": "built",
         "customer-relations.customer-lifetime-value@v1": "built",
+        "marketing.product-recommendations@v1": "built",
+        "merchandising.return-rates@v1": "built",
+        "merchandising.weekly-sku-sales@v1": "built",
     }, report.outcomes
     return mesh, summary, defects
 
@@ -101,3 +104,91 @@ def test_customer_lifetime_value(built: tuple[Mesh, dict, dict]) -> None:
     assert all(fitted[k] > 0 for k in ("r", "alpha", "a", "b")) and manifest["artefacts"]["customers"] == 1000
     emails = mesh.query("select email from customer_relations.customer_lifetime_value limit 1").to_pylist()
     assert emails == [{"email": "***"}]  # classified: masked unless unmasked
+
+
+def manifest_of(mesh: Mesh, key: str) -> dict:
+    from quanta.storage import SnapshotLocation
+
+    snapshot = mesh.workspace.catalog.current(key)
+    assert snapshot is not None
+    domain, rest = key.split(".", 1)
+    name, major = rest.split("@v")
+    return mesh.workspace.store.manifest(SnapshotLocation(domain, name, int(major)), snapshot.id)
+
+
+def test_audience_segments_come_from_the_generalised_clv_product(built: tuple[Mesh, dict, dict]) -> None:
+    mesh, _, _ = built
+    mismatched = mesh.query("""select count(*) as n from customer_relations.customer_lifetime_value v
+        join customer.customer_marketing_360 c using (customer_id)
+        where v.gender <> c.gender or v.age_band <> c.age_band or v.country <> c.country
+           or v.marketing_consent <> c.marketing_consent""").to_pylist()
+    assert mismatched == [{"n": 0}]
+    cells = mesh.query("""select value_segment, gender, age_band, country, count(*) as audience
+        from customer_relations.customer_lifetime_value where marketing_consent
+        group by all""").to_pylist()
+    consenting = mesh.query("select count(*) as n from customer.customer_marketing_360 where marketing_consent")
+    assert sum(c["audience"] for c in cells) == consenting.to_pylist()[0]["n"]
+
+
+def test_recommendations_respect_history_gender_and_status(built: tuple[Mesh, dict, dict]) -> None:
+    mesh, summary, _ = built
+    per_customer = mesh.query("""select count(distinct customer_id) as customers, max(n) as most, min(n) as least
+        from (select customer_id, count(*) as n from marketing.product_recommendations group by all)""").to_pylist()
+    assert per_customer == [{"customers": summary["customers"], "most": 10, "least": 10}]
+    bought = mesh.query("""select count(*) as n from marketing.product_recommendations r
+        join sales.historical_purchases p using (customer_id, sku)""").to_pylist()
+    returned = mesh.query("""select count(*) as n from marketing.product_recommendations r
+        join after_sales.returns x using (sku) join sales.historical_purchases p
+          on p.order_line_id = x.order_line_id and p.customer_id = r.customer_id""").to_pylist()
+    wrong = mesh.query("""select count(*) as n from marketing.product_recommendations r
+        join merchandising.products i using (sku) join customer.customer_marketing_360 c using (customer_id)
+        where i.status <> 'active' or (c.gender = 'F' and i.target_gender = 'M')
+           or (c.gender = 'M' and i.target_gender = 'F')""").to_pylist()
+    assert bought == returned == wrong == [{"n": 0}]
+    explained = mesh.query("""select count(*) filter (where reason like 'bought with SKU-%') as co,
+        count(*) filter (where reason = 'popular') as popular,
+        count(*) filter (where reason like 'bought with %' and score = 0 or reason = 'popular' and score > 0) as odd
+        from marketing.product_recommendations""").to_pylist()[0]
+    assert explained["co"] > explained["popular"] > 0 and explained["odd"] == 0
+    evaluation = manifest_of(mesh, "marketing.product-recommendations@v1")["artefacts"]["evaluation"]
+    assert evaluation["customers"] > 0 and 0 <= evaluation["mostPopularHitRateAt10"] <= 1
+    assert evaluation["lift"] == round(evaluation["hitRateAt10"] / evaluation["mostPopularHitRateAt10"], 3)
+
+
+def test_return_rates_pool_units_over_items(built: tuple[Mesh, dict, dict]) -> None:
+    mesh, _, _ = built
+    totals = mesh.query("""select sum(units_sold) as sold, sum(units_returned) as returned
+        from merchandising.return_rates""").to_pylist()
+    truth = mesh.query("""select (select sum(quantity) from sales.historical_purchases) as sold,
+        (select sum(quantity) from after_sales.returns) as returned""").to_pylist()
+    assert totals == truth
+    by_category = mesh.query("""select category, any_value(category_return_rate) as rate,
+        round(sum(units_returned) / sum(units_sold), 4) as pooled, count(distinct category_return_rate) as rates
+        from merchandising.return_rates group by all""").to_pylist()
+    assert all(r["rate"] == r["pooled"] and r["rates"] == 1 for r in by_category)
+    rates = {r["category"]: r["rate"] for r in by_category}
+    assert rates["dresses"] > rates["shirts"] > rates["accessories"]  # the generator's category effect
+
+
+def test_weekly_sku_sales_grid_averages_and_last_year(built: tuple[Mesh, dict, dict]) -> None:
+    mesh, _, _ = built
+    sums = mesh.query("""select sum(units) as units, round(sum(net_revenue), 0) as net
+        from merchandising.weekly_sku_sales""").to_pylist()
+    truth = mesh.query("""select sum(p.quantity) as units,
+        round(sum(p.amount) - coalesce(sum(r.quantity * p.unit_price), 0), 0) as net
+        from sales.historical_purchases p left join after_sales.returns r using (order_line_id)""").to_pylist()
+    assert sums == truth
+    shape = mesh.query("""select count(distinct sku) as skus, count(distinct week) as weeks, count(*) as n,
+        count(*) filter (where dayofweek(week) <> 1) as not_monday from merchandising.weekly_sku_sales""").to_pylist()[
+        0
+    ]
+    assert shape["n"] == shape["skus"] * shape["weeks"] and shape["not_monday"] == 0
+    sku = mesh.query("""select sku from merchandising.weekly_sku_sales group by sku order by sum(units) desc, sku
+        limit 1""").to_pylist()[0]["sku"]
+    weeks = mesh.query(f"""select units, units_4w_avg, units_last_year from merchandising.weekly_sku_sales
+        where sku = '{sku}' order by week""").to_pylist()
+    units = [w["units"] for w in weeks]
+    for i, week in enumerate(weeks):
+        window = units[max(0, i - 3) : i + 1]
+        assert week["units_4w_avg"] == round(sum(window) / len(window), 4)
+        assert week["units_last_year"] == (units[i - 52] if i >= 52 else None)

@@ -44,7 +44,7 @@ def _folded(text: str, width: int = 100) -> str:
     if len(text) <= width or "\n" in text:
         return text
     folded = FoldedScalarString(text)
-    folded.fold_pos = _wrap_points(text, width)  # type: ignore[attr-defined]
+    folded.fold_pos = _wrap_points(text, width)
     return folded
 
 
@@ -123,7 +123,8 @@ class Workshop:
         if any(c.get("id") == use_case for c in cases):
             raise DesignError(f"use case '{use_case}' already exists")
         entry = CommentedMap([("id", use_case)])
-        for key, value in (("title", title), ("persona", persona), ("domain", domain), ("statement", _folded(statement))):
+        fields = (("title", title), ("persona", persona), ("domain", domain), ("statement", _folded(statement)))
+        for key, value in fields:
             if value is not None:
                 entry[key] = value
         if product:

@@ -47,6 +47,8 @@ CATEGORIES = {  # category: (sizes, base price EUR, return rate)
     "accessories": (["ONE"], 29.0, 0.05),
 }
 DEPARTMENTS = {"women": "F", "men": "M", "kids": "U"}
+STYLES = ["classic", "casual", "sport", "minimal", "boho", "street", "business", "evening"]
+OWN_STYLE = 0.75  # share of a customer's lines in their own style: the taste recommendations can learn
 REASONS = ["too small", "too large", "not as pictured", "damaged", "changed mind"]
 FIRST = ["Anna", "Ben", "Chloé", "David", "Emma", "Felix", "Greta", "Hugo", "Inès", "Jonas", "Lena", "Marco"]
 LAST = ["Martin", "Müller", "García", "Rossi", "de Vries", "Dubois", "Smith", "Peeters", "Bernard", "Schmidt"]
@@ -98,12 +100,17 @@ def generate(out: Path, settings: Settings) -> dict[str, Any]:
 def _catalogue(rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
     names = list(CATEGORIES)
     category = rng.choice(names, count, p=[0.16, 0.16, 0.15, 0.12, 0.08, 0.18, 0.15])
+    style = rng.choice(STYLES, count)
+    cells = len(names) * len(STYLES)  # every (category, style) cell gets at least one item
+    category[: min(cells, count)] = np.repeat(names, len(STYLES))[: min(cells, count)]
+    style[: min(cells, count)] = np.tile(STYLES, len(names))[: min(cells, count)]
     department = rng.choice(list(DEPARTMENTS), count, p=[0.55, 0.35, 0.10])
     sizes = np.array([rng.choice(CATEGORIES[c][0]) for c in category])
     price = np.array([CATEGORIES[c][1] for c in category]) * rng.lognormal(0, 0.35, count)
     return {
         "sku": np.array([f"SKU-{i:06d}" for i in range(count)]),
         "category": category,
+        "style": style,
         "department": department,
         "target_gender": np.array([DEPARTMENTS[d] for d in department]),
         "size": sizes,
@@ -150,6 +157,8 @@ def _customers(rng: np.random.Generator, count: int, defects: Defects) -> dict[s
         "signup_week": signup_week,
         "marketing_consent": rng.random(count) < 0.6,
         "affluence": rng.gamma(2.0, 0.5, count),
+        "style": rng.integers(0, len(STYLES), count),
+        "category_taste": rng.dirichlet(np.full(len(CATEGORIES), 0.6), count),
     }
 
 
@@ -185,13 +194,12 @@ def _order_lines(
     lines_per_order = 1 + rng.poisson(1.2 * people["affluence"][who])
     line_order = np.repeat(order_ids, lines_per_order)
     line_customer = who[line_order]
-    weights = catalogue["popularity"] / catalogue["popularity"].sum()
-    sku_index = rng.choice(len(weights), len(line_order), p=weights)
+    sku_index = _choose_items(rng, people, catalogue, line_customer)
     gender = people["gender"][line_customer]
     wrong = ((catalogue["target_gender"][sku_index] == "F") & (gender == "M")) | (
         (catalogue["target_gender"][sku_index] == "M") & (gender == "F")
     )
-    sku_index[wrong] = rng.choice(len(weights), int(wrong.sum()), p=weights)  # mostly buy for one's own gender
+    sku_index[wrong] = _choose_items(rng, people, catalogue, line_customer[wrong])  # mostly for one's own gender
     timestamps = START.toordinal() + when[line_order] * 7
     ts = np.array([_timestamp(t) for t in timestamps])
     line_ids = np.array([f"L{i:09d}" for i in range(len(line_order))])
@@ -210,6 +218,29 @@ def _order_lines(
     defects.duplicate_order_lines = [str(line_ids[i]) for i in duplicates]
     lines["_duplicate"] = np.isin(np.arange(len(line_order)), duplicates)
     return lines
+
+
+def _choose_items(
+    rng: np.random.Generator, people: dict[str, np.ndarray], catalogue: dict[str, np.ndarray], customer: np.ndarray
+) -> np.ndarray:
+    """An item per line: a category by the customer's taste, their own style most of the time, then an
+    item of that (category, style) cell by popularity."""
+    categories, styles = np.array(sorted(CATEGORIES)), np.array(sorted(STYLES))
+    taste = np.cumsum(people["category_taste"][customer], axis=1)
+    category = np.minimum((taste < rng.random(len(customer))[:, None]).sum(axis=1), len(categories) - 1)
+    own = rng.random(len(customer)) < OWN_STYLE
+    style = np.where(own, people["style"][customer], rng.integers(0, len(styles), len(customer)))
+    line_cell = category * len(styles) + style
+    item_cell = np.searchsorted(categories, catalogue["category"]) * len(styles) + np.searchsorted(
+        styles, catalogue["style"]
+    )
+    order = np.argsort(item_cell, kind="stable")
+    cumulative = np.cumsum(catalogue["popularity"][order])
+    start = np.searchsorted(item_cell[order], line_cell, side="left")
+    end = np.searchsorted(item_cell[order], line_cell, side="right")
+    low = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
+    draw = low + rng.random(len(customer)) * (cumulative[end - 1] - low)
+    return order[np.minimum(np.searchsorted(cumulative, draw, side="right"), end - 1)]
 
 
 def _timestamp(ordinal_days: float) -> str:

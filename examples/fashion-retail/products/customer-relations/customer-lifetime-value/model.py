@@ -59,7 +59,7 @@ def build(inputs, info):
     })
     inputs.connection.register("scores", scores)
     table = inputs.sql("""
-        select s.customer_id, p.email, s.orders, s.p_alive, s.expected_purchases_12m, s.expected_order_value,
+        select s.customer_id, p.email, p.gender, p.age_band, p.country, p.marketing_consent, s.orders, s.p_alive, s.expected_purchases_12m, s.expected_order_value,
                s.clv_12m, s.value_segment, s.next_best_action
         from scores s left join profiles p using (customer_id)
         order by s.customer_id

@@ -4,7 +4,7 @@ with lines as (
            case when r.return_id is null then 0 else p.unit_price * r.quantity end as refunded
     from purchases p
     left join returns r using (order_line_id)
-    left join products pr using (sku)
+    left join products pr on pr.sku = p.sku
 ),
 per_customer as (
     select customer_id, min(order_ts) as first_order_at, max(order_ts) as last_order_at,
