@@ -156,6 +156,25 @@ class Catalog:
         with self.engine.connect() as connection:
             return [_snapshot(row) for row in connection.execute(query)]
 
+    def published_before(self, snapshot: SnapshotRecord) -> SnapshotRecord | None:
+        """The snapshot of the same product published just before ``snapshot``."""
+        if snapshot.published_at is None:
+            return None
+        moment = _naive(snapshot.published_at)
+        query = (
+            select(snapshots)
+            .where(
+                snapshots.c.product_key == snapshot.product_key,
+                snapshots.c.status == "published",
+                snapshots.c.id != snapshot.id,
+                (snapshots.c.published_at < moment)
+                | ((snapshots.c.published_at == moment) & (snapshots.c.id < snapshot.id)),
+            )
+            .order_by(snapshots.c.published_at.desc(), snapshots.c.id.desc())
+            .limit(1)
+        )
+        return self._one_snapshot(query)
+
     def last_published(self, product_key: str) -> SnapshotRecord | None:
         query = (
             select(snapshots)

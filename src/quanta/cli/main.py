@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from quanta.cli import build, design, example, init, inspect, query, schema, slo, test, validate
+from quanta.cli import build, design, example, init, inspect, outputs, query, schema, slo, test, validate
 from quanta.errors import QuantaError, SpecError
 
 app = typer.Typer(
@@ -37,6 +37,8 @@ app.command("search")(inspect.search)
 app.command("query")(query.query)
 app.command("test")(test.test)
 app.command("slo")(slo.slo)
+app.command("report")(outputs.report)
+app.command("export")(outputs.export)
 app.add_typer(design.app, name="design")
 app.add_typer(example.app, name="example")
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 _PRINCIPAL = re.compile(r":principal\.([A-Za-z_]\w*)")
 _FORBIDDEN = (
@@ -62,6 +66,26 @@ def parse_row_filter(text: str, dialect: str = "duckdb") -> RowFilter:
             raise SqlRestrictionError(f"unknown parameter :{placeholder.name}; use :principal.<attribute>")
     columns = frozenset(c.name for c in tree.find_all(exp.Column))
     return RowFilter(text, columns, attributes)
+
+
+def parse_select(sql: str, dialect: str = "duckdb") -> exp.Query:
+    """One read-only SELECT query: no other statements, no table functions or file readers."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect=dialect) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise SqlRestrictionError(f"the query does not parse: {_first_line(str(exc))}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise SqlRestrictionError("only one SELECT query is allowed")
+    statement = statements[0]
+    for node in statement.walk():
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous | exp.Func):
+            raise SqlRestrictionError("table functions (read_csv, read_parquet, …) are not allowed; query by name")
+        if isinstance(node, exp.Anonymous | exp.Func) and type(node).__name__.startswith(("Read", "Glob")):
+            raise SqlRestrictionError("file-reading functions are not allowed; query by name")
+    return statement
 
 
 def _first_line(message: str) -> str:

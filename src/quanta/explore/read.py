@@ -130,19 +130,9 @@ def _quoted(name: str) -> str:
 
 
 def _parse_select(sql: str) -> exp.Query:
-    import sqlglot
-    from sqlglot import exp
+    from quanta.engines.sql import SqlRestrictionError, parse_select
 
     try:
-        statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        raise QueryError(f"the query does not parse: {str(exc).strip().splitlines()[0]}") from None
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise QueryError("only one SELECT query is allowed")
-    statement = statements[0]
-    for node in statement.walk():
-        if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous | exp.Func):
-            raise QueryError("table functions (read_csv, read_parquet, …) are not allowed; query products by name")
-        if isinstance(node, exp.Anonymous | exp.Func) and type(node).__name__.startswith(("Read", "Glob")):
-            raise QueryError("file-reading functions are not allowed; query products by name")
-    return statement
+        return parse_select(sql)
+    except SqlRestrictionError as exc:
+        raise QueryError(str(exc)) from None

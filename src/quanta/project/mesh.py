@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # these import the engine layers, which no-op commands never 
     from quanta.build.product import Workspace
     from quanta.build.runner import BuildReport, Listener
     from quanta.explore.search import SearchHit
+    from quanta.ports.files import ExportResult
     from quanta.quality.checks import CheckResult
 
 
@@ -173,6 +174,26 @@ class Mesh:
 
         workspace = self.workspace
         return query(self.source, workspace.catalog, workspace.store, sql, unmask=unmask, as_of=as_of, limit=limit)
+
+    def report(self, name: str, port: str, *, snapshot_id: str | None = None, out: Path | None = None) -> Path:
+        """Render a report port of a product's current (or given) snapshot to one HTML file."""
+        from quanta.project.outputs import render
+
+        return render(self.workspace, self.product(name), port, snapshot_id, out)
+
+    def export(
+        self,
+        name: str,
+        file_format: str = "parquet",
+        *,
+        out: Path | None = None,
+        snapshot_id: str | None = None,
+        unmask: bool = False,
+    ) -> ExportResult:
+        """Write a product snapshot to one Parquet or CSV file (classified properties masked)."""
+        from quanta.project.outputs import export
+
+        return export(self.workspace, self.product(name), file_format, out, snapshot_id, unmask)
 
     def test(self, names: Iterable[str] | None = None, snapshot_id: str | None = None) -> dict[str, list[CheckResult]]:
         """Run every product's checks (or the named ones') on its current snapshot, or on ``snapshot_id``;

@@ -1,0 +1,42 @@
+"""``quanta report`` and ``quanta export``: a product's report port and file export."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from quanta.cli.common import MESH_OPTION_HELP, console, load
+
+
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+def report(
+    product: str = typer.Argument(..., help="<domain>.<product>"),
+    port: str = typer.Argument(..., help="Id of a report output port."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file to write (default under .quanta/reports)."),
+    snapshot: str | None = typer.Option(None, "--snapshot", help="Render this snapshot instead of the current."),
+    mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
+    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+) -> None:
+    """Render a report port to a self-contained HTML file (charts inline, no network needed)."""
+    path = load(mesh_path, profile).report(product, port, snapshot_id=snapshot, out=out)
+    console().print(f"wrote {path}")
+
+
+def export(
+    product: str = typer.Argument(..., help="<domain>.<product>"),
+    file_format: ExportFormat = typer.Option(ExportFormat.parquet, "--format", "-f", help="parquet or csv."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="File to write (default <product>-<snapshot>.<fmt>)."),
+    snapshot: str | None = typer.Option(None, "--snapshot", help="Export this snapshot instead of the current."),
+    unmask: bool = typer.Option(False, "--unmask", help="Write classified properties in clear."),
+    mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
+    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+) -> None:
+    """Write a product snapshot to one Parquet or CSV file (classified properties masked unless --unmask)."""
+    result = load(mesh_path, profile).export(product, file_format.value, out=out, snapshot_id=snapshot, unmask=unmask)
+    console().print(f"wrote {result.rows:,} rows to {result.path}")

@@ -1,0 +1,111 @@
+"""Render a product's report port: a Jinja2 template from the product folder, queried against the
+current and the previous published snapshot, written as one self-contained HTML file.
+
+Templates get ``product``, ``snapshot``, ``previous`` (``None`` for the first snapshot),
+``artefacts`` (the snapshot manifest's), ``generated_at``, ``sql(query, **params)`` (one SELECT over
+the views ``current`` and ``previous``; rows as dicts), ``bar_chart(...)`` (inline SVG) and the
+filters ``number``, ``eur``, ``pct`` and ``signed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from quanta.engines.sql import SqlRestrictionError, parse_select
+from quanta.errors import QuantaError
+from quanta.ports.charts import bar_chart
+from quanta.ports.snapshot import SnapshotView, connected
+
+
+class ReportError(QuantaError):
+    """A report cannot be rendered; the message names the template and why."""
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """Everything one rendering needs."""
+
+    folder: Path
+    template: str
+    product: dict[str, Any]
+    current: SnapshotView
+    previous: SnapshotView | None
+    generated_at: datetime
+
+
+def render_report(request: ReportRequest) -> str:
+    """The rendered HTML; template and query errors become :class:`ReportError`."""
+    import duckdb
+    import jinja2
+    from markupsafe import Markup
+
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(request.folder),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(number=_number, eur=_eur, pct=_pct, signed=_signed)
+    views = {"current": request.current, "previous": request.previous}
+    with connected(views, request.current) as connection:
+
+        def sql(query: str, **params: Any) -> list[dict[str, Any]]:
+            try:
+                statement = parse_select(query).sql(dialect="duckdb")
+                return connection.sql(statement, params=params or None).to_arrow_table().to_pylist()
+            except (SqlRestrictionError, duckdb.Error) as exc:
+                raise ReportError(f"{request.template}: query failed: {str(exc).strip().splitlines()[0]}") from None
+
+        def chart(labels: list[str], values: list[float], **options: Any) -> Markup:
+            return Markup(bar_chart(labels, [float(v or 0) for v in values], **options))
+
+        try:
+            template = environment.get_template(request.template)
+            return template.render(
+                product=request.product,
+                snapshot=request.current.describe(),
+                previous=request.previous.describe() if request.previous else None,
+                artefacts=request.current.artefacts,
+                generated_at=request.generated_at,
+                sql=sql,
+                bar_chart=chart,
+            )
+        except jinja2.TemplateNotFound:
+            raise ReportError(f"template {request.template} not found in {request.folder}") from None
+        except jinja2.TemplateError as exc:
+            line = getattr(exc, "lineno", None) or _template_line(exc, request.folder / request.template)
+            where = f"{request.template}:{line}" if line else request.template
+            raise ReportError(f"{where}: {exc.message or exc}") from None
+
+
+MISSING = "\u2013"  # an en dash for a missing number
+
+
+def _template_line(exc: BaseException, path: Path) -> int | None:
+    """The template line of a rendering error: Jinja2 rewrites tracebacks to point into the template."""
+    line, trace = None, exc.__traceback__
+    while trace is not None:
+        if Path(trace.tb_frame.f_code.co_filename) == path:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return MISSING if value is None else f"{value:,.{digits}f}"
+
+
+def _eur(value: float | None, digits: int = 0) -> str:
+    return MISSING if value is None else f"€{value:,.{digits}f}"
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return MISSING if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _signed(value: float | None, digits: int = 0) -> str:
+    return MISSING if value is None else f"{value:+,.{digits}f}"

@@ -1,0 +1,98 @@
+"""Assemble what output ports read (snapshot views) and run the report and export ports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from quanta.build.product import Workspace
+from quanta.catalog import SnapshotRecord
+from quanta.errors import QuantaError
+from quanta.explore.read import masked_columns, readable
+from quanta.ports.files import ExportResult, export_snapshot
+from quanta.ports.report import ReportRequest, render_report
+from quanta.ports.snapshot import SnapshotView
+from quanta.spec.loader import ProductSource
+from quanta.storage import SnapshotLocation
+
+
+def snapshot_view(
+    workspace: Workspace, product: ProductSource, record: SnapshotRecord | None = None, *, unmask: bool = False
+) -> SnapshotView:
+    """The current snapshot of ``product`` (or ``record``) as ports read it."""
+    target = readable(workspace.catalog, workspace.store, product, record.id if record else None)
+    if target is None:
+        raise QuantaError(f"{product.spec.key} has no published snapshot yet; run `quanta build` first")
+    location = SnapshotLocation(product.spec.domain or "_", product.spec.name, product.spec.major)
+    manifest = workspace.store.manifest(location, target.snapshot.id)
+    return SnapshotView(
+        id=target.snapshot.id,
+        rows=target.snapshot.rows,
+        published_at=target.snapshot.published_at,
+        files=target.files,
+        columns=tuple(masked_columns(target.snapshot, unmask)),
+        artefacts=manifest.get("artefacts") or {},
+    )
+
+
+def render(
+    workspace: Workspace, product: ProductSource, port_id: str, snapshot_id: str | None, out: Path | None
+) -> Path:
+    """Render a report port to one HTML file; returns its path."""
+    port = product.spec.output(port_id)
+    if port is None or port.type != "report":
+        reports = [p.id for p in product.spec.outputs if p.type == "report"]
+        raise QuantaError(
+            f"{product.spec.ref} has no report port '{port_id}'"
+            + (f"; its reports: {', '.join(reports)}" if reports else "; it declares no report port")
+        )
+    record = _record(workspace, product, snapshot_id) or workspace.catalog.current(product.spec.key)
+    if record is None:
+        raise QuantaError(f"{product.spec.key} has no published snapshot yet; run `quanta build` first")
+    current = snapshot_view(workspace, product, record)
+    before = workspace.catalog.published_before(record)
+    previous = snapshot_view(workspace, product, before) if before else None
+    spec = product.spec
+    html = render_report(
+        ReportRequest(
+            folder=product.folder,
+            template=port.options.template,
+            product={
+                "ref": spec.ref,
+                "name": spec.name,
+                "domain": spec.domain,
+                "version": spec.version,
+                "description": spec.description,
+                "team": spec.team.name if spec.team else None,
+            },
+            current=current,
+            previous=previous,
+            generated_at=datetime.now(UTC),
+        )
+    )
+    path = out or workspace.mesh.root / ".quanta" / "reports" / f"{spec.ref}-{port_id}-{current.id}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def export(
+    workspace: Workspace,
+    product: ProductSource,
+    file_format: str,
+    out: Path | None,
+    snapshot_id: str | None,
+    unmask: bool,
+) -> ExportResult:
+    view = snapshot_view(workspace, product, _record(workspace, product, snapshot_id), unmask=unmask)
+    path = out or Path.cwd() / f"{product.spec.ref}-{view.id}.{file_format}"
+    return export_snapshot(view, file_format, path)
+
+
+def _record(workspace: Workspace, product: ProductSource, snapshot_id: str | None) -> SnapshotRecord | None:
+    if snapshot_id is None:
+        return None
+    record = workspace.catalog.snapshot(snapshot_id)
+    if record is None or record.product_key != product.spec.key or record.status != "published":
+        raise QuantaError(f"{product.spec.key} has no published snapshot {snapshot_id}")
+    return record
