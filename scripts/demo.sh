@@ -1,16 +1,39 @@
 #!/usr/bin/env bash
-# The main job: set up Quanta in .venv, create an example mesh, build it and show it.
+# The main job: set up Quanta in .venv, build the fashion-retail reference mesh from freshly
+# generated systems of record, and show it: status, SLOs, SQL over the products, the CRM
+# managers' weekly report, a file export and the interaction map.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e .
-rm -rf .quanta-demo
-.venv/bin/quanta init demo --dir .quanta-demo
-.venv/bin/quanta validate .quanta-demo
-.venv/bin/quanta plan .quanta-demo
-.venv/bin/quanta build .quanta-demo
-.venv/bin/quanta build .quanta-demo          # a second build is a no-op
-.venv/bin/quanta status .quanta-demo
-.venv/bin/quanta show sales.daily-revenue --mesh .quanta-demo
-.venv/bin/quanta query "select country, sum(revenue) as revenue from sales.daily_revenue group by all order by 2 desc" \
-  --mesh .quanta-demo
+q=.venv/bin/quanta
+demo=.quanta-demo
+mesh=$demo/fashion-retail
+rm -rf "$demo"
+mkdir -p "$demo"
+cp -r examples/fashion-retail "$mesh"
+rm -rf "$mesh/systems" "$mesh/.quanta"
+$q example fashion-retail generate --scale "${QUANTA_DEMO_SCALE:-0.1}" --seed 42 --end today \
+  --out "$mesh/systems"    # a two-year history up to today, so freshness objectives hold
+$q validate "$mesh"
+$q design check --mesh "$mesh"
+$q plan "$mesh"
+$q build "$mesh"
+$q build "$mesh"                # a second build is a no-op
+$q status "$mesh"
+$q show customer-relations.customer-lifetime-value --mesh "$mesh"
+$q slo --mesh "$mesh"
+echo "Audience segments (use case 4), the largest consenting cells:"
+$q query "select value_segment, gender, age_band, country, count(*) as customers, round(sum(clv_12m)) as clv_12m
+  from customer_relations.customer_lifetime_value where marketing_consent
+  group by all order by clv_12m desc limit 8" --mesh "$mesh"
+echo "Return rates by category and size (use case 3), the worst first:"
+$q query "select category, size, sum(units_sold) as sold, round(sum(units_returned) / sum(units_sold), 3) as rate
+  from merchandising.return_rates group by all having sold >= 100 order by rate desc limit 8" --mesh "$mesh"
+echo "Recommendations for one customer (use case 2):"
+$q query "select rank, sku, round(score, 3) as score, reason from marketing.product_recommendations
+  where customer_id = 'C0000001' order by rank" --mesh "$mesh"
+$q report customer-relations.customer-lifetime-value weekly-report --mesh "$mesh" --out "$demo/clv-weekly-report.html"
+$q export marketing.product-recommendations --format csv --mesh "$mesh" --out "$demo/product-recommendations.csv"
+$q design map --mesh "$mesh" --format svg --output "$demo/interaction-map.svg"
+echo "Open $demo/clv-weekly-report.html (use case 1) and $demo/interaction-map.svg in a browser."

@@ -101,3 +101,16 @@ def test_cli_generates(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "500 customers" in result.output
     assert (tmp_path / "systems/pim/catalogue.json").exists()
+
+
+def test_end_date_moves_the_history_to_end_that_day(tmp_path: Path) -> None:
+    from datetime import date, timedelta
+
+    end = date(2026, 11, 29)
+    summary = generate(tmp_path / "sf", Settings(scale=0.01, seed=4, end=end))
+    assert summary["start"] == (end - timedelta(weeks=WEEKS)).isoformat()
+    first, last = duckdb.sql(
+        f"SELECT min(order_ts)::DATE, max(order_ts)::DATE FROM read_csv('{tmp_path}/sf/ecommerce/orders/*/*.csv')"
+    ).fetchall()[0]
+    assert end - timedelta(days=7) <= last <= end
+    assert first >= end - timedelta(weeks=WEEKS)

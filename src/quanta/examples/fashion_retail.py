@@ -59,6 +59,13 @@ class Settings:
     scale: float = 1.0
     seed: int = 42
     seasonality: bool = True
+    end: date | None = None
+    """Last day of the history (it spans ``WEEKS`` weeks); by default it starts on ``START``, so the
+    same seed gives the same bytes on any day."""
+
+    @property
+    def start(self) -> date:
+        return START if self.end is None else self.end - timedelta(weeks=WEEKS)
 
 
 @dataclass
@@ -76,11 +83,11 @@ def generate(out: Path, settings: Settings) -> dict[str, Any]:
     rng = np.random.default_rng(settings.seed)
     defects = Defects()
     customers = max(50, round(100_000 * settings.scale))
-    catalogue = _catalogue(rng, max(200, round(20_000 * min(1.0, settings.scale) ** 0.5)))
+    catalogue = _catalogue(rng, max(200, round(20_000 * min(1.0, settings.scale) ** 0.5)), settings.start)
     people = _customers(rng, customers, defects)
     lines = _order_lines(rng, people, catalogue, settings, defects)
     returns = _returns(rng, lines, catalogue, defects)
-    _write(out, people, catalogue, lines, returns, defects)
+    _write(out, people, catalogue, lines, returns, defects, settings.start)
     summary = {
         "customers": customers,
         "products": len(catalogue["sku"]),
@@ -90,14 +97,14 @@ def generate(out: Path, settings: Settings) -> dict[str, Any]:
         "scale": settings.scale,
         "seasonality": settings.seasonality,
         "purchaseModel": asdict(PURCHASES),
-        "start": START.isoformat(),
+        "start": settings.start.isoformat(),
         "weeks": WEEKS,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
 
 
-def _catalogue(rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
+def _catalogue(rng: np.random.Generator, count: int, start: date) -> dict[str, np.ndarray]:
     names = list(CATEGORIES)
     category = rng.choice(names, count, p=[0.16, 0.16, 0.15, 0.12, 0.08, 0.18, 0.15])
     style = rng.choice(STYLES, count)
@@ -117,7 +124,7 @@ def _catalogue(rng: np.random.Generator, count: int) -> dict[str, np.ndarray]:
         "colour": rng.choice(["black", "white", "navy", "beige", "red", "green", "grey"], count),
         "brand": rng.choice(["Aurel", "Brio", "Corvo", "Duna", "Estra"], count),
         "list_price": np.round(price, 2),
-        "launch_date": np.array([(START - timedelta(days=int(d))).isoformat() for d in rng.integers(0, 900, count)]),
+        "launch_date": np.array([(start - timedelta(days=int(d))).isoformat() for d in rng.integers(0, 900, count)]),
         "status": rng.choice(["active", "discontinued"], count, p=[0.9, 0.1]),
         "popularity": rng.pareto(1.2, count) + 1,
     }
@@ -184,7 +191,8 @@ def _order_lines(
     while active.any():
         clock = np.where(active, clock + rng.exponential(1 / np.maximum(rates, 1e-12)), clock)
         in_time = active & (clock < WEEKS)
-        bought = in_time & _seasonal_accept(rng, clock) if settings.seasonality else in_time
+        season = clock + (settings.start.timetuple().tm_yday - 1) / 7  # weeks since a 1 January
+        bought = in_time & _seasonal_accept(rng, season) if settings.seasonality else in_time
         customer_index.append(np.flatnonzero(bought))
         order_week.append(clock[bought])
         active = in_time & ~(bought & (rng.random(count) < drop))  # drop-out happens after a purchase
@@ -200,7 +208,7 @@ def _order_lines(
         (catalogue["target_gender"][sku_index] == "M") & (gender == "F")
     )
     sku_index[wrong] = _choose_items(rng, people, catalogue, line_customer[wrong])  # mostly for one's own gender
-    timestamps = START.toordinal() + when[line_order] * 7
+    timestamps = settings.start.toordinal() + when[line_order] * 7
     ts = np.array([_timestamp(t) for t in timestamps])
     line_ids = np.array([f"L{i:09d}" for i in range(len(line_order))])
     lines = {
@@ -286,6 +294,7 @@ def _write(
     lines: dict[str, np.ndarray],
     returns: dict[str, np.ndarray],
     defects: Defects,
+    start: date,
 ) -> None:
     import duckdb
     import pyarrow as pa
@@ -317,7 +326,7 @@ def _write(
                         "gender": people["gender"][i],
                         "birth_date": people["birth_date"][i],
                         "country": people["country"][i],
-                        "signup_date": (START + timedelta(weeks=float(people["signup_week"][i]))).isoformat(),
+                        "signup_date": (start + timedelta(weeks=float(people["signup_week"][i]))).isoformat(),
                         "marketing_consent": bool(people["marketing_consent"][i]),
                     },
                     ensure_ascii=False,
