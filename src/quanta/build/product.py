@@ -31,6 +31,7 @@ from quanta.plan.order import downstream_keys
 from quanta.quality.checks import CheckResult
 from quanta.quality.compile import compile_checks
 from quanta.quality.cross import referential_integrity, volume_change
+from quanta.quality.retention import retention_sli
 from quanta.quality.run import run_checks
 from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
@@ -135,7 +136,12 @@ def _build(workspace: Workspace, product: ProductSource, run_id: str, options: B
     entry = ProductEntry(key, spec.ref, spec.domain or "_", spec.name, spec.major, spec.version, spec.description)
     workspace.catalog.publish(entry, record, [r.lineage for r in resolved.values()], make_current=not blocking)
     conformance = SliRecord(SCHEMA_CONFORMANCE, "passed", 0.0, "<=", 0, True, options.now)
-    workspace.catalog.store_slis(key, snapshot_id, [conformance, *(sli_of(c, options.now) for c in checks)])
+    measured = [conformance, *(sli_of(c, options.now) for c in checks)]
+    if spec.slos.retention is not None and not blocking:
+        first = workspace.catalog.first_published(key)
+        snapshots = workspace.catalog.snapshots(key)
+        measured.append(retention_sli(snapshots, first, spec.slos.retention, options.now))
+    workspace.catalog.store_slis(key, snapshot_id, measured)
     if blocking:
         failures = "; ".join(f"{c.check.id}: {c.message}" for c in blocking)
         return Outcome(

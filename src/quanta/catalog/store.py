@@ -311,6 +311,27 @@ class Catalog:
                 for r in connection.execute(query)
             ]
 
+    def first_published(self, product_key: str) -> datetime | None:
+        """When the product was first published, even if gc has deleted that snapshot since (its
+        build step is kept)."""
+        from sqlalchemy import func
+
+        with self.engine.connect() as connection:
+            snapshot = connection.execute(
+                select(func.min(snapshots.c.published_at)).where(
+                    snapshots.c.product_key == product_key, snapshots.c.status == "published"
+                )
+            ).scalar()
+            step = connection.execute(
+                select(func.min(build_steps.c.started_at)).where(
+                    build_steps.c.product_key == product_key,
+                    build_steps.c.status.in_(["built", "unchanged"]),
+                    build_steps.c.snapshot_id.is_not(None),
+                )
+            ).scalar()
+        moments = [_aware(m) for m in (snapshot, step) if m is not None]
+        return min(moments) if moments else None
+
     def last_attempt(self, product_key: str) -> StepRecord | None:
         """The newest step that built or tried to build the product."""
         for step in self.steps(product_key=product_key):

@@ -86,6 +86,8 @@ def gc(
     keep: int = typer.Option(3, "--keep", help="Snapshots kept per product (the current one always)."),
     profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
 ) -> None:
-    """Delete old snapshots and what interrupted builds left behind."""
+    """Delete old snapshots (never the current one, nor those a retention objective needs) and what
+    interrupted builds left behind."""
     report = load(path, profile).gc(keep)
-    console().print(f"removed {len(report.snapshots)} snapshot(s) and {len(report.orphans)} orphan(s)")
+    kept = f"; kept {len(report.kept_for_retention)} for retention" if report.kept_for_retention else ""
+    console().print(f"removed {len(report.snapshots)} snapshot(s) and {len(report.orphans)} orphan(s){kept}")

@@ -135,12 +135,13 @@ class Mesh:
         options = BuildOptions(full=full, due=due, now=now or datetime.now(UTC))
         return run_build(self.workspace, options, self._selection(select), listener, arguments)
 
-    def gc(self, keep: int) -> GcReport:
+    def gc(self, keep: int, now: datetime | None = None) -> GcReport:
         from quanta.build.gc import collect_garbage
 
         if keep < 1:
             raise QuantaError("--keep must be at least 1")
-        return collect_garbage(self.workspace.catalog, self.workspace.store, keep)
+        retention = {p.spec.key: p.spec.slos.retention for p in self.source.products if p.spec.slos.retention}
+        return collect_garbage(self.workspace.catalog, self.workspace.store, keep, retention, now)
 
     # ---------------------------------------------------------------- inspect and read
 
