@@ -172,6 +172,11 @@ class PythonInputs(Mapping[str, Any]):
         """Run a SELECT over the inputs (by id) and return a pyarrow Table."""
         return self.connection.sql(query).to_arrow_table()
 
+    def relation(self, query: str) -> Any:
+        """A lazy DuckDB relation over the inputs: returned from ``build()``, the engine writes it
+        straight to the snapshot without the rows passing through Python."""
+        return self.connection.sql(query)
+
 
 def register(connection: duckdb.DuckDBPyConnection, relations: Iterable[Relation]) -> None:
     """Create one view per relation over its files."""

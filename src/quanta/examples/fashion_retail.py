@@ -48,6 +48,8 @@ CATEGORIES = {  # category: (sizes, base price EUR, return rate)
 }
 DEPARTMENTS = {"women": "F", "men": "M", "kids": "U"}
 STYLES = ["classic", "casual", "sport", "minimal", "boho", "street", "business", "evening"]
+CHUNK = 1_000_000  # order lines drawn at a time
+EPOCH = date(1970, 1, 1).toordinal()
 OWN_STYLE = 0.75  # share of a customer's lines in their own style: the taste recommendations can learn
 REASONS = ["too small", "too large", "not as pictured", "damaged", "changed mind"]
 FIRST = ["Anna", "Ben", "Chloé", "David", "Emma", "Felix", "Greta", "Hugo", "Inès", "Jonas", "Lena", "Marco"]
@@ -91,8 +93,8 @@ def generate(out: Path, settings: Settings) -> dict[str, Any]:
     summary = {
         "customers": customers,
         "products": len(catalogue["sku"]),
-        "orderLines": len(lines["order_line_id"]),
-        "returns": len(returns["return_id"]),
+        "orderLines": len(lines["line"]),
+        "returns": len(returns["return"]),
         "seed": settings.seed,
         "scale": settings.scale,
         "seasonality": settings.seasonality,
@@ -208,31 +210,39 @@ def _order_lines(
         (catalogue["target_gender"][sku_index] == "M") & (gender == "F")
     )
     sku_index[wrong] = _choose_items(rng, people, catalogue, line_customer[wrong])  # mostly for one's own gender
-    timestamps = settings.start.toordinal() + when[line_order] * 7
-    ts = np.array([_timestamp(t) for t in timestamps])
-    line_ids = np.array([f"L{i:09d}" for i in range(len(line_order))])
-    lines = {
-        "order_id": np.array([f"O{i:08d}" for i in line_order]),
-        "order_line_id": line_ids,
-        "customer_id": people["customer_id"][line_customer],
-        "sku": catalogue["sku"][sku_index],
-        "quantity": 1 + (rng.random(len(line_order)) < 0.08).astype(int),
+    line_count = len(line_order)
+    lines = {  # integers and numbers only: DuckDB formats the ids and timestamps when it writes
+        "order": line_order,
+        "line": np.arange(line_count),
+        "customer": line_customer,
+        "item": sku_index,
+        "quantity": 1 + (rng.random(line_count) < 0.08).astype(np.int64),
         "unit_price": np.round(
-            catalogue["list_price"][sku_index] * rng.choice([1.0, 0.9, 0.7], len(line_order), p=[0.7, 0.2, 0.1]), 2
+            catalogue["list_price"][sku_index] * rng.choice([1.0, 0.9, 0.7], line_count, p=[0.7, 0.2, 0.1]), 2
         ),
-        "order_ts": ts,
+        "epoch_seconds": np.floor((settings.start.toordinal() - EPOCH + when[line_order] * 7) * 86400).astype(np.int64),
     }
-    duplicates = np.flatnonzero(rng.random(len(line_order)) < 0.005)
-    defects.duplicate_order_lines = [str(line_ids[i]) for i in duplicates]
-    lines["_duplicate"] = np.isin(np.arange(len(line_order)), duplicates)
+    duplicates = np.flatnonzero(rng.random(line_count) < 0.005)
+    defects.duplicate_order_lines = [_line_id(int(i)) for i in duplicates]
+    lines["_duplicate"] = np.isin(np.arange(line_count), duplicates)
     return lines
 
 
 def _choose_items(
     rng: np.random.Generator, people: dict[str, np.ndarray], catalogue: dict[str, np.ndarray], customer: np.ndarray
 ) -> np.ndarray:
-    """An item per line: a category by the customer's taste, their own style most of the time, then an
-    item of that (category, style) cell by popularity."""
+    """An item per line, drawn in chunks to bound memory (see `_choose_chunk`)."""
+    return np.concatenate(
+        [_choose_chunk(rng, people, catalogue, customer[i : i + CHUNK]) for i in range(0, len(customer), CHUNK)]
+        or [np.array([], dtype=np.int64)]
+    )
+
+
+def _choose_chunk(
+    rng: np.random.Generator, people: dict[str, np.ndarray], catalogue: dict[str, np.ndarray], customer: np.ndarray
+) -> np.ndarray:
+    """A category by the customer's taste, their own style most of the time, then an item of that
+    (category, style) cell by popularity."""
     categories, styles = np.array(sorted(CATEGORIES)), np.array(sorted(STYLES))
     taste = np.cumsum(people["category_taste"][customer], axis=1)
     category = np.minimum((taste < rng.random(len(customer))[:, None]).sum(axis=1), len(categories) - 1)
@@ -251,39 +261,36 @@ def _choose_items(
     return order[np.minimum(np.searchsorted(cumulative, draw, side="right"), end - 1)]
 
 
-def _timestamp(ordinal_days: float) -> str:
-    day = date.fromordinal(int(ordinal_days))
-    seconds = int((ordinal_days % 1) * 86400)
-    return f"{day.isoformat()} {seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+def _sql_list(values: list[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def _line_id(index: int) -> str:
+    return f"L{index:09d}"
 
 
 def _returns(
     rng: np.random.Generator, lines: dict[str, np.ndarray], catalogue: dict[str, np.ndarray], defects: Defects
 ) -> dict[str, np.ndarray]:
-    index = {sku: i for i, sku in enumerate(catalogue["sku"])}
-    rows = np.array([index[s] for s in lines["sku"]])
-    category = catalogue["category"][rows]
-    size = catalogue["size"][rows]
-    rate = np.array([CATEGORIES[c][2] for c in category]) * np.where(np.isin(size, ["XS", "XL", "36", "45"]), 1.3, 1.0)
-    returned = np.flatnonzero(rng.random(len(rows)) < rate)
+    """Returns by category and size rates; 1% come back after the 60-day window (refused in the shop)."""
+    category = catalogue["category"][lines["item"]]
+    size = catalogue["size"][lines["item"]]
+    base = np.array([CATEGORIES[c][2] for c in sorted(CATEGORIES)])[np.searchsorted(sorted(CATEGORIES), category)]
+    rate = base * np.where(np.isin(size, ["XS", "XL", "36", "45"]), 1.3, 1.0)
+    returned = np.flatnonzero(rng.random(len(rate)) < rate)
     late = rng.random(len(returned)) < 0.01
     delay = np.where(late, rng.integers(61, 120, len(returned)), rng.integers(3, 40, len(returned)))
-    ordered = np.array([date.fromisoformat(ts[:10]) for ts in lines["order_ts"][returned]])
-    returned_at = np.array([(d + timedelta(days=int(k))).isoformat() for d, k in zip(ordered, delay, strict=True)])
-    reason_weights = np.where(
-        np.isin(category[returned], ["shoes", "dresses", "trousers"])[:, None],
-        [0.35, 0.3, 0.15, 0.05, 0.15],
-        [0.15, 0.15, 0.3, 0.1, 0.3],
-    )
-    reasons = np.array([rng.choice(REASONS, p=w / w.sum()) for w in reason_weights])
-    ids = np.array([f"R{i:08d}" for i in range(len(returned))])
-    defects.late_returns = [str(i) for i in ids[late]]
+    fit_related = np.isin(category[returned], ["shoes", "dresses", "trousers"])
+    weights = np.where(fit_related[:, None], [0.35, 0.3, 0.15, 0.05, 0.15], [0.15, 0.15, 0.3, 0.1, 0.3])
+    draw = rng.random(len(returned))[:, None]
+    reason = np.minimum((np.cumsum(weights, axis=1) < draw).sum(axis=1), len(REASONS) - 1)
+    defects.late_returns = [f"R{i:08d}" for i in np.flatnonzero(late)]
     return {
-        "return_id": ids,
-        "order_line_id": lines["order_line_id"][returned],
-        "returned_at": returned_at,
-        "reason": reasons,
-        "quantity": np.ones(len(returned), dtype=int),
+        "return": np.arange(len(returned)),
+        "line": lines["line"][returned],
+        "epoch_day": lines["epoch_seconds"][returned] // 86400 + delay,
+        "reason": reason,
+        "quantity": np.ones(len(returned), dtype=np.int64),
     }
 
 
@@ -301,17 +308,27 @@ def _write(
 
     for folder in ("ecommerce/orders", "crm", "returns", "pim"):
         (out / folder).mkdir(parents=True, exist_ok=True)
-    keep = ["order_id", "order_line_id", "customer_id", "sku", "quantity", "unit_price", "order_ts"]
+    keep = ["order", "line", "customer", "item", "quantity", "unit_price", "epoch_seconds"]
     table = pa.table({k: lines[k] for k in keep})
-    duplicated = table.filter(pa.array(lines["_duplicate"]))
-    connection = duckdb.connect(config={"threads": 1})
-    connection.register("lines", pa.concat_tables([table, duplicated]))
-    connection.execute(f"""COPY (SELECT *, CAST(order_ts AS DATE) AS drop_date FROM lines ORDER BY order_line_id)
+    connection = duckdb.connect(config={"threads": 1})  # one thread: the same bytes every time
+    connection.register("lines", pa.concat_tables([table, table.filter(pa.array(lines["_duplicate"]))]))
+    connection.execute(f"""COPY (
+            SELECT 'O' || lpad(CAST("order" AS VARCHAR), 8, '0') AS order_id,
+                   'L' || lpad(CAST(line AS VARCHAR), 9, '0') AS order_line_id,
+                   'C' || lpad(CAST(customer + 1 AS VARCHAR), 7, '0') AS customer_id,
+                   'SKU-' || lpad(CAST(item AS VARCHAR), 6, '0') AS sku,
+                   quantity, unit_price, make_timestamp(epoch_seconds * 1000000) AS order_ts,
+                   CAST(make_timestamp(epoch_seconds * 1000000) AS DATE) AS drop_date
+            FROM lines ORDER BY line)
         TO '{out / "ecommerce/orders"}' (FORMAT csv, HEADER, PARTITION_BY (drop_date), OVERWRITE_OR_IGNORE)""")
     connection.register("returns", pa.table(returns))
-    connection.execute(
-        f"COPY (SELECT * FROM returns ORDER BY return_id) TO '{out / 'returns/returns.csv'}' (FORMAT csv, HEADER)"
-    )
+    connection.execute(f"""COPY (
+            SELECT 'R' || lpad(CAST("return" AS VARCHAR), 8, '0') AS return_id,
+                   'L' || lpad(CAST(line AS VARCHAR), 9, '0') AS order_line_id,
+                   DATE '1970-01-01' + CAST(epoch_day AS INTEGER) AS returned_at,
+                   {_sql_list(REASONS)}[reason + 1] AS reason, quantity
+            FROM returns ORDER BY "return")
+        TO '{out / "returns/returns.csv"}' (FORMAT csv, HEADER)""")
     connection.close()
     with (out / "crm/customers.ndjson").open("w", encoding="utf-8") as handle:
         for i in range(len(people["customer_id"])):

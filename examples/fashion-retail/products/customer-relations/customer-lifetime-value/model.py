@@ -33,10 +33,10 @@ def build(inputs, info):
         group by o.customer_id
         order by o.customer_id
     """)
-    x = np.asarray(history.column("repeats").to_pylist(), dtype=float)
-    t_x = np.asarray(history.column("recency").to_pylist(), dtype=float)
-    age = np.asarray(history.column("age").to_pylist(), dtype=float)
-    value = np.asarray(history.column("order_value").to_pylist(), dtype=float)
+    x = history.column("repeats").to_numpy().astype(float)
+    t_x = history.column("recency").to_numpy().astype(float)
+    age = history.column("age").to_numpy().astype(float)
+    value = history.column("order_value").to_numpy().astype(float)
     purchases_model = fit_bgnbd(x, t_x, age)
     spend_model = fit_gamma_gamma(x, value)
     alive = probability_alive(purchases_model, x, t_x, age)

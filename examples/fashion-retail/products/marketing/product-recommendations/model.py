@@ -11,8 +11,8 @@ GROUPS = ["F", "M", "X"]  # customer gender → row of `allowed`
 
 
 def build(inputs, info):
-    people = inputs.sql("select customer_id, gender from profiles order by customer_id")
-    items = inputs.sql("select sku, target_gender, status from products order by sku")
+    people = inputs.sql("select gender from profiles order by customer_id")
+    items = inputs.sql("select target_gender, status from products order by sku")
     lines = inputs.sql("""
         with c as (select customer_id, row_number() over (order by customer_id) - 1 as customer from profiles),
              i as (select sku, row_number() over (order by sku) - 1 as item from products)
@@ -22,24 +22,31 @@ def build(inputs, info):
     shape = (people.num_rows, items.num_rows)
     customer = lines.column("customer").to_numpy()
     item = lines.column("item").to_numpy()
-    target = np.asarray(items.column("target_gender").to_pylist())
-    active = np.asarray(items.column("status").to_pylist()) == "active"
+    target = items.column("target_gender").to_numpy(zero_copy_only=False)
+    active = items.column("status").to_numpy(zero_copy_only=False) == "active"
     allowed = np.stack([active & (target != "M"), active & (target != "F"), active])  # never the wrong gender
-    group = np.asarray([GROUPS.index(g) for g in people.column("gender").to_pylist()])
+    gender = people.column("gender").to_numpy(zero_copy_only=False)
+    group = np.select([gender == g for g in GROUPS], range(len(GROUPS)), default=GROUPS.index("X"))
 
     evaluation = evaluate(customer, item, lines.column("basket").to_numpy(), shape, allowed, group, TOP_N, NEIGHBOURS)
     purchases = purchase_matrix(customer, item, shape)
     chosen = recommend(fit_item_neighbours(purchases, NEIGHBOURS), purchases, allowed, group, TOP_N)
 
-    skus = np.asarray(items.column("sku").to_pylist())
-    reason = np.where(chosen.because >= 0, np.char.add("bought with ", skus[np.maximum(chosen.because, 0)]), "popular")
-    table = pa.table({
-        "customer_id": pa.array(np.asarray(people.column("customer_id").to_pylist())[chosen.customer]),
+    inputs.connection.register("chosen", pa.table({
+        "customer": chosen.customer,
         "rank": pa.array(chosen.rank, pa.int64()),
-        "sku": pa.array(skus[chosen.item]),
-        "score": pa.array(np.round(chosen.score, 6)),
-        "reason": pa.array(reason.tolist()),
-    })
+        "item": chosen.item,
+        "score": np.round(chosen.score, 6),
+        "because": chosen.because,
+    }))
+    table = inputs.relation("""
+        with c as (select customer_id, row_number() over (order by customer_id) - 1 as customer from profiles),
+             i as (select sku, row_number() over (order by sku) - 1 as item from products)
+        select c.customer_id, r.rank, i.sku, r.score,
+               case when r.because >= 0 then 'bought with ' || b.sku else 'popular' end as reason
+        from chosen r join c using (customer) join i using (item) left join i as b on b.item = r.because
+        order by c.customer_id, r.rank
+    """)
     artefacts = {
         "model": {"method": "item-to-item co-purchase, P(j | i)", "neighbours": NEIGHBOURS, "topN": TOP_N},
         "evaluation": {
