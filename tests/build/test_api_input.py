@@ -82,3 +82,23 @@ def test_link_header_and_offset_pagination(tmp_path, crm: FakeCrm) -> None:  # t
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_gc_removes_landed_responses_no_snapshot_refers_to(four: FourMesh, crm: FakeCrm) -> None:
+    from quanta.project import Mesh
+
+    build(four.root, select=["customer.customers"])
+    raw = four.root / ".quanta/warehouse/raw/customer/customers/v1/crm-export"
+    (first,) = raw.glob("*.ndjson")
+    crm.customers.append({"customer_id": "c-99", "name": "New", "email": "n@example.com", "country": "fr"})
+    build(four.root, select=["customer.customers"])
+    (raw / ".abc.1234.tmp").write_text("an interrupted landing")
+    assert len(list(raw.iterdir())) == 3
+    mesh = Mesh.load(four.root)
+    report = mesh.gc(keep=2)
+    assert report.orphans == [str(raw / ".abc.1234.tmp")]  # both responses are still in a snapshot's lineage
+    report = mesh.gc(keep=1)
+    assert str(first) in report.orphans and not first.exists()
+    (kept,) = raw.glob("*.ndjson")  # the current snapshot's response stays
+    assert len(read(four.root, "customer.customers")) == 9
+    assert kept.read_text().count("\n") == 9

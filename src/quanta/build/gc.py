@@ -1,5 +1,6 @@
-"""Garbage collection: old snapshots beyond ``keep`` (never the current one) and orphans that
-interrupted builds left behind (staging folders, folders the catalog does not know, raw files)."""
+"""Garbage collection: old snapshots beyond ``keep`` (never the current one, nor what retention
+needs), orphans that interrupted builds left behind (staging folders, folders the catalog does
+not know), and landed raw API files no remaining snapshot's lineage refers to."""
 
 from __future__ import annotations
 
@@ -65,6 +66,11 @@ def collect_garbage(
         for snapshot_id in store.snapshot_ids(location):
             if snapshot_id not in known:
                 _remove(store.snapshot_dir(location, snapshot_id), report)
+    referenced = catalog.landed_fingerprints()
+    for path in store.raw_files():
+        if path.name.startswith(".") or path.stem not in referenced:  # unfinished or no longer in any lineage
+            path.unlink(missing_ok=True)
+            report.orphans.append(str(path))
     return report
 
 

@@ -235,6 +235,12 @@ class Catalog:
             connection.execute(delete(lineage).where(lineage.c.snapshot_id == snapshot_id))
             connection.execute(delete(snapshots).where(snapshots.c.id == snapshot_id))
 
+    def landed_fingerprints(self) -> set[str]:
+        """Content fingerprints of the raw (landed) inputs that snapshots still record in their lineage."""
+        with self.engine.connect() as connection:
+            query = select(lineage.c.fingerprint).where(lineage.c.input_type == "api").distinct()
+            return set(connection.execute(query).scalars())
+
     def known_snapshot_ids(self) -> set[str]:
         with self.engine.connect() as connection:
             return set(connection.execute(select(snapshots.c.id)).scalars())

@@ -121,6 +121,11 @@ class LocalSnapshotStore:
             return []
         return sorted(p for p in folder.iterdir() if not (p / MANIFEST).is_file())
 
+    def raw_files(self) -> list[Path]:
+        """Every landed raw file (and unfinished ``.tmp`` landings) under ``raw/``."""
+        base = self.root / "raw"
+        return sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+
     def discard_staging(self, build_id: str) -> None:
         """Remove what a build left in staging (its snapshots were moved out when committed)."""
         shutil.rmtree(self.root / "_staging" / build_id, ignore_errors=True)
