@@ -15,7 +15,7 @@ SPECS = sorted(
     p
     for pattern in ("**/mesh.yaml", "**/dataproduct.yaml")
     for p in REPO.glob(pattern)
-    if not any(part in {".venv", "golden", ".git"} for part in p.parts)
+    if not any(part in {".venv", "golden", ".git", ".quanta-demo"} for part in p.parts)
 )
 
 
