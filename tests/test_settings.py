@@ -44,3 +44,25 @@ def test_profile_overrides_defaults_and_environment_overrides_profile(
 def test_unknown_profile_names_where_it_looked(mesh_dir: Path) -> None:
     with pytest.raises(ConfigError, match=r"--profile and QUANTA_PROFILE; defined: prod"):
         _with_profile(mesh_dir).platform("staging")
+
+
+def test_every_environment_variable_reaches_its_platform_setting(
+    mesh_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = {
+        "QUANTA_MEMORY_LIMIT": "2GB",
+        "QUANTA_THREADS": "3",
+        "QUANTA_STORAGE": "s3://bucket/warehouse",
+        "QUANTA_STORAGE_ENDPOINT": "http://127.0.0.1:9000",
+        "QUANTA_CACHE": "/tmp/quanta-cache",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    platform = Mesh.load(mesh_dir).platform()
+    assert (platform.memory_limit, platform.threads, platform.storage, platform.storage_endpoint, platform.cache) == (
+        "2GB",
+        3,
+        "s3://bucket/warehouse",
+        "http://127.0.0.1:9000",
+        "/tmp/quanta-cache",
+    )

@@ -12,6 +12,7 @@ import signal
 AFTER_PARQUET = "after-parquet"
 BEFORE_CATALOG_COMMIT = "before-catalog-commit"
 DURING_CATALOG_COMMIT = "during-catalog-commit"
+BEFORE_MANIFEST_UPLOAD = "before-manifest-upload"
 
 
 def checkpoint(name: str) -> None:

@@ -4,16 +4,15 @@ not know), and landed raw API files no remaining snapshot's lineage refers to.""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from quanta.catalog import Catalog, SnapshotRecord
 from quanta.quality.retention import needed_for_retention, retention_sli
 from quanta.spec.slo import RetentionSlo
-from quanta.storage import LocalSnapshotStore, SnapshotLocation
+from quanta.storage import SnapshotLocation, SnapshotStore
 
 
 @dataclass
@@ -25,7 +24,7 @@ class GcReport:
 
 def collect_garbage(
     catalog: Catalog,
-    store: LocalSnapshotStore,
+    store: SnapshotStore,
     keep: int,
     retention: Mapping[str, RetentionSlo] | None = None,
     now: datetime | None = None,
@@ -58,22 +57,17 @@ def collect_garbage(
             sli = retention_sli(left, catalog.first_published(key), retention[key], now)
             live = catalog.current(key)
             catalog.store_slis(key, live.id if live else None, [sli])
-    report.orphans += [str(p) for p in store.clear_staging()]
+    report.orphans += store.clear_staging()
     known = catalog.known_snapshot_ids()
     for location in store.locations():
-        for path in store.incomplete(location):
-            _remove(path, report)
+        report.orphans += store.remove_incomplete(location)
         for snapshot_id in store.snapshot_ids(location):
             if snapshot_id not in known:
-                _remove(store.snapshot_dir(location, snapshot_id), report)
+                report.orphans.append(store.describe(location, snapshot_id))
+                store.delete(location, snapshot_id)
     referenced = catalog.landed_fingerprints()
-    for path in store.raw_files():
-        if path.name.startswith(".") or path.stem not in referenced:  # unfinished or no longer in any lineage
-            path.unlink(missing_ok=True)
-            report.orphans.append(str(path))
+    for key in store.raw_files():
+        name = PurePosixPath(key).name
+        if name.startswith(".") or PurePosixPath(key).stem not in referenced:  # unfinished, or in no lineage
+            report.orphans.append(store.delete_raw(key))
     return report
-
-
-def _remove(path: Path, report: GcReport) -> None:
-    shutil.rmtree(path, ignore_errors=True)
-    report.orphans.append(str(path))

@@ -36,7 +36,7 @@ from quanta.quality.run import run_checks
 from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
 from quanta.spec.transform import PythonTransform, SqlTransform
-from quanta.storage import LocalSnapshotStore, SnapshotLocation, new_id
+from quanta.storage import SnapshotLocation, SnapshotStore, new_id
 
 SCHEMA_CONFORMANCE = "schema:conformance"
 
@@ -48,7 +48,7 @@ class Workspace:
     mesh: MeshSource
     index: ProductIndex
     catalog: Catalog
-    store: LocalSnapshotStore
+    store: SnapshotStore
     engine: Engine
     connectors: ConnectorRegistry
 

@@ -15,7 +15,7 @@ from quanta.errors import QuantaError
 from quanta.spec.index import sql_identifier
 from quanta.spec.loader import MeshSource, ProductSource
 from quanta.spec.schema import CLASSIFIED
-from quanta.storage import LocalSnapshotStore, SnapshotLocation
+from quanta.storage import SnapshotLocation, SnapshotStore
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -53,7 +53,7 @@ def snapshot_for(
 
 def readable(
     catalog: Catalog,
-    store: LocalSnapshotStore,
+    store: SnapshotStore,
     product: ProductSource,
     snapshot_id: str | None = None,
     as_of: datetime | None = None,
@@ -84,7 +84,7 @@ def masked_columns(snapshot: SnapshotRecord, unmask: bool) -> list[str]:
 def query(
     mesh: MeshSource,
     catalog: Catalog,
-    store: LocalSnapshotStore,
+    store: SnapshotStore,
     sql: str,
     *,
     unmask: bool = False,

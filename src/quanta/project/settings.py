@@ -1,8 +1,9 @@
 """Environment-specific settings: a profile from mesh.yaml and ``QUANTA_*`` variables.
 
-Precedence (highest first): ``QUANTA_ENGINE`` / ``QUANTA_STORAGE`` / ``QUANTA_CATALOG`` /
-``QUANTA_THREADS`` / ``QUANTA_MEMORY_LIMIT``, then the selected profile (``--profile`` or
-``QUANTA_PROFILE``), then ``platform:`` in mesh.yaml, then built-in defaults.
+Precedence (highest first): ``QUANTA_ENGINE`` / ``QUANTA_STORAGE`` / ``QUANTA_STORAGE_ENDPOINT`` /
+``QUANTA_CACHE`` / ``QUANTA_CATALOG`` / ``QUANTA_THREADS`` / ``QUANTA_MEMORY_LIMIT``, then the
+selected profile (``--profile`` or ``QUANTA_PROFILE``), then ``platform:`` in mesh.yaml, then
+built-in defaults.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class EnvironmentSettings(BaseSettings):
     profile: str | None = None
     engine: Literal["duckdb", "spark"] | None = None
     storage: str | None = None
+    storage_endpoint: str | None = None
+    cache: str | None = None
     catalog: str | None = None
     threads: int | None = None
     memory_limit: str | None = None
@@ -44,5 +47,6 @@ def resolve_platform(
                 f"(looked at --profile and QUANTA_PROFILE; defined: {known})"
             )
         values.update(override.model_dump(by_alias=True, exclude_none=True))
-    values.update(environment.model_dump(by_alias=True, exclude_none=True, exclude={"profile"}))
+    overrides = environment.model_dump(exclude_none=True, exclude={"profile"})
+    values.update({Platform.model_fields[name].alias or name: value for name, value in overrides.items()})
     return Platform.model_validate(values)

@@ -14,7 +14,7 @@ from quanta.errors import ConfigError
 from quanta.spec.index import ProductIndex
 from quanta.spec.loader import MeshSource
 from quanta.spec.mesh import Platform
-from quanta.storage import LocalSnapshotStore
+from quanta.storage import LocalSnapshotStore, SnapshotStore
 
 
 def catalog_url(platform: Platform, root: Path) -> str:
@@ -28,10 +28,21 @@ def catalog_url(platform: Platform, root: Path) -> str:
     return url
 
 
-def storage_root(platform: Platform, root: Path) -> Path:
+def snapshot_store(platform: Platform, root: Path) -> SnapshotStore:
+    """A folder (relative to the mesh) or an ``s3://bucket/prefix`` with a local cache."""
+    if platform.storage.startswith("s3://"):
+        from quanta.storage.objectstore import ObjectSnapshotStore
+
+        if not platform.storage.removeprefix("s3://").strip("/"):
+            raise ConfigError(f"storage '{platform.storage}': name a bucket, e.g. s3://bucket/prefix")
+        return ObjectSnapshotStore.from_url(platform.storage, _under(root, platform.cache), platform.storage_endpoint)
     if "://" in platform.storage:
-        raise ConfigError(f"storage '{platform.storage}': object stores are not supported yet; use a folder")
-    path = Path(platform.storage)
+        raise ConfigError(f"storage '{platform.storage}': use a folder or s3://bucket/prefix")
+    return LocalSnapshotStore(_under(root, platform.storage))
+
+
+def _under(root: Path, folder: str) -> Path:
+    path = Path(folder)
     return path if path.is_absolute() else root / path
 
 
@@ -50,7 +61,7 @@ def open_workspace(
         mesh=source,
         index=ProductIndex.of(source),
         catalog=Catalog(catalog_url(platform, source.root)),
-        store=LocalSnapshotStore(storage_root(platform, source.root)),
+        store=snapshot_store(platform, source.root),
         engine=engine or _LazyEngine(platform),
         connectors=connectors or ConnectorRegistry.builtin(),
     )

@@ -8,7 +8,7 @@ from quanta.engines.base import Engine, Relation, TransformError
 from quanta.quality.checks import Check, CheckResult, Status
 from quanta.spec.index import ProductIndex
 from quanta.spec.loader import MeshSource, ProductSource
-from quanta.storage import LocalSnapshotStore, SnapshotLocation
+from quanta.storage import SnapshotLocation, SnapshotStore
 
 
 def volume_change(product: ProductSource, rows: int, catalog: Catalog) -> list[CheckResult]:
@@ -47,7 +47,7 @@ def referential_integrity(
     product: ProductSource,
     mesh: MeshSource,
     catalog: Catalog,
-    store: LocalSnapshotStore,
+    store: SnapshotStore,
 ) -> list[CheckResult]:
     """Every business-key value exists in the key owner's current snapshot (blocking)."""
     glossary = {k.name: k for k in mesh.spec.business_keys}

@@ -17,6 +17,11 @@ class Platform(SpecModel):
     """Build engine."""
     storage: str = ".quanta/warehouse"
     """Where snapshots live: a folder (relative to the mesh) or ``s3://bucket/prefix``."""
+    storage_endpoint: str | None = None
+    """S3-compatible endpoint URL (MinIO, moto, …); AWS when omitted. Credentials come from the
+    standard AWS environment variables, never from here."""
+    cache: str = ".quanta/cache"
+    """Local folder (relative to the mesh) caching snapshots read from an object store."""
     catalog: str = "sqlite:///.quanta/catalog.db"
     """SQLAlchemy URL of the catalog; credentials come from the environment, never from here."""
     threads: int | None = Field(default=None, ge=1)
@@ -32,6 +37,10 @@ class PlatformOverride(SpecModel):
     """Build engine."""
     storage: str | None = None
     """Snapshot location."""
+    storage_endpoint: str | None = None
+    """S3-compatible endpoint URL."""
+    cache: str | None = None
+    """Local cache folder for object-store snapshots."""
     catalog: str | None = None
     """Catalog URL (no credentials)."""
     threads: int | None = Field(default=None, ge=1)

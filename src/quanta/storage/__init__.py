@@ -3,6 +3,7 @@
 Storage knows nothing of "current": the catalog alone says which snapshot is published.
 """
 
+from quanta.storage.base import SnapshotStore
 from quanta.storage.local import LocalSnapshotStore, SnapshotLocation, new_id
 
-__all__ = ["LocalSnapshotStore", "SnapshotLocation", "new_id"]
+__all__ = ["LocalSnapshotStore", "SnapshotLocation", "SnapshotStore", "new_id"]

@@ -114,23 +114,33 @@ class LocalSnapshotStore:
     def delete(self, location: SnapshotLocation, snapshot_id: str) -> None:
         shutil.rmtree(self.snapshot_dir(location, snapshot_id), ignore_errors=True)
 
-    def incomplete(self, location: SnapshotLocation) -> list[Path]:
-        """Folders under a product major that are not complete snapshots (interrupted moves)."""
+    def remove_incomplete(self, location: SnapshotLocation) -> list[str]:
+        """Remove folders under a product major that are not complete snapshots (interrupted moves)."""
         folder = self.root.joinpath("products", *location.parts)
         if not folder.is_dir():
             return []
-        return sorted(p for p in folder.iterdir() if not (p / MANIFEST).is_file())
+        removed = sorted(p for p in folder.iterdir() if not (p / MANIFEST).is_file())
+        for path in removed:
+            shutil.rmtree(path, ignore_errors=True)
+        return [str(p) for p in removed]
 
-    def raw_files(self) -> list[Path]:
-        """Every landed raw file (and unfinished ``.tmp`` landings) under ``raw/``."""
+    def raw_files(self) -> list[str]:
+        """Every landed raw file (and unfinished ``.tmp`` landings), as keys under ``raw/``."""
         base = self.root / "raw"
-        return sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+        files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+        return [p.relative_to(self.root).as_posix() for p in files]
+
+    def delete_raw(self, key: str) -> str:
+        """Delete one raw file by key; returns where it was."""
+        path = self.root / key
+        path.unlink(missing_ok=True)
+        return str(path)
 
     def discard_staging(self, build_id: str) -> None:
         """Remove what a build left in staging (its snapshots were moved out when committed)."""
         shutil.rmtree(self.root / "_staging" / build_id, ignore_errors=True)
 
-    def clear_staging(self, keep: set[str] | None = None) -> list[Path]:
+    def clear_staging(self, keep: set[str] | None = None) -> list[str]:
         """Remove staging folders of builds not in ``keep``; returns what was removed."""
         removed = []
         staging = self.root / "_staging"
@@ -138,8 +148,12 @@ class LocalSnapshotStore:
             for build in staging.iterdir():
                 if keep is None or build.name not in keep:
                     shutil.rmtree(build, ignore_errors=True)
-                    removed.append(build)
+                    removed.append(str(build))
         return removed
+
+    def describe(self, location: SnapshotLocation, snapshot_id: str) -> str:
+        """Where a snapshot lives, for messages."""
+        return str(self.snapshot_dir(location, snapshot_id))
 
     def size(self, location: SnapshotLocation, snapshot_id: str) -> int:
         return sum(p.stat().st_size for p in self.data_files(location, snapshot_id))

@@ -12,7 +12,7 @@ from quanta.engines.base import Relation
 from quanta.spec.index import ProductIndex
 from quanta.spec.loader import ProductSource
 from quanta.spec.ports import InputSpec
-from quanta.storage import LocalSnapshotStore, SnapshotLocation
+from quanta.storage import SnapshotLocation, SnapshotStore
 
 
 @dataclass
@@ -24,7 +24,7 @@ class InputContext:
     location: SnapshotLocation
     index: ProductIndex
     catalog: Catalog
-    store: LocalSnapshotStore
+    store: SnapshotStore
 
 
 @dataclass(frozen=True)
