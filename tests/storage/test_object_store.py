@@ -135,3 +135,20 @@ def test_a_storage_url_without_a_bucket_is_a_clear_error(mesh_dir: Path, monkeyp
     monkeypatch.setenv("QUANTA_STORAGE", "gs://bucket/x")
     with pytest.raises(ConfigError, match="use a folder or s3://bucket/prefix"):
         _ = Mesh.load(mesh_dir).workspace
+
+
+def test_concurrent_readers_share_one_cached_copy(mesh_dir: Path, s3: tuple[str, object]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quanta.storage import SnapshotLocation
+
+    mesh = Mesh.load(mesh_dir)
+    mesh.build()
+    record = mesh.workspace.catalog.current("sales.orders@v1")
+    assert record is not None
+    shutil.rmtree(mesh_dir / ".quanta/cache")
+    store, location = mesh.workspace.store, SnapshotLocation("sales", "orders", 1)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: store.data_files(location, record.id), range(8)))
+    assert all(r == results[0] and r for r in results)
+    assert not list((mesh_dir / ".quanta/cache/_staging").glob("download-*"))

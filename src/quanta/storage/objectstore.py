@@ -189,7 +189,10 @@ class ObjectSnapshotStore:
                     source_filesystem=self.filesystem,
                     destination_filesystem=LocalFileSystem(),
                 )
-            if not (self.cache.snapshot_dir(location, snapshot_id) / MANIFEST).is_file():
+            try:
                 self.cache.commit(staged, location, snapshot_id, manifest)
+            except OSError:  # another reader cached it first: fine when its copy is complete
+                if not (self.cache.snapshot_dir(location, snapshot_id) / MANIFEST).is_file():
+                    raise
         finally:
             self.cache.discard_staging(download)
