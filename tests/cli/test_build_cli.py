@@ -34,6 +34,7 @@ def test_build_inspect_query_and_gc(tmp_path: Path) -> None:
     assert "sales.orders@v1" in status.stdout and "built" in status.stdout
     show = quanta("show", "sales.orders", "--mesh", "shop", cwd=tmp_path)
     assert "quanta://sales/orders/v1" in show.stdout and "Order identifier from the web shop." in show.stdout
+    assert "output ports: table (sql), files (files)" in show.stdout
     rows = quanta(
         "query",
         "select country, count(*) as n from sales.orders group by all order by 1",

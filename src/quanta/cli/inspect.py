@@ -79,6 +79,7 @@ def show(
     index = mesh.workspace.index
     out.print("upstream: " + (", ".join(upstream_keys(source, index)) or "—"))
     out.print("downstream: " + (", ".join(downstream_keys(mesh.source, index, spec.key)) or "—"))
+    out.print("output ports: " + (", ".join(f"{port.id} ({port.type})" for port in spec.outputs) or "—"))
     snapshot = mesh.workspace.catalog.current(spec.key)
     if snapshot is None:
         out.print("[yellow]no published snapshot yet[/] — run `quanta build`")
