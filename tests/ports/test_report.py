@@ -227,3 +227,17 @@ def test_charts_are_svg_with_text_as_paths() -> None:
     svg = bar_chart(["a", "b"], [1200.0, 30.0], title="T")
     assert svg.startswith("<svg") and "<text" not in svg and re.search(r"<path", svg)
     assert bar_chart(["a", "b"], [1200.0, 30.0], title="T") == svg  # deterministic
+
+
+def test_templates_bind_query_parameters_and_see_artefacts(mesh: Mesh, tmp_path: Path) -> None:
+    publish(mesh, FIRST)
+    template = mesh.product(CLV).folder / "weekly.html.j2"
+    template.write_text(
+        "{% for r in sql('select customer_id from current where value_segment = $s order by 1', s=segment) %}"
+        "<i>{{ r.customer_id }}</i>{% endfor %}|{{ artefacts | length }}|{{ previous is none }}|{{ 0.256 | pct }}"
+        "|{{ none | eur }}|{{ 1234.5 | eur(1) }}|{{ -3 | signed }}"
+    )
+    template.write_text(template.read_text().replace("segment)", "'high')"))
+    html = mesh.report(CLV, "weekly-report", out=tmp_path / "p.html").read_text()
+    high = sorted(r["customer_id"] for r in FIRST if r["value_segment"] == "high")
+    assert html == "".join(f"<i>{c}</i>" for c in high) + "|0|True|25.6%|\u2013|€1,234.5|-3"
