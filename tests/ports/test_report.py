@@ -241,3 +241,11 @@ def test_templates_bind_query_parameters_and_see_artefacts(mesh: Mesh, tmp_path:
     html = mesh.report(CLV, "weekly-report", out=tmp_path / "p.html").read_text()
     high = sorted(r["customer_id"] for r in FIRST if r["value_segment"] == "high")
     assert html == "".join(f"<i>{c}</i>" for c in high) + "|0|True|25.6%|\u2013|€1,234.5|-3"
+
+
+def test_templates_run_sandboxed(mesh: Mesh) -> None:
+    publish(mesh, FIRST)
+    template = mesh.product(CLV).folder / "weekly.html.j2"
+    template.write_text("{{ sql.__globals__ }}")
+    with pytest.raises(ReportError, match="unsafe"):
+        mesh.report(CLV, "weekly-report")

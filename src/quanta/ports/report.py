@@ -40,9 +40,10 @@ def render_report(request: ReportRequest) -> str:
     """The rendered HTML; template and query errors become :class:`ReportError`."""
     import duckdb
     import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
     from markupsafe import Markup
 
-    environment = jinja2.Environment(
+    environment = ImmutableSandboxedEnvironment(  # templates may not reach Python internals
         loader=jinja2.FileSystemLoader(request.folder),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
