@@ -29,8 +29,9 @@ from quanta.plan.decide import Fingerprints, Previous, is_due, reasons_to_build
 from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
 from quanta.plan.order import downstream_keys
 from quanta.quality.checks import CheckResult
-from quanta.quality.compile import compile_checks
+from quanta.quality.compile import PRIMARY_KEY_CHECK, compile_checks
 from quanta.quality.cross import referential_integrity, volume_change
+from quanta.quality.proofs import unique_by_construction
 from quanta.quality.retention import retention_sli
 from quanta.quality.run import run_checks
 from quanta.spec.index import ProductIndex, address
@@ -126,7 +127,8 @@ def _build(workspace: Workspace, product: ProductSource, run_id: str, options: B
     result = workspace.engine.run(job)
     faults.checkpoint(faults.AFTER_PARQUET)
     _check_compatible(workspace.catalog, product)
-    checks = quality_gate(workspace, product, staged, result, options.now)
+    proven = _proven_unique(job, spec.schema_.primary_key, result)
+    checks = quality_gate(workspace, product, staged, result, options.now, proven)
     blocking = [c for c in checks if c.blocks]
     snapshot_id = new_id()
     record = _record(product, snapshot_id, run_id, result, fingerprints, rejected=bool(blocking))
@@ -202,18 +204,38 @@ def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
 
 
 def quality_gate(
-    workspace: Workspace, product: ProductSource, staged: Path, result: WriteResult, now: datetime
+    workspace: Workspace,
+    product: ProductSource,
+    staged: Path,
+    result: WriteResult,
+    now: datetime,
+    proven: str | None = None,
 ) -> list[CheckResult]:
     """Run the product's checks on the staged snapshot files (before anything is published): the
-    per-table ones in one scan, then change against the previous snapshot and referential integrity."""
+    per-table ones in one scan, then change against the previous snapshot and referential integrity.
+    ``proven`` names the SQL step whose GROUP BY guarantees the primary key, which is then not scanned."""
     spec = product.spec
     relation = Relation("snapshot", "parquet", tuple(str(staged / f.path) for f in result.files))
-    checks = run_checks(workspace.engine, relation, compile_checks(spec), spec, now=now)
+    compiled = compile_checks(spec)
+    by_construction = [c for c in compiled if proven and c.id.startswith(PRIMARY_KEY_CHECK)]
+    measured = [c for c in compiled if c not in by_construction]
+    checks = [
+        CheckResult(c, "passed", 0.0, f"guaranteed by the GROUP BY of {proven}; not scanned") for c in by_construction
+    ]
+    checks += run_checks(workspace.engine, relation, measured, spec, now=now)
     checks += volume_change(product, result.rows, workspace.catalog)
     checks += referential_integrity(
         workspace.engine, relation, product, workspace.mesh, workspace.catalog, workspace.store
     )
     return checks
+
+
+def _proven_unique(job: TransformJob, key: list[str], result: WriteResult) -> str | None:
+    """The SQL step whose GROUP BY makes the output unique on the primary key, if one does."""
+    if not key or not job.steps:
+        return None
+    last = job.steps[-1]
+    return f"{last.name}.sql" if unique_by_construction(last.sql, key, result.casts, last.dialect) else None
 
 
 def sli_of(result: CheckResult, now: datetime) -> SliRecord:

@@ -86,6 +86,8 @@ class WriteResult:
     schema: tuple[tuple[str, str], ...]
     content_hash: str
     artefacts: dict[str, Any] = field(default_factory=dict)
+    casts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Columns the engine cast to portable types when writing: name → (produced, written) type."""
 
 
 class TransformError(Exception):

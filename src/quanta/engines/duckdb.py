@@ -55,7 +55,7 @@ class DuckDBEngine:
         try:
             register(connection, job.relations)
             output, artefacts = self._output(connection, job)
-            projection = conform(output, job.columns)
+            projection, casts = conform(output, job.columns)
             target = job.output_dir / "data" / OUTPUT_FILE
             projection.to_parquet(
                 str(target), compression=job.write.compression, row_group_size=job.write.row_group_size
@@ -67,7 +67,9 @@ class DuckDBEngine:
                 rows = parquet_rows(connection, [target])
                 content = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()
             schema = tuple(zip(projection.columns, (str(t) for t in projection.types), strict=True))
-            return WriteResult(rows=rows, files=files, schema=schema, content_hash=content, artefacts=artefacts)
+            return WriteResult(
+                rows=rows, files=files, schema=schema, content_hash=content, artefacts=artefacts, casts=casts
+            )
         except duckdb.Error as exc:
             raise TransformError(_first_line(str(exc))) from exc
         finally:
@@ -210,8 +212,11 @@ def select_only(step: SqlStep) -> str:
     return statements[0].sql(dialect="duckdb")
 
 
-def conform(relation: duckdb.DuckDBPyRelation, columns: tuple[Column, ...]) -> duckdb.DuckDBPyRelation:
-    """Check the output against the declared columns and project them in order, portable types."""
+def conform(
+    relation: duckdb.DuckDBPyRelation, columns: tuple[Column, ...]
+) -> tuple[duckdb.DuckDBPyRelation, dict[str, tuple[str, str]]]:
+    """Check the output against the declared columns and project them in order, portable types;
+    also returns what was cast (name → (produced, written) type)."""
     produced = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
     declared = [c.name for c in columns]
     missing = [n for n in declared if n not in produced]
@@ -223,14 +228,15 @@ def conform(relation: duckdb.DuckDBPyRelation, columns: tuple[Column, ...]) -> d
     ]
     if missing or extra or mistyped:
         raise SchemaMismatch(missing, extra, mistyped)
-    projections = []
+    projections, casts = [], {}
     for column in columns:
         reference: Any = exp.column(column.name, quoted=True)
         cast = RULES[column.logical_type].cast_for(produced[column.name])
         if cast:
             reference = exp.alias_(exp.cast(reference, cast), column.name, quoted=True)
+            casts[column.name] = (produced[column.name], cast)
         projections.append(reference.sql(dialect="duckdb"))
-    return relation.select(*(duckdb.SQLExpression(p) for p in projections))
+    return relation.select(*(duckdb.SQLExpression(p) for p in projections)), casts
 
 
 def content_hash(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> tuple[int, str]:

@@ -18,6 +18,9 @@ _BOUNDS: tuple[tuple[str, MetricKind, str], ...] = (
 )
 
 
+PRIMARY_KEY_CHECK = "primary-key:"
+
+
 def compile_checks(product: DataProduct) -> list[Check]:
     """Checks implied by the schema (blocking) and by the SLOs (blocking only when the SLO says so)."""
     checks: list[Check] = []
@@ -28,7 +31,7 @@ def compile_checks(product: DataProduct) -> list[Check]:
     key = product.schema_.primary_key
     if key:
         failing(
-            f"primary-key:{','.join(key)}",
+            f"{PRIMARY_KEY_CHECK}{','.join(key)}",
             f"primary key ({', '.join(key)}) is unique",
             Metric(f"unique:{','.join(key)}", "unique", tuple(key)),
             None,
