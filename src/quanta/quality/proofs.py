@@ -10,9 +10,10 @@ name, and key columns the engine had to cast lossily when writing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from sqlglot import exp, parse_one
-from sqlglot.errors import ParseError
+if TYPE_CHECKING:  # sqlglot is imported when a product is actually built, not on a no-op build
+    from sqlglot import exp
 
 # engine type → written type pairs that cannot merge two distinct values
 LOSSLESS_CASTS = frozenset(
@@ -23,6 +24,9 @@ LOSSLESS_CASTS = frozenset(
 
 def group_keys(sql: str, dialect: str = "duckdb") -> frozenset[str] | None:
     """Output names of the final SELECT's group keys, or ``None`` when uniqueness cannot be proved."""
+    from sqlglot import exp, parse_one
+    from sqlglot.errors import ParseError
+
     try:
         tree = parse_one(sql, dialect=dialect)
     except ParseError:
@@ -62,6 +66,8 @@ def unique_by_construction(
 
 def _projected_name(key: exp.Expression, projections: list[exp.Expression]) -> str | None:
     """The output name holding exactly the values of group key ``key``, if that is certain."""
+    from sqlglot import exp
+
     if isinstance(key, exp.Literal) and key.is_int:  # GROUP BY 2
         position = int(key.name)
         return projections[position - 1].alias_or_name if 0 < position <= len(projections) else None
@@ -83,11 +89,15 @@ def _projected_name(key: exp.Expression, projections: list[exp.Expression]) -> s
 
 
 def _unaliased(projection: exp.Expression) -> exp.Expression:
+    from sqlglot import exp
+
     return projection.this if isinstance(projection, exp.Alias) else projection
 
 
 def _same(expression: exp.Expression, key: exp.Expression) -> bool:
     """Equal expressions; two columns of the same name are the same when either is unqualified."""
+    from sqlglot import exp
+
     if isinstance(expression, exp.Column) and isinstance(key, exp.Column):
         return expression.name == key.name and (not expression.table or not key.table or expression.table == key.table)
     return expression == key
