@@ -64,3 +64,10 @@ def test_export_cli(mesh: Mesh, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["export", "sales.orders", "--mesh", str(mesh.source.root), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"rows to {out}" in result.output.replace("\n", "") and out.stat().st_size > 0
+
+
+def test_export_into_a_folder_names_the_file(mesh: Mesh, tmp_path: Path) -> None:
+    record = mesh.workspace.catalog.current("sales.orders@v1")
+    assert record is not None
+    result = mesh.export("sales.orders", "csv", out=tmp_path)
+    assert result.path == tmp_path / f"sales.orders-{record.id}.csv" and result.path.is_file()

@@ -85,7 +85,8 @@ def export(
     unmask: bool,
 ) -> ExportResult:
     view = snapshot_view(workspace, product, _record(workspace, product, snapshot_id), unmask=unmask)
-    path = out or Path.cwd() / f"{product.spec.ref}-{view.id}.{file_format}"
+    name = f"{product.spec.ref}-{view.id}.{file_format}"
+    path = out / name if out is not None and out.is_dir() else out or Path.cwd() / name
     return export_snapshot(view, file_format, path)
 
 
