@@ -195,6 +195,11 @@ def test_second_report_shows_the_change_since_the_previous_snapshot(mesh: Mesh, 
 
 def test_the_cli_writes_the_report_and_names_it(mesh: Mesh, tmp_path: Path) -> None:
     publish(mesh, FIRST)
+    record = mesh.workspace.catalog.current(f"{CLV}@v1")
+    assert record is not None
+    default = mesh.report(CLV, "weekly-report")
+    assert default == mesh.source.root / ".quanta/reports" / f"{CLV}-weekly-report-{record.id}.html"
+    assert mesh.report(CLV, "weekly-report", out=tmp_path) == tmp_path / default.name
     out = tmp_path / "cli.html"
     result = CliRunner().invoke(
         app, ["report", CLV, "weekly-report", "--mesh", str(mesh.source.root), "--out", str(out)]

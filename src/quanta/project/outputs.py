@@ -70,7 +70,8 @@ def render(
             generated_at=datetime.now(UTC),
         )
     )
-    path = out or workspace.mesh.root / ".quanta" / "reports" / f"{spec.ref}-{port_id}-{current.id}.html"
+    name = f"{spec.ref}-{port_id}-{current.id}.html"
+    path = out / name if out is not None and out.is_dir() else out or workspace.mesh.root / ".quanta" / "reports" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
