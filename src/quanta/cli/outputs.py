@@ -18,7 +18,7 @@ class ExportFormat(StrEnum):
 def report(
     product: str = typer.Argument(..., help="<domain>.<product>"),
     port: str = typer.Argument(..., help="Id of a report output port."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file to write (default under .quanta/reports)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file or folder (default .quanta/reports)."),
     snapshot: str | None = typer.Option(None, "--snapshot", help="Render this snapshot instead of the current."),
     mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
     profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
@@ -31,7 +31,7 @@ def report(
 def export(
     product: str = typer.Argument(..., help="<domain>.<product>"),
     file_format: ExportFormat = typer.Option(ExportFormat.parquet, "--format", "-f", help="parquet or csv."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="File to write (default <product>-<snapshot>.<fmt>)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="File or folder (default <product>-<snapshot>.<fmt>)."),
     snapshot: str | None = typer.Option(None, "--snapshot", help="Export this snapshot instead of the current."),
     unmask: bool = typer.Option(False, "--unmask", help="Write classified properties in clear."),
     mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
