@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from quanta.cli.common import MESH_OPTION_HELP, console, load
+from quanta.cli.common import MESH_OPTION_HELP, PROFILE_OPTION, console, load
 
 _STYLE = {
     "built": "green",
@@ -26,7 +26,7 @@ def plan(
     select: list[str] = typer.Option([], "--select", "-s", help="Only these products (domain.name)."),
     full: bool = typer.Option(False, "--full", help="Rebuild everything."),
     due: bool = typer.Option(False, "--due", help="Also rebuild products whose schedule is due."),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Show what a build would do for each product and why."""
     from rich.table import Table
@@ -45,7 +45,7 @@ def build(
     select: list[str] = typer.Option([], "--select", "-s", help="Only these products (domain.name)."),
     full: bool = typer.Option(False, "--full", help="Rebuild everything."),
     due: bool = typer.Option(False, "--due", help="Also rebuild products whose schedule is due."),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Build products in dependency order into new snapshots; exit 1 if any failed."""
     from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
@@ -84,7 +84,7 @@ def build(
 def gc(
     path: Path = typer.Argument(Path("."), help=MESH_OPTION_HELP),
     keep: int = typer.Option(3, "--keep", help="Snapshots kept per product (the current one always)."),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Delete old snapshots (never the current one, nor those a retention objective needs) and what
     interrupted builds left behind."""

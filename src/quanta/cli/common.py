@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -13,6 +14,8 @@ from quanta.errors import QuantaError
 from quanta.project import Mesh
 
 MESH_OPTION_HELP = "Mesh folder or mesh.yaml."
+MESH_OPTION = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP)
+PROFILE_OPTION = typer.Option(None, "--profile", help="Platform profile from mesh.yaml.")
 
 
 def load(path: Path, profile: str | None = None) -> Mesh:

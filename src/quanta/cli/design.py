@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from quanta.cli.common import console
+from quanta.cli.common import MESH_OPTION, console
 
 if TYPE_CHECKING:
     from quanta.design.workshop import Workshop
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Design by working backwards: use cases, products, systems, map, overlay, checks.", no_args_is_help=True
 )
-MESH = typer.Option(Path("."), "--mesh", "-m", help="Mesh folder or mesh.yaml.")
 
 
 class Access(StrEnum):
@@ -50,7 +49,7 @@ def use_case(
     port: str | None = typer.Option(None, "--port", help="The product's port it uses."),
     access: Access | None = typer.Option(None, "--access", help="How it is accessed."),
     title: str | None = typer.Option(None, "--title", help="Short title."),
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
 ) -> None:
     """Add a use case to mesh.yaml."""
     console().print(
@@ -72,7 +71,7 @@ def domain_command(
     name: str = typer.Argument(...),
     team: str | None = typer.Option(None, "--team", help="Team accountable for the domain."),
     description: str | None = typer.Option(None, "--description"),
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
 ) -> None:
     """Add a domain to mesh.yaml."""
     console().print(_workshop(mesh).add_domain(name, team, description))
@@ -83,7 +82,7 @@ def system(
     name: str = typer.Argument(...),
     domain: str = typer.Option(..., "--domain", help="Domain owning the system."),
     description: str | None = typer.Option(None, "--description"),
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
 ) -> None:
     """Add a system of record to mesh.yaml."""
     console().print(_workshop(mesh).add_system(name, domain, description))
@@ -97,7 +96,7 @@ def product(
     inputs: list[str] = typer.Option([], "--input", "-i", help="product:<domain.name> or system:<name>[:entity]"),
     properties: list[str] = typer.Option([], "--property", "-p", help="name:type[:description]"),
     domain: str | None = typer.Option(None, "--domain", help="Owning domain (may stay open while proposed)."),
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
 ) -> None:
     """Add a proposed product stub."""
     console().print(
@@ -111,7 +110,7 @@ def generalise(
     use_case: str = typer.Option(..., "--use-case", "-u", help="The use case that needs the change."),
     inputs: list[str] = typer.Option([], "--input", "-i", help="product:<domain.name> or system:<name>[:entity]"),
     properties: list[str] = typer.Option([], "--property", "-p", help="name:type[:description]"),
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
 ) -> None:
     """Add properties or inputs to an existing product for a new use case."""
     console().print(_workshop(mesh).generalise(name, use_case, inputs=inputs, properties=properties))
@@ -122,14 +121,14 @@ def assign(
     name: str = typer.Argument(...),
     domain: str = typer.Argument(...),
     transfer: bool = typer.Option(False, "--transfer", help="Move ownership from another domain."),
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
 ) -> None:
     """Assign the product's single owning domain."""
     console().print(_workshop(mesh).assign(name, domain, transfer=transfer))
 
 
 @app.command("promote")
-def promote(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
+def promote(name: str = typer.Argument(...), mesh: Path = MESH_OPTION) -> None:
     """Promote a proposed product to draft (it must have a domain)."""
     console().print(_workshop(mesh).promote(name))
 
@@ -138,7 +137,7 @@ def promote(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
 def scaffold(
     names: list[str] = typer.Argument(None, help="Products to scaffold (default: every draft without code)."),
     python: bool = typer.Option(False, "--python", help="A Python transform instead of SQL."),
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
 ) -> None:
     """Turn draft products into product folders with a transformation skeleton and a test."""
     done = _workshop(mesh).scaffold(names or [], python=python)
@@ -150,7 +149,7 @@ def slo(
     name: str = typer.Argument(..., help="The product."),
     answers: Path | None = typer.Option(None, "--answers", help="YAML file with the answers (else: asked)."),
     infer: bool = typer.Option(False, "--infer", help="Source product: infer freshness from its consumers."),
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
 ) -> None:
     """Ask the SLO questions and write slos, a schedule and a batch/streaming recommendation."""
     from quanta.design.slo import QUESTIONS, SloAnswers, infer_from_consumers, propose
@@ -206,7 +205,7 @@ def _answer(key: str, reply: str) -> object:
 
 @app.command("report")
 def report(
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
     output_dir: Path | None = typer.Option(None, "--output-dir", "-o", help="Default: <mesh>/design"),
 ) -> None:
     """Write the workshop report as Markdown and self-contained HTML."""
@@ -224,7 +223,7 @@ def report(
 
 
 @app.command("owners")
-def owners(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
+def owners(name: str = typer.Argument(...), mesh: Path = MESH_OPTION) -> None:
     """Rank candidate owning domains for a product, with reasons."""
     from rich.table import Table
 
@@ -242,7 +241,7 @@ def owners(name: str = typer.Argument(...), mesh: Path = MESH) -> None:
 
 @app.command("map")
 def interaction_map(
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
     output_format: MapFormat = typer.Option(MapFormat.mermaid, "--format", "-f"),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to a file (required for png)."),
     use_case_id: str | None = typer.Option(None, "--use-case", help="Highlight one use case's path."),
@@ -284,7 +283,7 @@ def interaction_map(
 
 @app.command("overlay")
 def overlay_command(
-    mesh: Path = MESH,
+    mesh: Path = MESH_OPTION,
     maps: Path | None = typer.Option(None, "--maps", help="Also write each step's map (SVG and Mermaid) here."),
 ) -> None:
     """For each use case in order: products reused, generalised and added."""
@@ -314,7 +313,7 @@ def overlay_command(
 
 
 @app.command("check")
-def check(mesh: Path = MESH, strict: bool = typer.Option(False, "--strict", help="Warnings fail too.")) -> None:
+def check(mesh: Path = MESH_OPTION, strict: bool = typer.Option(False, "--strict", help="Warnings fail too.")) -> None:
     """Run the validation and design rules; exit 1 on errors."""
     from quanta.cli.render import error_console, render_diagnostics
     from quanta.design.rules import design_rules

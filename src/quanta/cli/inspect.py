@@ -6,14 +6,12 @@ from pathlib import Path
 
 import typer
 
-from quanta.cli.common import MESH_OPTION_HELP, ago, arrow_table, console, load
-
-MESH = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP)
+from quanta.cli.common import MESH_OPTION, MESH_OPTION_HELP, PROFILE_OPTION, ago, arrow_table, console, load
 
 
 def status(
     path: Path = typer.Argument(Path("."), help=MESH_OPTION_HELP),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Every product with its current snapshot and last build."""
     from rich.table import Table
@@ -43,9 +41,9 @@ def status(
 
 def show(
     product: str = typer.Argument(..., help="Product, e.g. sales.orders"),
-    mesh_path: Path = MESH,
+    mesh_path: Path = MESH_OPTION,
     rows: int = typer.Option(5, "--rows", help="Sample rows to show."),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """A product's job description, address, properties, snapshot, lineage and sample rows."""
     from rich.table import Table
@@ -91,7 +89,7 @@ def show(
 
 def search(
     text: str = typer.Argument(..., help="Words to look for."),
-    mesh_path: Path = MESH,
+    mesh_path: Path = MESH_OPTION,
 ) -> None:
     """Find products by name, description, tags and properties."""
     from rich.table import Table

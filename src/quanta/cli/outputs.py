@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from quanta.cli.common import MESH_OPTION_HELP, console, load
+from quanta.cli.common import MESH_OPTION, PROFILE_OPTION, console, load
 
 
 class ExportFormat(StrEnum):
@@ -20,8 +20,8 @@ def report(
     port: str = typer.Argument(..., help="Id of a report output port."),
     out: Path | None = typer.Option(None, "--out", "-o", help="HTML file or folder (default .quanta/reports)."),
     snapshot: str | None = typer.Option(None, "--snapshot", help="Render this snapshot instead of the current."),
-    mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Render a report port to a self-contained HTML file (charts inline, no network needed)."""
     path = load(mesh_path, profile).report(product, port, snapshot_id=snapshot, out=out)
@@ -34,8 +34,8 @@ def export(
     out: Path | None = typer.Option(None, "--out", "-o", help="File or folder (default <product>-<snapshot>.<fmt>)."),
     snapshot: str | None = typer.Option(None, "--snapshot", help="Export this snapshot instead of the current."),
     unmask: bool = typer.Option(False, "--unmask", help="Write classified properties in clear."),
-    mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Write a product snapshot to one Parquet or CSV file (classified properties masked unless --unmask)."""
     result = load(mesh_path, profile).export(product, file_format.value, out=out, snapshot_id=snapshot, unmask=unmask)

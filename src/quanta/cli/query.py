@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from quanta.cli.common import MESH_OPTION_HELP, arrow_table, console, load, parse_time
+from quanta.cli.common import MESH_OPTION, PROFILE_OPTION, arrow_table, console, load, parse_time
 
 
 class QueryFormat(StrEnum):
@@ -19,12 +19,12 @@ class QueryFormat(StrEnum):
 
 def query(
     sql: str = typer.Argument(..., help="One SELECT; products are tables named <domain>.<product>."),
-    mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
+    mesh_path: Path = MESH_OPTION,
     output: QueryFormat = typer.Option(QueryFormat.table, "--format", "-f", help="table, csv or json."),
     unmask: bool = typer.Option(False, "--unmask", help="Show classified properties in clear."),
     as_of: str | None = typer.Option(None, "--as-of", help="Read the snapshots current at this ISO time."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many rows."),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Query products with SQL (classified properties masked unless --unmask)."""
     table = load(mesh_path, profile).query(sql, unmask=unmask, as_of=parse_time(as_of), limit=limit)

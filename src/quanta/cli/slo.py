@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from quanta.cli.common import MESH_OPTION_HELP, console, load
+from quanta.cli.common import MESH_OPTION, PROFILE_OPTION, console, load
 
 
 class SloFormat(StrEnum):
@@ -20,9 +20,9 @@ class SloFormat(StrEnum):
 
 def slo(
     products: list[str] = typer.Argument(None, help="Products (default: all)."),
-    mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
+    mesh_path: Path = MESH_OPTION,
     output: SloFormat = typer.Option(SloFormat.table, "--format", "-f", help="table, or json (the SLO document)."),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Show SLO status, attainment over the window and remaining error budget."""
     documents = load(mesh_path, profile).slo_documents(products or None)

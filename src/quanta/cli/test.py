@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from quanta.cli.common import MESH_OPTION_HELP, console, load
+from quanta.cli.common import MESH_OPTION, PROFILE_OPTION, console, load
 
 if TYPE_CHECKING:
     from quanta.quality.checks import CheckResult
@@ -25,10 +25,10 @@ class TestFormat(StrEnum):
 
 def test(
     products: list[str] = typer.Argument(None, help="Products (default: all with a snapshot)."),
-    mesh_path: Path = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP),
+    mesh_path: Path = MESH_OPTION,
     snapshot: str | None = typer.Option(None, "--snapshot", help="Test this snapshot instead of the current one."),
     output: TestFormat = typer.Option(TestFormat.table, "--format", "-f", help="table, json or junit (XML)."),
-    profile: str | None = typer.Option(None, "--profile", help="Platform profile from mesh.yaml."),
+    profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Run the checks without publishing; exit 1 if a blocking check failed or could not run."""
     results = load(mesh_path, profile).test(products or None, snapshot)
