@@ -114,16 +114,17 @@ def _top_n(
     who = np.arange(purchases.shape[0]) if customers is None else np.asarray(customers, dtype=np.int64)
     top = max(float(model.popularity.max(initial=0.0)), 1.0)
     tiebreak = model.popularity / top * 1e-3 - np.arange(items) * 1e-12  # popularity, then the lower index
-    by_popularity = [np.flatnonzero(row)[np.argsort(-tiebreak[row], kind="stable")] for row in allowed]
+    deepest = n + int(np.diff(purchases.indptr).max(initial=0))
+    popular = np.full((len(allowed), deepest), -1, dtype=np.int64)  # per group: allowed items, most popular first
+    for g, row in enumerate(allowed):
+        ranked = np.flatnonzero(row)[np.argsort(-tiebreak[row], kind="stable")][:deepest]
+        popular[g, : len(ranked)] = ranked
     parts: list[tuple[np.ndarray, ...]] = []
     for batch in _batches(who):
         rows = purchases[batch]
         scored = (rows @ model.similarity).tocoo()
-        depth = n + int(np.diff(rows.indptr).max(initial=0))
-        fill = np.full((len(allowed), depth), -1, dtype=np.int64)
-        for g, ranked in enumerate(by_popularity):
-            fill[g, : min(depth, len(ranked))] = ranked[:depth]
-        fill_items = fill[group[batch]]
+        depth = n + int(np.diff(rows.indptr).max(initial=0))  # enough to fill n after this batch's exclusions
+        fill_items = popular[group[batch], :depth]
         fill_rows = np.repeat(np.arange(len(batch)), depth)
         row = np.concatenate([scored.row.astype(np.int64), fill_rows[fill_items.ravel() >= 0]])
         item = np.concatenate([scored.col.astype(np.int64), fill_items.ravel()[fill_items.ravel() >= 0]])
