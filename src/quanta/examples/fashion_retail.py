@@ -223,7 +223,7 @@ def _order_lines(
         "epoch_seconds": np.floor((settings.start.toordinal() - EPOCH + when[line_order] * 7) * 86400).astype(np.int64),
     }
     duplicates = np.flatnonzero(rng.random(line_count) < 0.005)
-    defects.duplicate_order_lines = [_line_id(int(i)) for i in duplicates]
+    defects.duplicate_order_lines = [f"L{i:09d}" for i in duplicates]
     lines["_duplicate"] = np.isin(np.arange(line_count), duplicates)
     return lines
 
@@ -263,10 +263,6 @@ def _choose_chunk(
 
 def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
-def _line_id(index: int) -> str:
-    return f"L{index:09d}"
 
 
 def _returns(

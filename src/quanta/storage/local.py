@@ -155,9 +155,6 @@ class LocalSnapshotStore:
         """Where a snapshot lives, for messages."""
         return str(self.snapshot_dir(location, snapshot_id))
 
-    def size(self, location: SnapshotLocation, snapshot_id: str) -> int:
-        return sum(p.stat().st_size for p in self.data_files(location, snapshot_id))
-
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     with path.open("w", encoding="utf-8") as handle:
