@@ -1,5 +1,5 @@
-"""``python -m quanta`` runs the CLI."""
+"""``python -m quanta`` runs the CLI (through the warm fork server when one is available)."""
 
-from quanta.cli.main import run
+from quanta.cli.launch import main
 
-run()
+main()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 
 from quanta.spec import ports
 from quanta.spec.base import SpecModel
@@ -67,6 +66,8 @@ class PluginRegistry:
     def load_entry_points(self) -> None:
         if not self.discover:
             return
+        from importlib.metadata import entry_points  # scanning installed packages is paid only here
+
         self.discover = False
         for group, table in ((INPUT_GROUP, self.inputs), (OUTPUT_GROUP, self.outputs)):
             for point in entry_points(group=group):

@@ -1,0 +1,212 @@
+"""The warm fork server: commands run in a forked child that takes over the client's streams,
+working directory and environment, and end exactly as they would in a process of their own."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from quanta.cli.launch import enabled, fingerprint, routed, runtime_dir
+
+
+class Server:
+    """Runs ``python -m quanta`` with the fork server on, in a private runtime folder."""
+
+    def __init__(self, tmp_path: Path, idle: str = "120") -> None:
+        self.cwd = tmp_path
+        self.folder = tmp_path / "run"
+        self.env = {
+            **os.environ,
+            "QUANTA_DAEMON": "1",
+            "QUANTA_RUNTIME_DIR": str(self.folder),
+            "QUANTA_DAEMON_IDLE": idle,
+            "COLUMNS": "200",
+        }
+
+    def quanta(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "quanta", *args],
+            cwd=self.cwd,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def socket(self) -> Path:
+        return wait_for(lambda: next((self.folder / "quanta").glob("*.sock"), None), "a server socket")
+
+    def log(self) -> str:
+        return "".join(p.read_text() for p in (self.folder / "quanta").glob("*.log"))
+
+    def served(self) -> list[str]:
+        return re.findall(r"ran (\w+): wait status (\d+)", self.log())
+
+    def pid(self) -> int:
+        self.socket()
+        return int(wait_for(lambda: re.search(r"as pid (\d+)", self.log()), "the server's pid").group(1))
+
+    def stop(self) -> None:
+        for path in (self.folder / "quanta").glob("*.sock"):
+            path.unlink()
+
+
+def wait_for(probe, what: str, seconds: float = 60):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_commands_run_in_the_server_with_the_clients_streams_folder_and_environment(server: Server) -> None:
+    assert server.quanta("init", "shop").returncode == 0  # not a routed command: runs cold
+    first = server.quanta("validate", "shop")  # no server yet: runs here and starts one
+    assert first.returncode == 0, first.stderr
+    server.socket()
+    assert server.served() == []
+
+    built = server.quanta("build", "shop")
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert built.stdout.count("built") == 2
+    rows = server.quanta("query", "select count(*) as n from sales.orders", "-m", "shop", "-f", "csv")
+    assert rows.stdout.splitlines() == ["n", "5"]
+    other = server.cwd / "elsewhere.db"
+    elsewhere = server.quanta("status", "shop", QUANTA_CATALOG=f"sqlite:///{other}")
+    assert elsewhere.returncode == 0 and "built" not in elsewhere.stdout  # the client's environment counts
+    assert other.exists()
+    refused = server.quanta("query", "drop table sales.orders", "-m", "shop")
+    assert refused.returncode == 1 and "only one SELECT" in refused.stderr
+    assert [command for command, _ in server.served()] == ["build", "query", "status", "query"]
+    assert [int(status) for _, status in server.served()] == [0, 0, 0, 1 << 8]
+
+
+def test_a_child_killed_by_a_signal_kills_the_client_with_it(server: Server) -> None:
+    server.quanta("init", "shop")
+    server.quanta("validate", "shop")
+    server.socket()
+    killed = server.quanta("build", "shop", QUANTA_FAULT="after-parquet")
+    assert killed.returncode == -signal.SIGKILL
+    assert server.served() == [("build", str(signal.SIGKILL))]
+    again = server.quanta("build", "shop")  # the server survives its child
+    assert again.returncode == 0 and again.stdout.count("built") == 2
+
+
+def test_the_server_stops_when_its_socket_is_removed_or_when_idle(tmp_path: Path) -> None:
+    removed = Server(tmp_path / "a")
+    (tmp_path / "a").mkdir()
+    removed.quanta("validate", "nowhere")
+    pid = removed.pid()
+    assert alive(pid)
+    removed.stop()
+    wait_for(lambda: not alive(pid), "the server to stop", seconds=10)
+
+    idle = Server(tmp_path / "b", idle="1")
+    (tmp_path / "b").mkdir()
+    idle.quanta("validate", "nowhere")
+    socket, pid = idle.socket(), idle.pid()
+    wait_for(lambda: not alive(pid), "the idle server to stop", seconds=15)
+    assert not socket.exists() and "stopped" in idle.log()
+
+
+def test_a_client_that_goes_away_takes_its_command_with_it(server: Server) -> None:
+    server.quanta("init", "shop")
+    server.quanta("validate", "shop")
+    server.socket()
+    client = subprocess.Popen(
+        [sys.executable, "-m", "quanta", "query", "select count(*) from range(10000000000)", "-m", "shop"],
+        cwd=server.cwd,
+        env=server.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children = wait_for(lambda: _children(server.pid()), "the command to start")
+    client.kill()
+    client.wait()
+    wait_for(lambda: not any(alive(c) for c in children), "the orphaned command to stop", seconds=10)
+    wait_for(lambda: server.served(), "the server to reap it")
+    assert server.served() == [("query", str(signal.SIGTERM))]
+
+
+def test_preloading_starts_no_thread_so_forking_is_safe() -> None:
+    probe = "from quanta.cli.forkserver import preload, native_threads; preload(); print(native_threads())"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "1", result.stderr
+
+
+def test_only_non_interactive_mesh_commands_are_routed_and_ci_runs_cold() -> None:
+    assert routed(["build", "shop"]) and routed(["--debug", "query", "select 1"])
+    assert not routed(["design", "slo", "x"]) and not routed(["init", "x"]) and not routed([])
+    assert not routed(["build", "--help"])
+    assert enabled({}) and enabled({"CI": "true", "QUANTA_DAEMON": "1"})
+    assert not enabled({"CI": "true"}) and not enabled({"QUANTA_DAEMON": "0"})
+
+
+def test_the_fingerprint_follows_the_code(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("A = 1\n")
+    (package / "sub" / "b.py").write_text("B = 1\n")
+    original = fingerprint(package, [str(tmp_path)], "/usr/bin/python3")
+    assert fingerprint(package, [str(tmp_path)], "/usr/bin/python3") == original
+    assert fingerprint(package, [str(tmp_path)], "/opt/python3") != original
+    (package / "sub" / "__pycache__").mkdir()
+    (package / "sub" / "__pycache__" / "b.cpython-311.pyc").write_bytes(b"compiled")  # written by imports
+    settled = fingerprint(package, [str(tmp_path)], "/usr/bin/python3")
+    assert settled == original
+    os.utime(package / "sub" / "b.py", ns=(1, 1))
+    assert fingerprint(package, [str(tmp_path)], "/usr/bin/python3") != settled
+    shutil.rmtree(package / "sub")
+    assert fingerprint(package, [str(tmp_path)], "/usr/bin/python3") != settled
+
+
+def test_a_folder_others_can_enter_is_refused_and_the_command_runs_cold(tmp_path: Path) -> None:
+    shared = tmp_path / "run" / "quanta"
+    shared.mkdir(parents=True)
+    shared.chmod(0o777)
+    with pytest.raises(PermissionError):
+        runtime_dir({"QUANTA_RUNTIME_DIR": str(tmp_path / "run")})
+    server = Server(tmp_path)
+    server.quanta("init", "shop")
+    assert server.quanta("validate", "shop").returncode == 0
+    assert list(shared.iterdir()) == []
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().split(") ")[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (FileNotFoundError, IndexError, ValueError):
+                continue
+    return found
