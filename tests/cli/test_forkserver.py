@@ -210,3 +210,35 @@ def _children(pid: int) -> list[int]:
             except (FileNotFoundError, IndexError, ValueError):
                 continue
     return found
+
+
+def test_the_server_keeps_no_credentials_of_the_client_that_started_it(tmp_path: Path) -> None:
+    server = Server(tmp_path)
+    server.quanta("validate", "nowhere", AWS_SECRET_ACCESS_KEY="do-not-keep")
+    environment = Path(f"/proc/{server.pid()}/environ").read_bytes()
+    server.stop()
+    assert b"do-not-keep" not in environment and b"PATH=" in environment
+
+
+def test_interpreter_options_and_a_refusing_server_mean_running_cold(tmp_path: Path) -> None:
+    server = Server(tmp_path)
+    warned = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "quanta", "validate", "nowhere"],
+        cwd=tmp_path,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert warned.returncode == 1 and not (server.folder / "quanta").exists()
+    folder = runtime_dir(server.env)
+    refused = server.quanta("validate", "nowhere")
+    assert refused.returncode == 1 and "no such file" in refused.stderr
+    sockets = wait_for(lambda: list(folder.glob("*.sock")), "a server")
+    server.stop()
+    sockets[0].with_suffix(".refused").write_text("not serving: test\n")
+    for log in folder.glob("*.log"):
+        log.unlink()
+    server.quanta("validate", "nowhere")
+    time.sleep(1)
+    assert not list(folder.glob("*.sock")) and not list(folder.glob("*.log"))

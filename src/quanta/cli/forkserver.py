@@ -6,7 +6,9 @@ as passed file descriptors. The server forks a child that takes them over and ru
 then reports the child's wait status. The child is a fresh copy of the pristine server, so no
 state leaks from one command to the next. When a client goes away the server terminates its
 child. The server exits when idle for ``QUANTA_DAEMON_IDLE`` seconds (default 900), or when
-its socket file is removed or replaced (a newer server took over).
+its socket file is removed or replaced (a newer server took over). If preloading leaves more
+than one thread running, forking would be unsafe: it refuses to serve and leaves a
+``.refused`` note so that clients run cold without starting servers again.
 
     python -m quanta.cli.forkserver SOCKET_PATH
 """
@@ -66,7 +68,9 @@ def serve(path: Path, idle_timeout: float) -> None:
     """Preload, listen on ``path`` and serve until idle for ``idle_timeout`` seconds."""
     preload()
     if native_threads() != 1:
-        raise SystemExit(f"not serving: {native_threads()} threads after preloading, forking would be unsafe")
+        reason = f"not serving: {native_threads()} threads after preloading, forking would be unsafe"
+        path.with_suffix(".refused").write_text(reason + "\n")  # clients stop starting servers for this code
+        raise SystemExit(reason)
     ForkServer(path).run(idle_timeout)
 
 

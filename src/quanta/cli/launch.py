@@ -28,13 +28,16 @@ ROUTED = frozenset(
 )
 """Commands served by the fork server: non-interactive, and the ones whose start-up matters."""
 _OFF = {"0", "false", "no", "off"}
+_SERVER_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "VIRTUAL_ENV", "QUANTA_DAEMON_IDLE"}
+"""What the server itself keeps of its first client's environment: no credentials. Each command
+gets its own client's full environment."""
 _HEADER = struct.Struct("!I")
 
 
 def main() -> None:
     """Console-script entry point."""
     argv = sys.argv[1:]
-    if enabled(os.environ) and routed(argv):
+    if enabled(os.environ) and routed(argv) and _plain_interpreter():
         status = _via_server(argv)
         if status is not None:
             _exit_like(status)
@@ -49,6 +52,11 @@ def enabled(environ: os._Environ[str] | dict[str, str]) -> bool:
     if setting in _OFF or not (hasattr(os, "fork") and hasattr(socket, "send_fds")) or sys.platform != "linux":
         return False
     return setting == "1" or not environ.get("CI")
+
+
+def _plain_interpreter() -> bool:
+    """No interpreter options (warnings, -X, -O, dev mode) that a server child would not share."""
+    return not (sys.warnoptions or sys._xoptions or sys.flags.optimize or sys.flags.dev_mode)
 
 
 def routed(argv: list[str]) -> bool:
@@ -106,7 +114,8 @@ def _via_server(argv: list[str]) -> int | None:
         connection.connect(str(path))
     except OSError:
         connection.close()
-        _start_server(path)
+        if not path.with_suffix(".refused").exists():
+            _start_server(path)
         return None
     with connection:
         request = {
@@ -163,10 +172,12 @@ def _start_server(path: Path) -> None:
     import subprocess
 
     log = path.with_suffix(".log")
+    environment = {k: v for k, v in os.environ.items() if k in _SERVER_ENV or k.startswith(("LC_", "PYTHON"))}
     with open(log, "ab") as errors:
         subprocess.Popen(
             [sys.executable, "-m", "quanta.cli.forkserver", str(path)],
             cwd="/",
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=errors,
