@@ -27,7 +27,9 @@ class Modes:
 
     def start(self) -> None:
         """Start the server with one routed command and wait until it listens."""
-        subprocess.run([sys.executable, "-m", "quanta", "status", "--mesh", "/nonexistent"], env=self.warm, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "quanta", "status", "--mesh", "/nonexistent"], env=self.warm, capture_output=True
+        )
         deadline = time.monotonic() + 60
         while not list((self.folder / "quanta").glob("*.sock")):
             if time.monotonic() > deadline:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from quanta.quality.attainment import per_build, time_weighted_freshness
+from quanta.quality.attainment import per_build, time_weighted, time_weighted_freshness
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 WINDOW = timedelta(days=28)
@@ -44,7 +44,26 @@ def test_a_young_product_is_judged_over_its_life() -> None:
     assert result.status == "budget exhausted"
 
 
+def test_time_weighted_series_known_answer() -> None:
+    # up before the window, down for 1 hour of the last 8, then up again: 7/8 of the window
+    probes = [(NOW - timedelta(hours=10), True), (NOW - timedelta(hours=6), False), (NOW - timedelta(hours=5), True)]
+    result = time_weighted(probes, target=0.9, window=timedelta(hours=8), now=NOW)
+    assert result.attainment == pytest.approx(7 / 8)
+    assert result.budget_remaining == pytest.approx(1 - (1 / 8) / 0.1)
+    assert result.samples == 2  # the two probes inside the window
+    # unevenly spaced probes weigh by time, not by count: down for 6 of the last 8 hours
+    uneven = [
+        (NOW - timedelta(hours=8), True),
+        (NOW - timedelta(hours=6), False),
+        *[(NOW - timedelta(minutes=m), False) for m in (30, 20, 10)],
+    ]
+    weighted = time_weighted(uneven, target=0.9, window=timedelta(hours=8), now=NOW)
+    assert weighted.attainment == pytest.approx(2 / 8)
+    assert per_build(uneven, 0.9, timedelta(hours=8), NOW).attainment == pytest.approx(1 / 5)
+
+
 def test_no_data() -> None:
+    assert time_weighted([], 0.9, WINDOW, NOW).status == "no data"
     assert per_build([], 0.99, WINDOW, NOW).status == "no data"
     assert time_weighted_freshness([], timedelta(days=1), 0.99, WINDOW, NOW).status == "no data"
 

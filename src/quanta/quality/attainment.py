@@ -1,5 +1,5 @@
 """Attainment and error budgets over a rolling window: per build for per-snapshot objectives,
-time-weighted for time-based ones (freshness)."""
+time-weighted for time-based ones (freshness, availability)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,30 @@ def per_build(outcomes: Sequence[tuple[datetime, bool]], target: float, window: 
         return Attainment(None, target, None, 0)
     good = sum(inside) / len(inside)
     return Attainment(good, target, _budget(1 - good, target), len(inside))
+
+
+def time_weighted(
+    samples: Sequence[tuple[datetime, bool]], target: float, window: timedelta, now: datetime
+) -> Attainment:
+    """Share of the window during which the objective held, for a series of measurements such as
+    availability probes: each measurement's state lasts until the next one (the last until now).
+    The window starts at the latest of its nominal start and the first measurement."""
+    ordered = sorted((moment, ok) for moment, ok in samples if moment <= now)
+    if not ordered:
+        return Attainment(None, target, None, 0)
+    start = max(now - window, ordered[0][0])
+    if start >= now:
+        return Attainment(None, target, None, 0)
+    earlier = [ok for moment, ok in ordered if moment <= start]
+    state, cursor = earlier[-1], start
+    bad = timedelta(0)
+    for moment, ok in [*((m, o) for m, o in ordered if m > start), (now, True)]:
+        if not state:
+            bad += moment - cursor
+        cursor, state = moment, ok
+    share = bad / (now - start)
+    inside = sum(1 for moment, _ in ordered if moment >= start)
+    return Attainment(1 - share, target, _budget(share, target), inside)
 
 
 def time_weighted_freshness(

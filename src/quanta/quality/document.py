@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from quanta.catalog import Catalog, SliRecord
-from quanta.quality.attainment import Attainment, per_build, time_weighted_freshness
+from quanta.quality.attainment import Attainment, per_build, time_weighted, time_weighted_freshness
 from quanta.spec.base import parse_duration
 from quanta.spec.index import address
 from quanta.spec.loader import ProductSource
@@ -57,6 +57,10 @@ def slo_document(catalog: Catalog, product: ProductSource, now: datetime | None 
                 else None
             )
             kind = "per-build"
+        elif name == "availability":  # probes from the serving layer: each holds until the next
+            attained = _worst_port(checks, objective.target, window, now)
+            latest = _latest(checks)
+            kind = "time"
         else:
             attained = per_build(_by_snapshot(checks), objective.target, window, now)
             latest = _latest(checks)
@@ -107,6 +111,18 @@ _CHECK_PREFIX = {
     "latency": "latency",
     "retention": "retention",
 }
+
+
+def _worst_port(checks: list[SliRecord], target: float, window: Any, now: datetime) -> Attainment:
+    """Time-weighted availability of each port's series (``availability:<port>``); the worst counts."""
+    ports: dict[str, list[tuple[datetime, bool]]] = {}
+    for sli in checks:
+        ports.setdefault(sli.check_id, []).append((sli.measured_at, sli.status == "passed"))
+    measured = [time_weighted(series, target, window, now) for series in ports.values()]
+    known = [a for a in measured if a.attainment is not None]
+    if not known:
+        return Attainment(None, target, None, 0)
+    return min(known, key=lambda a: a.attainment or 0.0)
 
 
 def _on_schedule(catalog: Catalog, key: str, schedule: str, window: Any, now: datetime) -> dict[str, Any]:
