@@ -118,22 +118,27 @@ def _via_server(argv: list[str]) -> int | None:
             _start_server(path)
         return None
     with connection:
-        request = {
-            "argv": argv,
-            "cwd": os.getcwd(),
-            "env": dict(os.environ),
-            "path0": sys.path[0],
-            "umask": _umask(),
-        }
-        payload = json.dumps(request).encode()
-        socket.send_fds(connection, [_HEADER.pack(len(payload)) + payload], [0, 1, 2])
+        try:
+            request = {
+                "argv": argv,
+                "cwd": os.getcwd(),
+                "env": dict(os.environ),
+                "path0": sys.path[0],
+                "umask": _umask(),
+            }
+            payload = json.dumps(request).encode()
+            socket.send_fds(connection, [_HEADER.pack(len(payload)) + payload], [0, 1, 2])
+        except OSError:  # e.g. a closed stdin or a deleted working directory: nothing was sent
+            return None
         replies = connection.makefile("r", encoding="utf-8")
-        started = replies.readline()
-        if not started:
-            return None  # refused before forking: nothing ran, so run it here
-        child = json.loads(started)["pid"]
-        _forward_signals(child)
-        finished = replies.readline()
+        try:
+            started = replies.readline()
+            if not started:
+                return None  # refused before forking: nothing ran, so run it here
+            _forward_signals(int(json.loads(started)["pid"]))
+            finished = replies.readline()
+        except (OSError, ValueError, KeyError):
+            finished = ""
     if not finished:
         sys.stderr.write("error: the quanta server stopped while running the command; set QUANTA_DAEMON=0 to bypass\n")
         return 2 << 8
@@ -145,7 +150,7 @@ def _forward_signals(child: int) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signum)
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH):
         signal.signal(signum, forward)
 
 

@@ -61,6 +61,8 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
+        if _interrupted(exc):
+            sys.exit(130)
         if debug:
             raise
         from quanta.cli.render import error_console
@@ -71,3 +73,11 @@ def run() -> None:
             highlight=False,
         )
         sys.exit(2)
+
+
+def _interrupted(exc: Exception) -> bool:
+    """Whether DuckDB turned a Ctrl-C during a query into an error of its own."""
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from quanta.catalog import Catalog, SnapshotRecord
+from quanta.engines.interrupt import interruptible
 from quanta.errors import QuantaError
 from quanta.spec.index import sql_identifier
 from quanta.spec.loader import MeshSource, ProductSource
@@ -111,7 +112,8 @@ def query(
         if limit is not None:
             statement = statement.limit(limit) if isinstance(statement, exp.Select) else statement
         try:
-            return connection.sql(statement.sql(dialect="duckdb")).to_arrow_table()
+            text = statement.sql(dialect="duckdb")
+            return interruptible(connection, lambda: connection.sql(text).to_arrow_table())
         except duckdb.Error as exc:
             raise QueryError(str(exc).strip().splitlines()[0]) from None
     finally:
