@@ -107,6 +107,8 @@ def _via_server(argv: list[str]) -> int | None:
     """Run the command in a server child; its wait status, or None to run it here."""
     try:
         path = socket_path(os.environ)
+        for fd in (0, 1, 2):  # a closed stream would be taken by the socket below and handed over
+            os.fstat(fd)
     except OSError:
         return None
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
