@@ -21,6 +21,7 @@ import signal
 import socket
 import struct
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROUTED = frozenset(
@@ -46,7 +47,7 @@ def main() -> None:
     run()
 
 
-def enabled(environ: os._Environ[str] | dict[str, str]) -> bool:
+def enabled(environ: Mapping[str, str]) -> bool:
     """Whether to use the fork server in this environment."""
     setting = environ.get("QUANTA_DAEMON", "").strip().lower()
     if setting in _OFF or not (hasattr(os, "fork") and hasattr(socket, "send_fds")) or sys.platform != "linux":
@@ -65,7 +66,7 @@ def routed(argv: list[str]) -> bool:
     return bool(words) and words[0] in ROUTED and "--help" not in argv
 
 
-def runtime_dir(environ: os._Environ[str] | dict[str, str]) -> Path:
+def runtime_dir(environ: Mapping[str, str]) -> Path:
     """A private folder for the server sockets (created 0700; refused if others can enter it)."""
     base = environ.get("QUANTA_RUNTIME_DIR") or environ.get("XDG_RUNTIME_DIR")
     folder = Path(base) / "quanta" if base else Path(f"/tmp/quanta-{os.getuid()}")
@@ -96,7 +97,7 @@ def fingerprint(package: Path, path: list[str], executable: str) -> str:
     return digest.hexdigest()[:20]
 
 
-def socket_path(environ: os._Environ[str] | dict[str, str]) -> Path:
+def socket_path(environ: Mapping[str, str]) -> Path:
     import quanta
 
     code = fingerprint(Path(quanta.__file__).parent, sys.path[1:], sys.executable)
