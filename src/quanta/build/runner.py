@@ -45,32 +45,52 @@ def run_build(
     report = BuildReport(run_id)
     started = time.perf_counter()
     workspace.catalog.start_run(run_id, _who(), list(arguments))
-    failed: set[str] = set()
+    interrupted = False
     workers = (os.cpu_count() or 1) if workspace.engine.capabilities.concurrent_jobs else 1
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for generation in generations(workspace.mesh, workspace.index):
-                todo = [p for p in generation if selected is None or p.spec.key in selected]
-                blocked = [p for p in todo if set(upstream_keys(p, workspace.index)) & failed]
-                for product in blocked:
-                    bad = sorted(set(upstream_keys(product, workspace.index)) & failed)
-                    outcome = Outcome(product.spec.key, "blocked", (f"upstream failed: {', '.join(bad)}",))
-                    _record(workspace, run_id, outcome, report, notify)
-                    failed.add(product.spec.key)
-                runnable = [p for p in todo if p not in blocked]
-                for product in runnable:
-                    notify(product.spec.key, "start", None)
-                futures = [(p, pool.submit(build_product, workspace, p, run_id, options)) for p in runnable]
-                for product, future in futures:
-                    outcome = future.result()
-                    if not outcome.ok:
-                        failed.add(product.spec.key)
-                    _record(workspace, run_id, outcome, report, notify)
+            try:
+                _run_generations(workspace, options, selected, pool, report, notify)
+            except KeyboardInterrupt:  # Ctrl-C: stop what runs, start nothing more
+                interrupted = True
+                pool.shutdown(wait=False, cancel_futures=True)
+                workspace.engine.interrupt()
+                raise
     finally:
         report.duration_s = time.perf_counter() - started
-        workspace.catalog.finish_run(run_id, "succeeded" if report.ok else "failed", report.duration_s)
+        succeeded = report.ok and not interrupted
+        workspace.catalog.finish_run(run_id, "succeeded" if succeeded else "failed", report.duration_s)
         workspace.store.discard_staging(run_id)
     return report
+
+
+def _run_generations(
+    workspace: Workspace,
+    options: BuildOptions,
+    selected: set[str] | None,
+    pool: ThreadPoolExecutor,
+    report: BuildReport,
+    notify: Listener,
+) -> None:
+    """Each generation's products side by side; a product whose upstream failed is blocked."""
+    failed: set[str] = set()
+    for generation in generations(workspace.mesh, workspace.index):
+        todo = [p for p in generation if selected is None or p.spec.key in selected]
+        blocked = [p for p in todo if set(upstream_keys(p, workspace.index)) & failed]
+        for product in blocked:
+            bad = sorted(set(upstream_keys(product, workspace.index)) & failed)
+            outcome = Outcome(product.spec.key, "blocked", (f"upstream failed: {', '.join(bad)}",))
+            _record(workspace, report.run_id, outcome, report, notify)
+            failed.add(product.spec.key)
+        runnable = [p for p in todo if p not in blocked]
+        for product in runnable:
+            notify(product.spec.key, "start", None)
+        futures = [(p, pool.submit(build_product, workspace, p, report.run_id, options)) for p in runnable]
+        for product, future in futures:
+            outcome = future.result()
+            if not outcome.ok:
+                failed.add(product.spec.key)
+            _record(workspace, report.run_id, outcome, report, notify)
 
 
 def _record(workspace: Workspace, run_id: str, outcome: Outcome, report: BuildReport, notify: Listener) -> None:

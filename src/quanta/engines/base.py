@@ -142,3 +142,7 @@ class Engine(Protocol):
     def orphans(self, relation: Relation, column: str, reference: Relation, reference_column: str) -> int:
         """Rows whose ``column`` value is missing from the reference relation's column."""
         ...
+
+    def interrupt(self) -> None:
+        """Stop every job running now (Ctrl-C during a build); they fail with an error."""
+        ...

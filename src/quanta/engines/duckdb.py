@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,9 @@ class DuckDBEngine:
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
         self.threads = threads
         self.memory_limit = memory_limit
+        self._open: dict[int, duckdb.DuckDBPyConnection] = {}
+        self._open_lock = threading.Lock()
+        self._stopped = False
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         config: dict[str, Any] = {}
@@ -50,44 +54,45 @@ class DuckDBEngine:
             config["memory_limit"] = self.memory_limit
         return duckdb.connect(":memory:", config=config)
 
-    def run(self, job: TransformJob) -> WriteResult:
-        connection = self.connect()
+    @contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A job's connection, known to :meth:`interrupt` while it is open."""
+        with self._open_lock:
+            if self._stopped:
+                raise TransformError("interrupted")
+            connection = self.connect()
+            self._open[id(connection)] = connection
         try:
-            register(connection, job.relations)
-            output, artefacts = self._output(connection, job)
-            projection, casts = conform(output, job.columns)
-            target = job.output_dir / "data" / OUTPUT_FILE
-            projection.to_parquet(
-                str(target), compression=job.write.compression, row_group_size=job.write.row_group_size
-            )
-            files = (FileInfo(f"data/{target.name}", target.stat().st_size, file_sha256(target)),)
-            if job.hash_rows:
-                rows, content = content_hash(connection, [target])
-            else:
-                rows = parquet_rows(connection, [target])
-                content = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()
-            schema = tuple(zip(projection.columns, (str(t) for t in projection.types), strict=True))
-            return WriteResult(
-                rows=rows, files=files, schema=schema, content_hash=content, artefacts=artefacts, casts=casts
-            )
-        except duckdb.Error as exc:
-            raise TransformError(_first_line(str(exc))) from exc
+            yield connection
         finally:
+            with self._open_lock:
+                del self._open[id(connection)]
             connection.close()
 
+    def interrupt(self) -> None:
+        """Stop every query this engine is running and refuse new ones (Ctrl-C during a build)."""
+        with self._open_lock:
+            self._stopped = True
+            for connection in self._open.values():
+                connection.interrupt()
+
+    def run(self, job: TransformJob) -> WriteResult:
+        with self._connection() as connection:
+            try:
+                register(connection, job.relations)
+                return _write(connection, job, *self._output(connection, job))
+            except duckdb.Error as exc:
+                raise TransformError(_first_line(str(exc))) from exc
+
     def query(self, relations: tuple[Relation, ...], sql: str) -> Any:
-        connection = self.connect()
-        try:
+        with self._connection() as connection:
             register(connection, relations)
             return connection.sql(sql).to_arrow_table()
-        finally:
-            connection.close()
 
     def measure(self, relation: Relation, metrics: list[Metric]) -> Measurements:
         """All metrics in one aggregate query; if it fails, each alone, so one bad metric is an error
         of its own and the others still count."""
-        connection = self.connect()
-        try:
+        with self._connection() as connection:
             register(connection, (relation,))
             try:
                 row = connection.sql(fused_query(metrics, relation.name)).fetchall()[0]
@@ -100,34 +105,28 @@ class DuckDBEngine:
                     except duckdb.Error as exc:
                         errors[metric.id] = _first_line(str(exc))
                 return Measurements(values, errors, scans=len(metrics) + 1)
-        finally:
-            connection.close()
 
     def orphans(self, relation: Relation, column: str, reference: Relation, reference_column: str) -> int:
         """Rows of ``relation`` whose ``column`` is not among ``reference``'s ``reference_column``."""
-        connection = self.connect()
-        try:
-            register(connection, (relation, reference))
-            row = connection.sql(orphan_query(relation.name, column, reference.name, reference_column)).fetchall()
-            return int(row[0][0])
-        except duckdb.Error as exc:
-            raise TransformError(_first_line(str(exc))) from exc
-        finally:
-            connection.close()
+        with self._connection() as connection:
+            try:
+                register(connection, (relation, reference))
+                row = connection.sql(orphan_query(relation.name, column, reference.name, reference_column)).fetchall()
+                return int(row[0][0])
+            except duckdb.Error as exc:
+                raise TransformError(_first_line(str(exc))) from exc
 
     def failing_keys(self, relation: Relation, metric: Metric, keys: list[str], limit: int) -> list[dict[str, Any]]:
         query = sample_query(metric, relation.name, keys, limit)
         if query is None:
             return []
-        connection = self.connect()
-        try:
-            register(connection, (relation,))
-            result = connection.sql(query)
-            return [dict(zip(result.columns, row, strict=True)) for row in result.fetchall()]
-        except duckdb.Error:
-            return []
-        finally:
-            connection.close()
+        with self._connection() as connection:
+            try:
+                register(connection, (relation,))
+                result = connection.sql(query)
+                return [dict(zip(result.columns, row, strict=True)) for row in result.fetchall()]
+            except duckdb.Error:
+                return []
 
     def _output(
         self, connection: duckdb.DuckDBPyConnection, job: TransformJob
@@ -150,6 +149,24 @@ class DuckDBEngine:
             relation.create_view(step.name, replace=True)
         assert relation is not None
         return relation, {}
+
+
+def _write(
+    connection: duckdb.DuckDBPyConnection, job: TransformJob, output: duckdb.DuckDBPyRelation, artefacts: dict[str, Any]
+) -> WriteResult:
+    """Conform the output to the declared columns, write it as the snapshot's Parquet file and
+    describe what was written."""
+    projection, casts = conform(output, job.columns)
+    target = job.output_dir / "data" / OUTPUT_FILE
+    projection.to_parquet(str(target), compression=job.write.compression, row_group_size=job.write.row_group_size)
+    files = (FileInfo(f"data/{target.name}", target.stat().st_size, file_sha256(target)),)
+    if job.hash_rows:
+        rows, content = content_hash(connection, [target])
+    else:
+        rows = parquet_rows(connection, [target])
+        content = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()
+    schema = tuple(zip(projection.columns, (str(t) for t in projection.types), strict=True))
+    return WriteResult(rows=rows, files=files, schema=schema, content_hash=content, artefacts=artefacts, casts=casts)
 
 
 class PythonInputs(Mapping[str, Any]):

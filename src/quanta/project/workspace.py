@@ -96,3 +96,7 @@ class _LazyEngine:
 
     def orphans(self, relation: Relation, column: str, reference: Relation, reference_column: str) -> int:
         return self._real().orphans(relation, column, reference, reference_column)
+
+    def interrupt(self) -> None:
+        if self._engine is not None:
+            self._engine.interrupt()
