@@ -71,3 +71,20 @@ def test_export_into_a_folder_names_the_file(mesh: Mesh, tmp_path: Path) -> None
     assert record is not None
     result = mesh.export("sales.orders", "csv", out=tmp_path)
     assert result.path == tmp_path / f"sales.orders-{record.id}.csv" and result.path.is_file()
+
+
+def test_a_failed_export_leaves_no_partial_file_and_keeps_the_previous_one(tmp_path: Path) -> None:
+    from quanta.ports.files import export_snapshot
+    from quanta.ports.snapshot import SnapshotView
+
+    data = tmp_path / "numbers.parquet"
+    duckdb.execute(f"COPY (SELECT range AS i FROM range(3000000)) TO '{data}' (FORMAT parquet)")
+    target = tmp_path / "out" / "numbers.csv"
+    target.parent.mkdir()
+    target.write_text("i\n1\n")
+    failing = "CASE WHEN i > 2500000 THEN error('boom') ELSE i END AS i"  # fails after rows were written
+    view = SnapshotView("s", 3_000_000, None, (str(data),), (failing,), {})
+    with pytest.raises(duckdb.Error, match="boom"):
+        export_snapshot(view, "csv", target)
+    assert target.read_text() == "i\n1\n"
+    assert [p.name for p in target.parent.iterdir()] == ["numbers.csv"]

@@ -25,6 +25,7 @@ from quanta.engines.base import (
     WriteResult,
 )
 from quanta.engines.capabilities import DUCKDB
+from quanta.engines.interrupt import interruptible
 from quanta.engines.metric_sql import fused_query, orphan_query, sample_query, single_query
 from quanta.engines.metrics import Metric
 from quanta.engines.types import RULES
@@ -95,7 +96,8 @@ class DuckDBEngine:
         with self._connection() as connection:
             register(connection, (relation,))
             try:
-                row = connection.sql(fused_query(metrics, relation.name)).fetchall()[0]
+                fused = fused_query(metrics, relation.name)
+                row = interruptible(connection, lambda: connection.sql(fused).fetchall())[0]
                 return Measurements({m.id: v for m, v in zip(metrics, row, strict=True)})
             except duckdb.Error:
                 values, errors = {}, {}

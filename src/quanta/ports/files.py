@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from quanta.engines.interrupt import interruptible
 from quanta.errors import QuantaError
 from quanta.ports.snapshot import SnapshotView
 
@@ -29,9 +30,9 @@ def export_snapshot(view: SnapshotView, file_format: str, path: Path) -> ExportR
     partial = path.with_name(f".{path.name}.partial")
     with duckdb.connect(":memory:") as connection:
         relation = connection.read_parquet(list(view.files)).select(*(duckdb.SQLExpression(c) for c in view.columns))
-        if file_format == "parquet":
-            relation.to_parquet(str(partial), compression="zstd")
+        if file_format == "parquet":  # on failure DuckDB removes the partial file itself
+            interruptible(connection, lambda: relation.to_parquet(str(partial), compression="zstd"))
         else:
-            relation.to_csv(str(partial), header=True)
+            interruptible(connection, lambda: relation.to_csv(str(partial), header=True))
     partial.replace(path)
     return ExportResult(path, view.rows, file_format)
