@@ -295,3 +295,16 @@ def _cpu_seconds(pid: int) -> float:
     except FileNotFoundError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_quanta_daemon_status_and_stop(server: Server) -> None:
+    assert "no server running" in server.quanta("daemon", "status").stdout
+    server.quanta("init", "shop")
+    server.quanta("validate", "shop")
+    pid = server.pid()
+    server.quanta("status", "shop")
+    wait_for(lambda: server.served(), "a served command")
+    listed = server.quanta("daemon", "status").stdout
+    assert f"pid {pid}" in listed and "1 command(s) served" in listed and "(this installation)" in listed
+    assert "stopped 1 server(s)" in server.quanta("daemon", "stop").stdout
+    wait_for(lambda: not alive(pid), "the server to stop", seconds=10)

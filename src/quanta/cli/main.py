@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from quanta.cli import build, design, example, init, inspect, outputs, query, schema, slo, test, validate
+from quanta.cli import build, daemon, design, example, init, inspect, outputs, query, schema, slo, test, validate
 from quanta.errors import QuantaError, SpecError
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ app.command("report")(outputs.report)
 app.command("export")(outputs.export)
 app.add_typer(design.app, name="design")
 app.add_typer(example.app, name="example")
+app.add_typer(daemon.app, name="daemon")
 
 
 def run() -> None:
