@@ -133,6 +133,8 @@ class ForkServer:
         try:
             child = os.fork()
         except OSError:
+            for fd in fds:
+                os.close(fd)
             connection.close()
             return
         if child == 0:
