@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from processes import cpu_seconds
 from quanta.project import Mesh
 
 SLOW = """select order_date, country, sum(amount) as revenue, count(*) as orders
@@ -26,7 +27,7 @@ def test_ctrl_c_stops_a_build_and_keeps_the_last_good_snapshot(mesh_dir: Path) -
     (mesh_dir / "products/sales/daily-revenue/daily_revenue.sql").write_text(SLOW)
     build = subprocess.Popen(quanta, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while _cpu_seconds(build.pid) < 3 and time.monotonic() < deadline:  # deep in the slow query
+    while cpu_seconds(build.pid) < 3 and time.monotonic() < deadline:  # deep in the slow query
         time.sleep(0.05)
     interrupted_at = time.monotonic()
     build.send_signal(signal.SIGINT)
@@ -49,11 +50,3 @@ def _current(root: Path) -> str | None:
         return current.id if current else None
     finally:
         mesh.close()
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from processes import alive, children, cpu_seconds
 from quanta.cli.launch import enabled, fingerprint, routed, runtime_dir
 
 SLOW_QUERY = "select count(*) from sales.orders a" + "".join(f", sales.orders t{i}" for i in range(15))
@@ -45,6 +46,26 @@ class Server:
             timeout=120,
         )
 
+    def mesh(self, built: bool = False) -> None:
+        """A `quanta init` mesh named shop, validated (which starts the server), optionally built."""
+        self.quanta("init", "shop")
+        self.quanta("validate", "shop")
+        self.socket()
+        if built:
+            assert self.quanta("build", "shop").returncode == 0
+
+    def slow_query(self) -> tuple[subprocess.Popen[str], list[int]]:
+        """A client running SLOW_QUERY through the server, and the server's children once it runs."""
+        client = subprocess.Popen(
+            [sys.executable, "-m", "quanta", "query", SLOW_QUERY, "-m", "shop"],
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return client, wait_for(lambda: children(self.pid()), "the command to start")
+
     def socket(self) -> Path:
         return wait_for(lambda: next((self.folder / "quanta").glob("*.sock"), None), "a server socket")
 
@@ -71,14 +92,6 @@ def wait_for(probe, what: str, seconds: float = 60):  # type: ignore[no-untyped-
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 @pytest.fixture
@@ -113,9 +126,7 @@ def test_commands_run_in_the_server_with_the_clients_streams_folder_and_environm
 
 
 def test_a_child_killed_by_a_signal_kills_the_client_with_it(server: Server) -> None:
-    server.quanta("init", "shop")
-    server.quanta("validate", "shop")
-    server.socket()
+    server.mesh()
     killed = server.quanta("build", "shop", QUANTA_FAULT="after-parquet")
     assert killed.returncode == -signal.SIGKILL
     assert server.served() == [("build", str(signal.SIGKILL))]
@@ -141,18 +152,8 @@ def test_the_server_stops_when_its_socket_is_removed_or_when_idle(tmp_path: Path
 
 
 def test_a_client_that_goes_away_takes_its_command_with_it(server: Server) -> None:
-    server.quanta("init", "shop")
-    server.quanta("validate", "shop")
-    server.socket()
-    assert server.quanta("build", "shop").returncode == 0
-    client = subprocess.Popen(
-        [sys.executable, "-m", "quanta", "query", SLOW_QUERY, "-m", "shop"],
-        cwd=server.cwd,
-        env=server.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    children = wait_for(lambda: _children(server.pid()), "the command to start")
+    server.mesh(built=True)
+    client, children = server.slow_query()
     client.kill()
     client.wait()
     wait_for(lambda: not any(alive(c) for c in children), "the orphaned command to stop", seconds=10)
@@ -204,18 +205,6 @@ def test_a_folder_others_can_enter_is_refused_and_the_command_runs_cold(tmp_path
     assert list(shared.iterdir()) == []
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().split(") ")[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (FileNotFoundError, IndexError, ValueError):
-                continue
-    return found
-
-
 def test_the_server_keeps_no_credentials_of_the_client_that_started_it(tmp_path: Path) -> None:
     server = Server(tmp_path)
     server.quanta("validate", "nowhere", AWS_SECRET_ACCESS_KEY="do-not-keep")
@@ -249,22 +238,9 @@ def test_interpreter_options_and_a_refusing_server_mean_running_cold(tmp_path: P
 
 
 def test_ctrl_c_reaches_the_command_and_the_client_exits_like_it(server: Server) -> None:
-    server.quanta("init", "shop")
-    server.quanta("validate", "shop")
-    server.socket()
-    assert server.quanta("build", "shop").returncode == 0
-    client = subprocess.Popen(
-        [sys.executable, "-m", "quanta", "query", SLOW_QUERY, "-m", "shop"],
-        cwd=server.cwd,
-        env=server.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    children = wait_for(lambda: _children(server.pid()), "the command to start")
-    # wait until the child is deep in the query: DuckDB can swallow a SIGINT that arrives during one
-    # of the short statements before it (cold processes too), and then ignore later ones
-    wait_for(lambda: _cpu_seconds(children[0]) > 2, "the query to run")
+    server.mesh(built=True)
+    client, children = server.slow_query()
+    wait_for(lambda: cpu_seconds(children[0]) > 2, "the query to run")  # past start-up, inside DuckDB
     client.send_signal(signal.SIGINT)
     _, errors = client.communicate(timeout=30)
     assert client.returncode == 130, errors
@@ -274,9 +250,7 @@ def test_ctrl_c_reaches_the_command_and_the_client_exits_like_it(server: Server)
 
 
 def test_a_client_without_stdin_runs_cold(server: Server) -> None:
-    server.quanta("init", "shop")
-    server.quanta("validate", "shop")
-    server.socket()
+    server.mesh()
     closed = subprocess.run(
         ["bash", "-c", f"{sys.executable} -m quanta validate shop <&-"],
         cwd=server.cwd,
@@ -287,14 +261,6 @@ def test_a_client_without_stdin_runs_cold(server: Server) -> None:
     )
     assert closed.returncode == 0, closed.stderr
     assert server.served() == []
-
-
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().split(") ")[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_quanta_daemon_status_and_stop(server: Server) -> None:
