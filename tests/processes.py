@@ -19,6 +19,12 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] != "Z"
 
 
+def state(pid: int) -> str | None:
+    """The process state letter (R running, S sleeping, T stopped, Z zombie), None when gone."""
+    fields = _stat(pid)
+    return fields[0] if fields else None
+
+
 def children(pid: int) -> list[int]:
     """Pids of the processes whose parent is ``pid``."""
     found = []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from processes import alive, children, cpu_seconds
+from processes import alive, children, cpu_seconds, state
 from quanta.cli.launch import enabled, fingerprint, routed, runtime_dir
 
 SLOW_QUERY = "select count(*) from sales.orders a" + "".join(f", sales.orders t{i}" for i in range(15))
@@ -247,6 +247,21 @@ def test_ctrl_c_reaches_the_command_and_the_client_exits_like_it(server: Server)
     assert not any(alive(c) for c in children)
     wait_for(lambda: len(server.served()) == 2, "the server to reap it")
     assert server.served()[1:] == [("query", str(130 << 8))]
+
+
+def test_ctrl_z_stops_client_and_command_together_and_fg_resumes_both(server: Server) -> None:
+    server.mesh(built=True)
+    client, children = server.slow_query()
+    wait_for(lambda: cpu_seconds(children[0]) > 1, "the query to run")
+    client.send_signal(signal.SIGTSTP)
+    wait_for(lambda: state(client.pid) == "T" and state(children[0]) == "T", "both to stop")
+    stopped_at = cpu_seconds(children[0])
+    time.sleep(1)
+    assert cpu_seconds(children[0]) == stopped_at
+    client.send_signal(signal.SIGCONT)
+    wait_for(lambda: cpu_seconds(children[0]) > stopped_at + 0.5, "the command to resume")
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=30) == 130
 
 
 def test_a_client_without_stdin_runs_cold(server: Server) -> None:

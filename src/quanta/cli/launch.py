@@ -149,12 +149,22 @@ def _via_server(argv: list[str]) -> int | None:
 
 
 def _forward_signals(child: int) -> None:
+    """Pass signals on to the child; Ctrl-Z stops it with this process and ``fg`` resumes both."""
+
     def forward(signum: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signum)
 
+    def suspend(_signum: int, _frame: object) -> None:
+        forward(signal.SIGSTOP, None)  # the child's process group is orphaned: SIGTSTP would be discarded
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)  # stops here until SIGCONT
+        signal.signal(signal.SIGTSTP, suspend)
+        forward(signal.SIGCONT, None)
+
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH):
         signal.signal(signum, forward)
+    signal.signal(signal.SIGTSTP, suspend)
 
 
 def _exit_like(status: int) -> None:
