@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,10 @@ class Run:
 
 def measured(command: list[str], cwd: Path | None = None) -> Run:
     """Run ``command`` as the only child of a fresh interpreter, so its peak RSS is its own."""
-    result = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, cwd=cwd)
+    cold = {**os.environ, "QUANTA_DAEMON": "0"}  # a served command's memory would be the server child's
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, cwd=cwd, env=cold
+    )
     report = json.loads(result.stdout)
     if report["rc"] != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{report['out']}\n{report['err']}")
