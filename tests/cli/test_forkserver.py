@@ -289,3 +289,14 @@ def test_quanta_daemon_status_and_stop(server: Server) -> None:
     assert f"pid {pid}" in listed and "1 command(s) served" in listed and "(this installation)" in listed
     assert "stopped 1 server(s)" in server.quanta("daemon", "stop").stdout
     wait_for(lambda: not alive(pid), "the server to stop", seconds=10)
+
+
+def test_the_clients_resource_limits_hold_in_the_server_child(server: Server) -> None:
+    server.mesh()
+    command = f"ulimit -f 4 && {sys.executable} -m quanta build shop"  # files of at most 4 KiB
+    cold = subprocess.run(["bash", "-c", command], cwd=server.cwd, env={**server.env, "QUANTA_DAEMON": "0"})
+    served = subprocess.run(["bash", "-c", command], cwd=server.cwd, env=server.env, capture_output=True, text=True)
+    assert served.returncode == cold.returncode != 0
+    assert "disk I/O error" in served.stderr  # the catalog write hits the limit first
+    assert server.served() == [("build", str(served.returncode << 8))]
+    assert server.quanta("build", "shop").returncode == 0  # without the limit it builds

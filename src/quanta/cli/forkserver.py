@@ -1,7 +1,8 @@
 """The warm fork server behind :mod:`quanta.cli.launch`.
 
 It imports Quanta's libraries once, then listens on a private Unix socket. Each request carries
-a client's arguments, working directory, environment and umask, with its stdin/stdout/stderr
+a client's arguments, working directory, environment, umask and resource limits, with its
+stdin/stdout/stderr
 as passed file descriptors. The server forks a child that takes them over and runs the CLI,
 then reports the child's wait status. The child is a fresh copy of the pristine server, so no
 state leaks from one command to the next. When a client goes away the server terminates its
@@ -231,6 +232,7 @@ def _run_child(request: dict[str, Any], fds: list[int], connection: socket.socke
             os.close(fd)
         os.chdir(str(request["cwd"]))
         os.umask(int(request["umask"]))
+        _apply_limits(request["limits"])
         os.environ.clear()
         os.environ.update(request["env"])
         sys.path.insert(0, str(request["path0"]))
@@ -244,6 +246,29 @@ def _run_child(request: dict[str, Any], fds: list[int], connection: socket.socke
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _apply_limits(limits: dict[str, list[int]]) -> None:
+    """The client's resource limits; one the server cannot grant (a hard limit above its own)
+    is lowered to what it can."""
+    import resource
+
+    for name, (soft, hard) in limits.items():
+        kind = getattr(resource, name, None)
+        if kind is None:
+            continue
+        hard = _capped(hard, resource.getrlimit(kind)[1])
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(kind, (_capped(soft, hard), hard))
+
+
+def _capped(value: int, cap: int) -> int:
+    """The lower of two resource limits, either of which may be unlimited."""
+    import resource
+
+    if cap == resource.RLIM_INFINITY:
+        return value
+    return cap if value == resource.RLIM_INFINITY else min(value, cap)
 
 
 def _reopen_stdio() -> None:

@@ -128,6 +128,7 @@ def _via_server(argv: list[str]) -> int | None:
                 "env": dict(os.environ),
                 "path0": sys.path[0],
                 "umask": _umask(),
+                "limits": _limits(),
             }
             payload = json.dumps(request).encode()
             socket.send_fds(connection, [_HEADER.pack(len(payload)) + payload], [0, 1, 2])
@@ -177,6 +178,16 @@ def _exit_like(status: int) -> None:
         os.kill(os.getpid(), signum)
         sys.exit(128 + signum)
     sys.exit(os.waitstatus_to_exitcode(status))
+
+
+LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
+"""Resource limits (``ulimit``) the child takes over from the client."""
+
+
+def _limits() -> dict[str, tuple[int, int]]:
+    import resource
+
+    return {name: resource.getrlimit(getattr(resource, name)) for name in LIMITS if hasattr(resource, name)}
 
 
 def _umask() -> int:
