@@ -4,11 +4,11 @@ It imports Quanta's libraries once, then listens on a private Unix socket. Each 
 a client's arguments, working directory, environment, umask and resource limits, with its
 stdin/stdout/stderr as passed file descriptors. The server forks a child that takes them over
 and runs the CLI, then reports the child's wait status. The child is a fresh copy of the
-pristine server, so no state leaks from one command to the next. When a client goes away the server terminates its
-child. The server exits when idle for ``QUANTA_DAEMON_IDLE`` seconds (default 900), or when
-its socket file is removed or replaced (a newer server took over). If preloading leaves more
-than one thread running, forking would be unsafe: it refuses to serve and leaves a
-``.refused`` note so that clients run cold without starting servers again.
+pristine server, so no state leaks from one command to the next. When a client goes away the
+server terminates its child. The server exits when idle for ``QUANTA_DAEMON_IDLE`` seconds
+(default 900), or when its socket file is removed or replaced (a newer server took over). If
+preloading leaves more than one thread running, forking would be unsafe: it refuses to serve
+and leaves a ``.refused`` note so that clients run cold without starting servers again.
 
     python -m quanta.cli.forkserver SOCKET_PATH
 """
