@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from quanta import faults
 from quanta.catalog import migrate
@@ -25,6 +26,7 @@ from quanta.catalog.tables import (
     slis,
     snapshots,
 )
+from quanta.errors import QuantaError
 
 
 @dataclass(frozen=True)
@@ -455,6 +457,10 @@ def open_catalog(url: str) -> Iterator[Catalog]:
         catalog.close()
 
 
+class CatalogUnavailable(QuantaError):
+    """The catalog database cannot be read or written (I/O, locking, connection): not a bug."""
+
+
 def _engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -469,8 +475,19 @@ def _engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _unavailable)
+    return engine
+
+
+def _unavailable(context: ExceptionContext) -> None:
+    """Operational database failures become a clear error naming the catalog (password hidden)."""
+    if context.is_pre_ping or not isinstance(context.sqlalchemy_exception, OperationalError):
+        return
+    where = context.engine.url.render_as_string(hide_password=True) if context.engine else "catalog"
+    reason = str(context.original_exception).strip().splitlines()[0]
+    raise CatalogUnavailable(f"the catalog {where} cannot be used: {reason}") from context.original_exception
 
 
 def _naive(moment: datetime) -> datetime:
