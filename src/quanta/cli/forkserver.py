@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from quanta.cli.launch import HEADER
+
 PRELOAD = (
     "quanta.cli.main",
     "quanta.project.settings",
@@ -44,7 +46,6 @@ PRELOAD = (
     "sqlalchemy.dialects.sqlite",
 )
 """Modules every command would otherwise import at start-up."""
-_HEADER = struct.Struct("!I")
 _MAX_REQUEST = 1 << 22
 
 
@@ -202,14 +203,14 @@ def _same_user(connection: socket.socket) -> bool:
 
 def _receive(connection: socket.socket) -> tuple[dict[str, Any], list[int]]:
     data, fds, _flags, _address = socket.recv_fds(connection, 1 << 16, 3)
-    if len(fds) != 3 or len(data) < _HEADER.size:
+    if len(fds) != 3 or len(data) < HEADER.size:
         for fd in fds:
             os.close(fd)
         raise ValueError("a request carries its length and three file descriptors")
-    (length,) = _HEADER.unpack_from(data)
+    (length,) = HEADER.unpack_from(data)
     if length > _MAX_REQUEST:
         raise ValueError("request too large")
-    body = bytearray(data[_HEADER.size :])
+    body = bytearray(data[HEADER.size :])
     while len(body) < length:
         chunk = connection.recv(length - len(body))
         if not chunk:

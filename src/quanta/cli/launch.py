@@ -32,7 +32,8 @@ _OFF = {"0", "false", "no", "off"}
 _SERVER_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "VIRTUAL_ENV", "QUANTA_DAEMON_IDLE"}
 """What the server itself keeps of its first client's environment: no credentials. Each command
 gets its own client's full environment."""
-_HEADER = struct.Struct("!I")
+HEADER = struct.Struct("!I")
+"""The length prefix of a request, shared with :mod:`quanta.cli.forkserver`."""
 
 
 def main() -> None:
@@ -131,8 +132,8 @@ def _via_server(argv: list[str]) -> int | None:
                 "limits": _limits(),
             }
             payload = json.dumps(request).encode()
-            socket.send_fds(connection, [_HEADER.pack(len(payload)) + payload], [0, 1, 2])
-        except OSError:  # e.g. a closed stdin or a deleted working directory: nothing was sent
+            socket.send_fds(connection, [HEADER.pack(len(payload)) + payload], [0, 1, 2])
+        except OSError:  # e.g. a deleted working directory: nothing was sent
             return None
         replies = connection.makefile("r", encoding="utf-8")
         try:
