@@ -88,11 +88,20 @@ def test_customer_lifetime_value(built: tuple[Mesh, dict, dict]) -> None:
     ).to_pylist()
     assert {r["value_segment"]: r["n"] for r in rows} == {"top": 50, "high": 150, "medium": 300, "low": 500}
     odd = mesh.query("""select count(*) as n from customer_relations.customer_lifetime_value
-        where (value_segment in ('top', 'high') and next_best_action not in ('retain-vip', 'win-back'))
-           or (value_segment = 'medium' and next_best_action <> 'nurture')
-           or (value_segment = 'low' and next_best_action <> 'no-action')
-           or (next_best_action = 'retain-vip' and p_alive <= 0.5)""").to_pylist()
+        where (next_best_action = 'retain-vip') <> (value_segment in ('top', 'high') and p_alive > 0.5)
+           or (value_segment in ('top', 'high') and p_alive <= 0.5 and next_best_action <> 'win-back')
+           or (next_best_action = 'win-back' and p_alive > 0.5)
+           or (next_best_action = 'nurture' and value_segment <> 'medium')
+           or (next_best_action = 'no-action' and value_segment <> 'low')""").to_pylist()
     assert odd == [{"n": 0}]
+    stages = mesh.query("""select count(*) filter (where lifecycle = 'one-off' and orders <> 1) as one_off,
+        count(*) filter (where lifecycle = 'lapsed' and (orders < 2 or p_alive > 0.5)) as lapsed,
+        count(*) filter (where lifecycle = 'active' and (orders < 2 or p_alive <= 0.5)) as active,
+        count(*) filter (where lifecycle = 'new' and first_order_at < (select max(last_order_at) from
+            customer_relations.customer_lifetime_value) - interval 13 week) as new,
+        count(*) filter (where net_spend > orders * 10000 or last_order_at < first_order_at) as history
+        from customer_relations.customer_lifetime_value""").to_pylist()
+    assert stages == [{"one_off": 0, "lapsed": 0, "active": 0, "new": 0, "history": 0}]
     from quanta.storage import SnapshotLocation
 
     snapshot = mesh.workspace.catalog.current("customer-relations.customer-lifetime-value@v1")

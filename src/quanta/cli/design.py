@@ -281,34 +281,46 @@ def interaction_map(
         output.write_text(text, encoding="utf-8")
 
 
+class OverlayFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
 @app.command("overlay")
 def overlay_command(
     mesh: Path = MESH_OPTION,
-    maps: Path | None = typer.Option(None, "--maps", help="Also write each step's map (SVG and Mermaid) here."),
+    maps: Path | None = typer.Option(None, "--maps", help="Also write the map after each step (SVG and Mermaid) here."),
+    output_format: OverlayFormat = typer.Option(OverlayFormat.table, "--format", help="table or json."),
 ) -> None:
-    """For each use case in order: products reused, generalised and added."""
+    """For each use case in order: products and systems reused, generalised and added, and its edges."""
+    import json
+
     from rich.table import Table
 
-    from quanta.design.interaction import build_map
     from quanta.design.mermaid import to_mermaid
-    from quanta.design.overlay import overlay
+    from quanta.design.overlay import compute_overlay
     from quanta.design.svg import to_svg
     from quanta.project import Mesh
 
-    source = Mesh.load(mesh).source
+    result = compute_overlay(Mesh.load(mesh).source)
     if maps is not None:
         maps.mkdir(parents=True, exist_ok=True)
-        graph = build_map(source)
-        for number, use_case in enumerate(source.spec.use_cases, 1):
-            path = graph.path_of(use_case.id)
-            (maps / f"step-{number}-{use_case.id}.svg").write_text(to_svg(path), encoding="utf-8")
-            (maps / f"step-{number}-{use_case.id}.mmd").write_text(to_mermaid(path), encoding="utf-8")
+        for number, step in enumerate(result.steps, 1):
+            step_map = result.map_at(number - 1)
+            (maps / f"step-{number}-{step.use_case}.svg").write_text(to_svg(step_map), encoding="utf-8")
+            (maps / f"step-{number}-{step.use_case}.mmd").write_text(to_mermaid(step_map), encoding="utf-8")
+    if output_format is OverlayFormat.json:
+        typer.echo(json.dumps([step.to_dict() for step in result.steps], indent=2))
+        return
     table = Table(title="overlay")
-    for column in ("use case", "added", "generalised", "reused"):
+    for column in ("use case", "added", "generalised", "reused", "systems"):
         table.add_column(column)
-    for step in overlay(source):
+    for number, step in enumerate(result.steps, 1):
         generalised = "\n".join(f"{ref} (+{', '.join(changes)})" for ref, changes in step.generalised.items())
-        table.add_row(step.use_case, "\n".join(step.added), generalised, "\n".join(step.reused))
+        systems = [f"+ {s}" for s in step.systems_added] + step.systems_reused
+        table.add_row(
+            f"{number}. {step.use_case}", "\n".join(step.added), generalised, "\n".join(step.reused), "\n".join(systems)
+        )
     console().print(table)
 
 

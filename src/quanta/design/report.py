@@ -9,9 +9,9 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from quanta.design.interaction import InteractionMap, build_map
+from quanta.design.interaction import build_map
 from quanta.design.mermaid import to_mermaid
-from quanta.design.overlay import overlay
+from quanta.design.overlay import compute_overlay
 from quanta.design.rules import design_rules
 from quanta.design.svg import to_svg
 from quanta.errors import Diagnostic
@@ -30,8 +30,9 @@ class DomainRow:
 def write_report(mesh: MeshSource, findings: list[Diagnostic], output_dir: Path) -> list[Path]:
     """Render ``workshop.md`` and ``workshop.html`` into ``output_dir``."""
     graph = build_map(mesh)
-    steps = overlay(mesh)
-    step_maps = [_step_map(graph, step.use_case) for step in steps]
+    layered = compute_overlay(mesh)
+    steps = layered.steps
+    step_maps = [layered.map_at(index) for index in range(len(steps))]
     products = sorted({p.spec.ref: p.spec for p in mesh.products}.values(), key=lambda s: s.ref)
     context = {
         "mesh": mesh.spec,
@@ -67,11 +68,6 @@ def write_report(mesh: MeshSource, findings: list[Diagnostic], output_dir: Path)
         target.write_text(environment.get_template(f"{name}.j2").render(context), encoding="utf-8")
         written.append(target)
     return written
-
-
-def _step_map(graph: InteractionMap, use_case: str) -> InteractionMap:
-    """The map up to this step: nodes reached by this or earlier use cases, this step highlighted."""
-    return graph.path_of(use_case)
 
 
 def _slo_summary(objectives: Mapping[str, Objective]) -> str:

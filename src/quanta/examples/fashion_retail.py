@@ -7,7 +7,8 @@ the dirt the source products must clean is listed in a defects manifest.
 
 Writes, under the output folder, what each system exposes:
 ``ecommerce/orders/drop_date=YYYY-MM-DD/*.csv`` (daily order-line drops),
-``crm/customers.ndjson``, ``returns/returns.csv``, ``pim/catalogue.json`` and ``defects.json``.
+``crm/customers.ndjson``, ``returns/returns.csv`` (with the item, the order's day and the refund),
+``pim/catalogue.json`` and ``defects.json``.
 SF1 ≈ 100k customers and about a million order lines.
 """
 
@@ -98,7 +99,8 @@ def generate(out: Path, settings: Settings) -> dict[str, Any]:
         "seed": settings.seed,
         "scale": settings.scale,
         "seasonality": settings.seasonality,
-        "purchaseModel": asdict(PURCHASES),
+        "purchaseModel": asdict(effective_purchase_model(settings.seasonality)),
+        "purchaseModelBeforeSeasonality": asdict(PURCHASES),
         "start": settings.start.isoformat(),
         "weeks": WEEKS,
     }
@@ -171,9 +173,27 @@ def _customers(rng: np.random.Generator, count: int, defects: Defects) -> dict[s
     }
 
 
-def _seasonal_accept(rng: np.random.Generator, weeks: np.ndarray) -> np.ndarray:
+def _seasonal_acceptance(weeks: np.ndarray) -> np.ndarray:
+    """Probability that a purchase the BG/NBD clock schedules at ``weeks`` since a 1 January happens:
+    a summer low, an autumn high and the December peak."""
     strength = 1 + 0.35 * np.sin(2 * np.pi * (weeks - 12) / 52) + 0.6 * ((weeks % 52) > 46)
-    return rng.random(len(weeks)) < strength / 1.95
+    result: np.ndarray = strength / 1.95
+    return result
+
+
+def _seasonal_accept(rng: np.random.Generator, weeks: np.ndarray) -> np.ndarray:
+    return rng.random(len(weeks)) < _seasonal_acceptance(weeks)
+
+
+def effective_purchase_model(seasonality: bool) -> BgNbd:
+    """The BG/NBD parameters the generated purchases follow. Seasonality thins each customer's
+    purchases by the year's mean acceptance, which divides the rate by it (alpha grows); drop-out
+    happens after a purchase, so a and b stay."""
+    if not seasonality:
+        return PURCHASES
+    year = np.arange(0, 52, 1 / 1024) + 1 / 2048  # midpoints: the acceptance's mean over one year
+    accepted = float(np.mean(_seasonal_acceptance(year)))
+    return BgNbd(PURCHASES.r, PURCHASES.alpha / accepted, PURCHASES.a, PURCHASES.b)
 
 
 def _order_lines(
@@ -281,12 +301,16 @@ def _returns(
     draw = rng.random(len(returned))[:, None]
     reason = np.minimum((np.cumsum(weights, axis=1) < draw).sum(axis=1), len(REASONS) - 1)
     defects.late_returns = [f"R{i:08d}" for i in np.flatnonzero(late)]
+    quantity = np.ones(len(returned), dtype=np.int64)
     return {
         "return": np.arange(len(returned)),
         "line": lines["line"][returned],
+        "item": lines["item"][returned],
+        "order_day": lines["epoch_seconds"][returned] // 86400,
         "epoch_day": lines["epoch_seconds"][returned] // 86400 + delay,
         "reason": reason,
-        "quantity": np.ones(len(returned), dtype=np.int64),
+        "quantity": quantity,
+        "refund": np.round(lines["unit_price"][returned] * quantity, 2),
     }
 
 
@@ -321,8 +345,10 @@ def _write(
     connection.execute(f"""COPY (
             SELECT 'R' || lpad(CAST("return" AS VARCHAR), 8, '0') AS return_id,
                    'L' || lpad(CAST(line AS VARCHAR), 9, '0') AS order_line_id,
+                   'SKU-' || lpad(CAST(item AS VARCHAR), 6, '0') AS sku,
+                   DATE '1970-01-01' + CAST(order_day AS INTEGER) AS ordered_on,
                    DATE '1970-01-01' + CAST(epoch_day AS INTEGER) AS returned_at,
-                   {_sql_list(REASONS)}[reason + 1] AS reason, quantity
+                   {_sql_list(REASONS)}[reason + 1] AS reason, quantity, refund AS refund_amount
             FROM returns ORDER BY "return")
         TO '{out / "returns/returns.csv"}' (FORMAT csv, HEADER)""")
     connection.close()

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+from quanta.errors import QuantaError
+
+
+class ModelError(QuantaError):
+    """A model cannot be fitted on these data (the message says why)."""
+
+
+class NoRepeatBuyers(ModelError):
+    """No customer bought twice: spend per transaction and drop-out cannot be estimated."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,11 @@ def bgnbd_log_likelihood(
 def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BgNbd:
     """Maximum-likelihood BG/NBD parameters (r, alpha, a, b)."""
     x, t_x, age = _arrays(frequency, recency, T)
-    scale = float(np.max(age)) if age.size else 1.0  # fit on a unit time scale, report in the data's units
+    if not np.any(x > 0):
+        raise NoRepeatBuyers(
+            f"the BG/NBD purchase model needs repeat buyers: none of the {x.size} customers bought more than once"
+        )
+    scale = float(np.max(age))  # fit on a unit time scale, report in the data's units
 
     def objective(log_params: NDArray[np.float64]) -> float:
         params = np.exp(log_params)
@@ -70,32 +84,45 @@ def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BgNbd:
 
 
 def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike) -> GammaGamma:
-    """Maximum-likelihood Gamma-Gamma parameters from repeat customers' average spend."""
+    """Maximum-likelihood Gamma-Gamma parameters from repeat customers' average spend.
+
+    Scale-free: spend is divided by its mean before the fit and ``v`` multiplied back, so the
+    currency unit (euros or cents) changes ``v`` by the same factor and nothing else. The
+    optimiser gets the analytic gradient in log-parameters.
+    """
     x, m = _arrays(frequency, monetary)
     keep = (x > 0) & (m > 0)
-    x, m = x[keep], m[keep]
-
-    def objective(log_params: NDArray[np.float64]) -> float:
-        p, q, v = np.exp(log_params)
-        ll = (
-            gammaln(p * x + q)
-            - gammaln(p * x)
-            - gammaln(q)
-            + q * np.log(v)
-            + (p * x - 1) * np.log(m)
-            + p * x * np.log(x)
-            - (p * x + q) * np.log(x * m + v)
+    if not keep.any():
+        raise NoRepeatBuyers(
+            f"the Gamma-Gamma spend model needs repeat buyers with a positive spend: none of the {x.size} "
+            "customers bought more than once"
         )
-        return -float(np.sum(ll))
+    x, m = x[keep], m[keep]
+    scale = float(np.mean(m))
+    log_m, log_x = np.log(m / scale), np.log(x)
+    m = m / scale
 
-    result = minimize(  # BFGS drifts along this likelihood's ridge; Nelder-Mead does not
-        objective,
-        np.log([1.0, 1.0, 1.0]),
-        method="Nelder-Mead",
-        options={"maxiter": 20000, "xatol": 1e-8, "fatol": 1e-8},
-    )
+    def objective(log_params: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        p, q, v = np.exp(log_params)
+        px = p * x
+        total = np.log(x * m + v)
+        ll = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
+        ll += (px - 1) * log_m + px * log_x - (px + q) * total
+        shared = digamma(px + q)
+        gradient = np.array(
+            [
+                p * np.sum(x * (shared - digamma(px) + log_m + log_x - total)),
+                q * np.sum(shared - digamma(q) + np.log(v) - total),
+                v * np.sum(q / v - (px + q) / (x * m + v)),
+            ]
+        )
+        return -float(np.sum(ll)), -gradient
+
+    result = minimize(objective, np.zeros(3), jac=True, method="L-BFGS-B", options={"maxiter": 5000, "gtol": 1e-9})
     p, q, v = np.exp(result.x)
-    return GammaGamma(float(p), float(q), float(v))
+    if not (result.success and np.all(np.isfinite(result.x))):
+        raise ModelError(f"the Gamma-Gamma fit did not converge on {x.size} repeat buyers: {result.message}")
+    return GammaGamma(float(p), float(q), float(v * scale))
 
 
 def _maximise(negative_log_likelihood: Callable[[NDArray[np.float64]], float], parameters: int) -> NDArray[np.float64]:
@@ -142,6 +169,8 @@ def expected_spend(model: GammaGamma, frequency: ArrayLike, monetary: ArrayLike)
     """Expected average spend per transaction, shrunk towards the population mean for few purchases."""
     x, m = _arrays(frequency, monetary)
     p, q, v = model.p, model.q, model.v
+    if q <= 1:
+        raise ModelError(f"Gamma-Gamma q = {q:.3g} ≤ 1: the population's mean spend is infinite")
     population = p * v / (q - 1)
     weight = (q - 1) / (p * x + q - 1)
     result: NDArray[np.float64] = weight * population + (1 - weight) * m

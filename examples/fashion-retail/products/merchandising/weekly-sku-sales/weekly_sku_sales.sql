@@ -1,15 +1,17 @@
 -- A dense grid (every sold item × every week of the history) so that trailing averages and the
--- 52-week lag count quiet weeks as zero. Returns are netted from the week of the order.
-with returned as (
-    select order_line_id, sum(quantity) as units from returns group by order_line_id
+-- 52-week lag count quiet weeks as zero. Returns are netted, at what the returns system refunded,
+-- from the week of the order. Money is summed in whole cents, so the sums never depend on the order
+-- in which threads add them.
+with refunded as (
+    select order_line_id, sum(refund_amount) as refund from returns group by order_line_id
 ),
 lines as (
     select p.sku, cast(date_trunc('week', p.order_ts) as date) as week, p.quantity,
-           p.amount - coalesce(r.units, 0) * p.unit_price as net
-    from purchases p left join returned r using (order_line_id)
+           cast(round((p.amount - coalesce(r.refund, 0)) * 100) as bigint) as net_cents
+    from purchases p left join refunded r using (order_line_id)
 ),
 sold as (
-    select sku, week, sum(quantity) as units, sum(net) as net_revenue from lines group by sku, week
+    select sku, week, sum(quantity) as units, sum(net_cents) / 100 as net_revenue from lines group by sku, week
 ),
 weeks as (
     select cast(unnest(generate_series(min(week), max(week), interval 7 day)) as date) as week from sold
