@@ -7,6 +7,7 @@ import csv
 import re
 import shutil
 from collections import Counter
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,8 +23,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fashion-retail"
 TEMPLATE = EXAMPLE / "products/customer-relations/customer-lifetime-value/weekly.html.j2"
 CLV = "customer-relations.customer-lifetime-value"
 COLUMNS = [
-    "customer_id", "email", "country", "orders", "p_alive", "expected_purchases_12m", "clv_12m",
-    "value_segment", "next_best_action",
+    "customer_id", "email", "country", "orders", "net_spend", "first_order_at", "last_order_at", "lifecycle",
+    "p_alive", "expected_purchases_12m", "clv_12m", "value_segment", "next_best_action",
 ]  # fmt: skip
 
 MESH = """apiVersion: quanta/v1
@@ -49,6 +50,10 @@ schema:
     - {name: email, logicalType: string, classification: pii}
     - {name: country, logicalType: string}
     - {name: orders, logicalType: integer}
+    - {name: net_spend, logicalType: number}
+    - {name: first_order_at, logicalType: timestamp}
+    - {name: last_order_at, logicalType: timestamp}
+    - {name: lifecycle, logicalType: string}
     - {name: p_alive, logicalType: number}
     - {name: expected_purchases_12m, logicalType: number}
     - {name: clv_12m, logicalType: number}
@@ -62,18 +67,31 @@ outputs:
 SEGMENT_ACTION = {"top": "retain-vip", "high": "win-back", "medium": "nurture", "low": "no-action"}
 
 
+AS_OF = datetime(2025, 6, 30)
+NEW = {"C0000009", "C0000011"}  # first ordered 3 weeks before the newest order
+
+
 def week(values: dict[str, float]) -> list[dict[str, object]]:
-    """Rows for customers with the given CLVs: top 1, high 2, medium 3, rest low (by value)."""
+    """Rows for customers with the given CLVs: top 1, high 2, medium 3, rest low (by value). The one
+    ranked n-th ordered n times (the first the newest order of all, n weeks ago for the others) and
+    has P(alive) 0.9 - 0.05 n; lifecycle: new, else one-off for one order, else lapsed or active."""
     ranked = sorted(values, key=lambda c: (-values[c], c))
     rows = []
     for position, customer in enumerate(ranked):
         segment = "top" if position < 1 else "high" if position < 3 else "medium" if position < 6 else "low"
+        orders, alive = [3, 2, 4, 1, 2, 3, 1, 2, 5, 1][position], 0.9 - position * 0.05
+        first = AS_OF - timedelta(weeks=3 if customer in NEW else 60 + int(customer[1:]))
+        lifecycle = "new" if customer in NEW else "one-off" if orders == 1 else "lapsed" if alive <= 0.5 else "active"
         rows.append({
             "customer_id": customer,
             "email": f"{customer.lower()}@example.com",
             "country": "FR" if position % 2 else "DE",
-            "orders": position + 1,
-            "p_alive": 0.9 - position * 0.05,
+            "orders": orders,
+            "net_spend": 50.0 * orders,
+            "first_order_at": first,
+            "last_order_at": first if orders == 1 else max(first, AS_OF - timedelta(weeks=position)),
+            "lifecycle": lifecycle,
+            "p_alive": alive,
             "expected_purchases_12m": 2.5,
             "clv_12m": values[customer],
             "value_segment": segment,
@@ -169,6 +187,20 @@ def test_first_report_has_the_figures_and_no_comparison(mesh: Mesh, tmp_path: Pa
     most = list(found.tables["most-valuable"])
     assert most == [r["customer_id"] for r in sorted(FIRST, key=lambda r: -r["clv_12m"])]  # type: ignore[operator]
     assert list(found.tables["least-valuable"]) == most[::-1]
+    rows = {r["customer_id"]: r for r in FIRST}
+    assert {c: v[0] for c, v in found.tables["least-valuable"].items()} == {c: rows[c]["lifecycle"] for c in rows}
+    for customer, row in rows.items():  # each least valuable customer says who they are
+        weeks_last = (AS_OF - row["last_order_at"]).days // 7  # type: ignore[operator]
+        weeks_first = (AS_OF - row["first_order_at"]).days // 7  # type: ignore[operator]
+        expected = {
+            "new": f"new: first order {weeks_first} weeks ago",
+            "one-off": f"one order, {weeks_last} weeks ago",
+            "lapsed": f"lapsed: {row['orders']} orders, the last {weeks_last} weeks ago",
+            "active": f"active: {row['orders']} orders, the last {weeks_last} weeks ago",
+        }[str(row["lifecycle"])]
+        assert re.search(rf'<td>{customer}</td>\s*<td data-value="{row["lifecycle"]}">{expected}</td>', html)
+    low = Counter(r["lifecycle"] for r in FIRST if r["value_segment"] == "low")
+    assert {k: int(v[0]) for k, v in found.tables["low-lifecycle"].items()} == low and len(low) > 1
     actions = Counter(r["next_best_action"] for r in FIRST)
     assert {k: int(v[0]) for k, v in found.tables["actions"].items()} == actions
     assert html.count("<svg") == 2 and found.urls == []  # self-contained: charts inline, nothing fetched
@@ -182,8 +214,24 @@ def test_second_report_shows_the_change_since_the_previous_snapshot(mesh: Mesh, 
     path = mesh.report(CLV, "weekly-report", out=tmp_path / "second.html")
     found = figures(path)
     assert first is not None and f'id="previous-snapshot">{first.id}<' in path.read_text()
-    before, after = Counter(r["value_segment"] for r in FIRST), Counter(r["value_segment"] for r in SECOND)
-    assert {k: int(v[2]) for k, v in found.tables["segments"].items()} == {s: after[s] - before[s] for s in after}
+    was = {r["customer_id"]: r for r in FIRST}
+    moved = [(was[r["customer_id"]]["value_segment"], r["value_segment"]) for r in SECOND if r["customer_id"] in was]
+    moved = [(a, b) for a, b in moved if a != b]
+    assert len(moved) == 3  # C0000001 top → high, C0000004 high → top, C0000007 medium → low
+    segments = found.tables["segments"]
+    assert {k: int(v[2]) for k, v in segments.items()} == {s: sum(b == s for _, b in moved) for s in segments}
+    assert {k: int(v[3]) for k, v in segments.items()} == {s: sum(a == s for a, _ in moved) for s in segments}
+    assert found.values["moved-customers"] == "3"
+    falls = {}
+    for row in SECOND:  # valuable last week, and P(alive) or value fell: the larger relative fall
+        before = was.get(str(row["customer_id"]))
+        if before and before["value_segment"] in ("top", "high"):
+            fall = max(1 - row["p_alive"] / before["p_alive"], 1 - row["clv_12m"] / before["clv_12m"])  # type: ignore[operator]
+            if fall > 0:
+                falls[row["customer_id"]] = fall
+    at_risk = {k: float(v[0]) for k, v in found.tables["at-risk"].items()}
+    assert list(at_risk) == sorted(falls, key=lambda c: -falls[c]) == ["C0000001", "C0000003"]
+    assert at_risk == pytest.approx(falls)
     assert found.values["new-customers"] == "1" and found.values["gone-customers"] == "1"
     assert found.values["entered-top"] == "1" and found.values["left-top"] == "1"  # C0000004 replaced C0000001
     total = sum(float(r["clv_12m"]) for r in SECOND) - sum(float(r["clv_12m"]) for r in FIRST)  # type: ignore[arg-type]
