@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from quanta.examples.fashion_retail import PURCHASES, START, WEEKS, Settings, generate
-from quanta.models.clv import fit_bgnbd
+from quanta.models.clv import BgNbd, fit_bgnbd
 
 
 def digest(folder: Path) -> str:
@@ -68,15 +69,26 @@ def _summaries(out: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [11, 12])
-def test_clv_fit_recovers_the_generator_parameters(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "seasonality"), [(11, False), (12, False), (11, True)])
+def test_clv_fit_recovers_the_parameters_the_summary_states(tmp_path: Path, seed: int, seasonality: bool) -> None:
     out = tmp_path / "clv"
-    generate(out, Settings(scale=0.3, seed=seed, seasonality=False))  # 30,000 customers
+    summary = generate(out, Settings(scale=0.3, seed=seed, seasonality=seasonality))  # 30,000 customers
+    stated = BgNbd(**summary["purchaseModel"])
+    assert summary["purchaseModelBeforeSeasonality"] == asdict(PURCHASES)
+    assert (stated.alpha > 1.5 * PURCHASES.alpha) is seasonality  # seasonality thins purchases: alpha grows
     fitted = fit_bgnbd(*_summaries(out))
-    assert fitted.r == pytest.approx(PURCHASES.r, rel=0.05)
-    assert fitted.alpha == pytest.approx(PURCHASES.alpha, rel=0.05)
-    assert fitted.a == pytest.approx(PURCHASES.a, rel=0.10)
-    assert fitted.b == pytest.approx(PURCHASES.b, rel=0.10)
+    assert fitted.r == pytest.approx(stated.r, rel=0.05)
+    assert fitted.alpha == pytest.approx(stated.alpha, rel=0.05)
+    assert fitted.a == pytest.approx(stated.a, rel=0.10)
+    assert fitted.b == pytest.approx(stated.b, rel=0.10)
+
+
+def test_the_summary_states_the_effective_purchase_model(tmp_path: Path) -> None:
+    seasonal = generate(tmp_path / "a", Settings(scale=0.01, seed=1))["purchaseModel"]
+    flat = generate(tmp_path / "b", Settings(scale=0.01, seed=1, seasonality=False))["purchaseModel"]
+    assert flat == asdict(PURCHASES)
+    accepted = PURCHASES.alpha / seasonal["alpha"]  # the year's mean acceptance of a scheduled purchase
+    assert 0.5 < accepted < 0.6 and {k: seasonal[k] for k in "rab"} == {k: flat[k] for k in "rab"}
 
 
 def test_cli_generates(tmp_path: Path) -> None:

@@ -8,8 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from quanta.errors import QuantaError
 from quanta.models.clv import (
     BgNbd,
+    GammaGamma,
+    ModelError,
+    NoRepeatBuyers,
     expected_purchases,
     expected_spend,
     fit_bgnbd,
@@ -39,6 +43,37 @@ def test_gamma_gamma_reproduces_fader_hardie() -> None:
     data = cdnow()
     fitted = fit_gamma_gamma(data["x"], data["zbar"])
     assert (fitted.p, fitted.q, fitted.v) == pytest.approx((6.25, 3.74, 15.44), rel=0.02)
+
+
+@pytest.mark.parametrize("factor", [100.0, 0.01, 1000.0])
+def test_gamma_gamma_does_not_depend_on_the_currency_unit(factor: float) -> None:
+    data = cdnow()
+    euros = fit_gamma_gamma(data["x"], data["zbar"])
+    other = fit_gamma_gamma(data["x"], data["zbar"] * factor)  # cents for 100
+    assert (other.p, other.q, other.v / factor) == pytest.approx((euros.p, euros.q, euros.v), rel=1e-6)
+    spend = expected_spend(euros, data["x"], data["zbar"])
+    assert expected_spend(other, data["x"], data["zbar"] * factor) / factor == pytest.approx(spend, rel=1e-6)
+
+
+def test_gamma_gamma_recovers_simulated_parameters_in_any_unit() -> None:
+    rng = np.random.default_rng(7)
+    truth = GammaGamma(p=2.5, q=4.0, v=60.0)
+    x = rng.integers(1, 12, 20_000).astype(float)
+    nu = rng.gamma(truth.q, 1 / truth.v, x.size)  # spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, v)
+    mean = np.array([rng.gamma(truth.p, 1 / n, int(k)).mean() for n, k in zip(nu, x, strict=True)])
+    for factor in (1.0, 100.0):
+        fitted = fit_gamma_gamma(x, mean * factor)
+        assert (fitted.p, fitted.q, fitted.v / factor) == pytest.approx((truth.p, truth.q, truth.v), rel=0.1)
+
+
+def test_no_repeat_buyers_is_a_clear_error() -> None:
+    with pytest.raises(NoRepeatBuyers, match="none of the 3 customers bought more than once"):
+        fit_bgnbd([0, 0, 0], [0, 0, 0], [10.0, 20.0, 30.0])
+    with pytest.raises(NoRepeatBuyers, match=r"Gamma-Gamma .* none of the 2 customers"):
+        fit_gamma_gamma([0, 0], [25.0, 40.0])
+    with pytest.raises(ModelError, match="mean spend is infinite"):
+        expected_spend(GammaGamma(2.0, 1.0, 10.0), [1], [20.0])
+    assert issubclass(NoRepeatBuyers, QuantaError)
 
 
 def test_predictions_are_consistent() -> None:

@@ -112,7 +112,8 @@ def next_best_actions(segment, alive, valuable):
 
 
 def _in_top(values, share):
-    """True where fewer than ``share`` of all customers have a strictly greater value."""
+    """True where fewer than ``share`` of all customers have a strictly greater value, and the value
+    is above the median (so a tie shared by most customers is not a top)."""
     ordered = np.sort(values)
     greater = len(values) - np.searchsorted(ordered, values, side="right")
-    return greater < share * len(values)
+    return (greater < share * len(values)) & (values > np.median(values))
