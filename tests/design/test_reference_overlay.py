@@ -86,3 +86,13 @@ def test_cli_overlay_as_json_and_the_map_of_each_step(tmp_path: Path) -> None:
     assert "Customer Lifetime Value" in first and "Products" not in first and "pim" not in first  # not there yet
     assert '"Products"' in second and "Return Rates" not in second
     assert (tmp_path / "step-5-weekly-sku-sales.svg").read_text().startswith("<svg")
+
+
+def test_design_md_shows_the_map_of_every_step() -> None:
+    from quanta.design.mermaid import to_mermaid
+
+    text = (EXAMPLE / "DESIGN.md").read_text()
+    result = compute_overlay(Mesh.load(EXAMPLE).source)
+    for index, step in enumerate(result.steps):
+        block = f"<!-- map: step-{index + 1}-{step.use_case} -->\n```mermaid\n{to_mermaid(result.map_at(index))}```"
+        assert block in text, f"DESIGN.md's map of step {index + 1} is out of date"
