@@ -14,7 +14,7 @@ from quanta.catalog import Catalog, SnapshotRecord
 from quanta.engines.interrupt import interruptible
 from quanta.errors import QuantaError
 from quanta.spec.index import sql_identifier
-from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.product import DataProduct
 from quanta.spec.schema import CLASSIFIED
 from quanta.storage import SnapshotLocation, SnapshotStore
 
@@ -32,39 +32,66 @@ class QueryError(QuantaError):
 class Readable:
     """A product snapshot ready to read: its spec, snapshot record and files."""
 
-    product: ProductSource
+    spec: DataProduct
     snapshot: SnapshotRecord
     files: tuple[str, ...]
 
 
 def snapshot_for(
-    catalog: Catalog, product: ProductSource, snapshot_id: str | None = None, as_of: datetime | None = None
+    catalog: Catalog, spec: DataProduct, snapshot_id: str | None = None, as_of: datetime | None = None
 ) -> SnapshotRecord | None:
     """The current snapshot, a snapshot by id, or the one that was current at ``as_of``."""
-    key = product.spec.key
+    key = spec.key
     if snapshot_id is not None:
-        record = catalog.snapshot(snapshot_id)
+        record = catalog.snapshots.get(snapshot_id)
         if record is None or record.product_key != key:
             raise QueryError(f"{key} has no snapshot {snapshot_id}")
         return record
     if as_of is not None:
-        return catalog.snapshot_as_of(key, as_of)
-    return catalog.current(key)
+        return catalog.snapshots.as_of(key, as_of)
+    return catalog.snapshots.current(key)
 
 
 def readable(
     catalog: Catalog,
     store: SnapshotStore,
-    product: ProductSource,
+    spec: DataProduct,
     snapshot_id: str | None = None,
     as_of: datetime | None = None,
 ) -> Readable | None:
-    record = snapshot_for(catalog, product, snapshot_id, as_of)
+    record = snapshot_for(catalog, spec, snapshot_id, as_of)
     if record is None:
         return None
-    location = SnapshotLocation(product.spec.domain or "_", product.spec.name, product.spec.major)
-    files = tuple(str(p) for p in store.data_files(location, record.id))
-    return Readable(product, record, files)
+    files = tuple(str(p) for p in store.data_files(location_of(spec), record.id))
+    return Readable(spec, record, files)
+
+
+def location_of(spec: DataProduct) -> SnapshotLocation:
+    """Where a product major's snapshots live in storage."""
+    return SnapshotLocation(spec.domain or "_", spec.name, spec.major)
+
+
+def read_table(
+    catalog: Catalog,
+    store: SnapshotStore,
+    spec: DataProduct,
+    snapshot_id: str | None = None,
+    as_of: datetime | None = None,
+    unmask: bool = False,
+    limit: int | None = None,
+) -> Any:
+    """A snapshot of ``spec`` as a pyarrow Table (current, by id, or as of a time), masked."""
+    target = readable(catalog, store, spec, snapshot_id, as_of)
+    if target is None:
+        raise QuantaError(f"{spec.key} has no snapshot" + (f" as of {as_of}" if as_of else ""))
+    import duckdb
+
+    with duckdb.connect(":memory:") as connection:
+        columns = [duckdb.SQLExpression(c) for c in masked_columns(target.snapshot, unmask)]
+        relation = connection.read_parquet(list(target.files)).select(*columns)
+        if limit is not None:
+            relation = relation.limit(limit)
+        return relation.to_arrow_table()
 
 
 def masked_columns(snapshot: SnapshotRecord, unmask: bool) -> list[str]:
@@ -83,7 +110,7 @@ def masked_columns(snapshot: SnapshotRecord, unmask: bool) -> list[str]:
 
 
 def query(
-    mesh: MeshSource,
+    products: list[DataProduct],
     catalog: Catalog,
     store: SnapshotStore,
     sql: str,
@@ -92,25 +119,35 @@ def query(
     as_of: datetime | None = None,
     limit: int | None = None,
 ) -> Any:
-    """Run one read-only SELECT over current snapshots; products are tables ``<domain>.<product>``."""
+    """Run one read-only SELECT over the current snapshots of ``products``; they are tables
+    ``<domain>.<product>`` (the highest major) and ``<domain>.<product>_v<major>``."""
     import duckdb
 
     statement = _parse_select(sql)
     connection = duckdb.connect(":memory:")
     try:
-        for number, product in enumerate(mesh.products):
-            target = readable(catalog, store, product, as_of=as_of)
+        latest: dict[str, int] = {}
+        for spec in products:
+            latest[spec.ref] = max(latest.get(spec.ref, spec.major), spec.major)
+        for number, spec in enumerate(sorted(products, key=lambda p: (p.ref, p.major))):
+            target = readable(catalog, store, spec, as_of=as_of)
             if target is None or not target.files:
                 continue
-            schema = _quoted(sql_identifier(product.spec.domain or "proposed"))
+            schema = _quoted(sql_identifier(spec.domain or "proposed"))
             connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             source = f"__snapshot_{number}"
             columns = [duckdb.SQLExpression(c) for c in masked_columns(target.snapshot, unmask)]
             connection.read_parquet(list(target.files)).select(*columns).create_view(source)
-            for name in _names(product):
+            for name in _names(spec, latest[spec.ref] == spec.major):
                 connection.execute(f"CREATE OR REPLACE VIEW {schema}.{_quoted(name)} AS SELECT * FROM {source}")
         if limit is not None:
-            statement = statement.limit(limit) if isinstance(statement, exp.Select) else statement
+            from sqlglot import exp
+
+            statement = (
+                statement.limit(limit)
+                if isinstance(statement, exp.Select)
+                else exp.select("*").from_(statement.subquery("limited")).limit(limit)
+            )
         try:
             text = statement.sql(dialect="duckdb")
             return interruptible(connection, lambda: connection.sql(text).to_arrow_table())
@@ -120,9 +157,9 @@ def query(
         connection.close()
 
 
-def _names(product: ProductSource) -> list[str]:
-    table = sql_identifier(product.spec.name)
-    return [table, f"{table}_v{product.spec.major}"]
+def _names(spec: DataProduct, latest: bool) -> list[str]:
+    table = sql_identifier(spec.name)
+    return [table, f"{table}_v{spec.major}"] if latest else [f"{table}_v{spec.major}"]
 
 
 def _quoted(name: str) -> str:

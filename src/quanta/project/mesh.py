@@ -1,4 +1,5 @@
-"""``Mesh``: the facade front ends call — load, validate, plan, build, inspect, query, gc."""
+"""``Mesh``: the facade front ends call for a checked-out mesh — load, validate, plan, build, test,
+gc; reads go through its :class:`~quanta.project.platform.Platform`."""
 
 from __future__ import annotations
 
@@ -13,16 +14,19 @@ from quanta.rules.base import RuleSet
 from quanta.rules.validation import validation_rules
 from quanta.spec.errormap import suggest
 from quanta.spec.loader import MeshSource, ProductSource, load_mesh
-from quanta.spec.mesh import Platform
+from quanta.spec.mesh import PlatformSettings
 from quanta.spec.plugins import PluginRegistry
+from quanta.spec.product import DataProduct
 
 if TYPE_CHECKING:  # these import the engine layers, which no-op commands never need
     from quanta.build.gc import GcReport
     from quanta.build.planner import PlanItem
     from quanta.build.product import Workspace
     from quanta.build.runner import BuildReport, Listener
+    from quanta.catalog import Catalog
     from quanta.explore.search import SearchHit
     from quanta.ports.files import ExportResult
+    from quanta.project.platform import Platform
     from quanta.quality.checks import CheckResult
 
 
@@ -54,6 +58,7 @@ class Mesh:
     plugins: PluginRegistry
     rules: RuleSet = field(default_factory=validation_rules)
     profile: str | None = None
+    _platform: Platform | None = field(default=None, repr=False)
     _workspace: Workspace | None = field(default=None, repr=False)
 
     @staticmethod
@@ -75,25 +80,54 @@ class Mesh:
             raise SpecError(report.diagnostics)
         return cls(report.source, plugins, profile=profile)
 
-    def platform(self, profile: str | None = None) -> Platform:
+    def settings(self, profile: str | None = None) -> PlatformSettings:
+        """The effective platform settings (mesh defaults < profile < environment)."""
         from quanta.project.settings import resolve_platform
 
         return resolve_platform(self.source.spec, profile or self.profile)
 
-    # ---------------------------------------------------------------- workspace
+    # ---------------------------------------------------------------- platform and workspace
+
+    @property
+    def platform(self) -> Platform:
+        """The catalog and storage this mesh publishes to."""
+        if self._platform is None:
+            from quanta.project.platform import Platform
+            from quanta.project.settings import environment_settings
+
+            self._platform = Platform.open(self.settings(), self.source.root, environment_settings().run_lease)
+        return self._platform
 
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
             from quanta.project.workspace import open_workspace
 
-            self._workspace = open_workspace(self.source, self.platform())
+            self._workspace = open_workspace(self.source, self.settings(), self.platform)
         return self._workspace
 
     def close(self) -> None:
         if self._workspace is not None:
-            self._workspace.catalog.close()
+            self._workspace.state.close()
             self._workspace = None
+        if self._platform is not None:
+            self._platform.close()
+            self._platform = None
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.platform.catalog
+
+    @property
+    def title(self) -> str:
+        return f"mesh {self.source.spec.name}"
+
+    def specs(self) -> list[DataProduct]:
+        """The specs of every product in the checkout."""
+        return [p.spec for p in self.source.products]
+
+    def spec(self, name: str) -> DataProduct:
+        return self.product(name).spec
 
     def product(self, name: str) -> ProductSource:
         """A product by ``domain.name`` (latest major) or ``domain.name@vN``."""
@@ -155,26 +189,14 @@ class Mesh:
         limit: int | None = None,
     ) -> Any:
         """A product snapshot as a pyarrow Table (current, by id, or as of a time)."""
-        from quanta.explore.read import masked_columns, readable
+        from quanta.explore.read import read_table
 
-        product = self.product(name)
-        target = readable(self.workspace.catalog, self.workspace.store, product, snapshot_id, as_of)
-        if target is None:
-            raise QuantaError(f"{product.spec.key} has no snapshot" + (f" as of {as_of}" if as_of else ""))
-        import duckdb
-
-        with duckdb.connect(":memory:") as connection:
-            columns = [duckdb.SQLExpression(c) for c in masked_columns(target.snapshot, unmask)]
-            relation = connection.read_parquet(list(target.files)).select(*columns)
-            if limit is not None:
-                relation = relation.limit(limit)
-            return relation.to_arrow_table()
+        spec = self.product(name).spec
+        return read_table(self.platform.catalog, self.platform.store, spec, snapshot_id, as_of, unmask, limit)
 
     def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None, limit: int | None = None) -> Any:
-        from quanta.explore.read import query
-
-        workspace = self.workspace
-        return query(self.source, workspace.catalog, workspace.store, sql, unmask=unmask, as_of=as_of, limit=limit)
+        """One read-only SELECT over every product published to the platform."""
+        return self.platform.query(sql, unmask=unmask, as_of=as_of, limit=limit)
 
     def report(self, name: str, port: str, *, snapshot_id: str | None = None, out: Path | None = None) -> Path:
         """Render a report port of a product's current (or given) snapshot to one HTML file."""
@@ -194,7 +216,8 @@ class Mesh:
         """Write a product snapshot to one Parquet or CSV file (classified properties masked)."""
         from quanta.project.outputs import export
 
-        return export(self.workspace, self.product(name), file_format, out, snapshot_id, unmask)
+        spec = self.product(name).spec
+        return export(self.platform.catalog, self.platform.store, spec, file_format, out, snapshot_id, unmask)
 
     def test(self, names: Iterable[str] | None = None, snapshot_id: str | None = None) -> dict[str, list[CheckResult]]:
         """Run every product's checks (or the named ones') on its current snapshot, or on ``snapshot_id``;
@@ -210,7 +233,7 @@ class Mesh:
         for product in self.source.products:
             if selected is not None and product.spec.key not in selected:
                 continue
-            target = readable(workspace.catalog, workspace.store, product, snapshot_id)
+            target = readable(workspace.catalog, workspace.store, product.spec, snapshot_id)
             if target is None:
                 continue
             relation = Relation("snapshot", "parquet", target.files)
@@ -233,4 +256,4 @@ class Mesh:
     def search(self, text: str) -> list[SearchHit]:
         from quanta.explore.search import search
 
-        return search(self.source, text)
+        return search(self.specs(), text)

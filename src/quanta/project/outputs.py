@@ -6,25 +6,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from quanta.build.product import Workspace
-from quanta.catalog import SnapshotRecord
+from quanta.catalog import Catalog, SnapshotRecord
 from quanta.errors import QuantaError
-from quanta.explore.read import masked_columns, readable
+from quanta.explore.read import location_of, masked_columns, readable
 from quanta.ports.files import ExportResult, export_snapshot
 from quanta.ports.report import ReportRequest, render_report
 from quanta.ports.snapshot import SnapshotView
 from quanta.spec.loader import ProductSource
-from quanta.storage import SnapshotLocation
+from quanta.spec.product import DataProduct
+from quanta.storage import SnapshotStore
 
 
 def snapshot_view(
-    workspace: Workspace, product: ProductSource, record: SnapshotRecord | None = None, *, unmask: bool = False
+    catalog: Catalog,
+    store: SnapshotStore,
+    spec: DataProduct,
+    record: SnapshotRecord | None = None,
+    *,
+    unmask: bool = False,
 ) -> SnapshotView:
-    """The current snapshot of ``product`` (or ``record``) as ports read it."""
-    target = readable(workspace.catalog, workspace.store, product, record.id if record else None)
+    """The current snapshot of ``spec`` (or ``record``) as ports read it."""
+    target = readable(catalog, store, spec, record.id if record else None)
     if target is None:
-        raise QuantaError(f"{product.spec.key} has no published snapshot yet; run `quanta build` first")
-    location = SnapshotLocation(product.spec.domain or "_", product.spec.name, product.spec.major)
-    manifest = workspace.store.manifest(location, target.snapshot.id)
+        raise QuantaError(f"{spec.key} has no published snapshot yet; run `quanta build` first")
+    manifest = store.manifest(location_of(spec), target.snapshot.id)
     return SnapshotView(
         id=target.snapshot.id,
         rows=target.snapshot.rows,
@@ -46,12 +51,13 @@ def render(
             f"{product.spec.ref} has no report port '{port_id}'"
             + (f"; its reports: {', '.join(reports)}" if reports else "; it declares no report port")
         )
-    record = _record(workspace, product, snapshot_id) or workspace.catalog.current(product.spec.key)
+    catalog, store = workspace.catalog, workspace.store
+    record = published_snapshot(catalog, product.spec, snapshot_id) or catalog.snapshots.current(product.spec.key)
     if record is None:
         raise QuantaError(f"{product.spec.key} has no published snapshot yet; run `quanta build` first")
-    current = snapshot_view(workspace, product, record)
-    before = workspace.catalog.published_before(record)
-    previous = snapshot_view(workspace, product, before) if before else None
+    current = snapshot_view(catalog, store, product.spec, record)
+    before = catalog.snapshots.published_before(record)
+    previous = snapshot_view(catalog, store, product.spec, before) if before else None
     spec = product.spec
     html = render_report(
         ReportRequest(
@@ -78,23 +84,26 @@ def render(
 
 
 def export(
-    workspace: Workspace,
-    product: ProductSource,
+    catalog: Catalog,
+    store: SnapshotStore,
+    spec: DataProduct,
     file_format: str,
     out: Path | None,
     snapshot_id: str | None,
     unmask: bool,
 ) -> ExportResult:
-    view = snapshot_view(workspace, product, _record(workspace, product, snapshot_id), unmask=unmask)
-    name = f"{product.spec.ref}-{view.id}.{file_format}"
+    """Write a snapshot of ``spec`` to one file (``out``: a file, a folder, or the working directory)."""
+    view = snapshot_view(catalog, store, spec, published_snapshot(catalog, spec, snapshot_id), unmask=unmask)
+    name = f"{spec.ref}-{view.id}.{file_format}"
     path = out / name if out is not None and out.is_dir() else out or Path.cwd() / name
     return export_snapshot(view, file_format, path)
 
 
-def _record(workspace: Workspace, product: ProductSource, snapshot_id: str | None) -> SnapshotRecord | None:
+def published_snapshot(catalog: Catalog, spec: DataProduct, snapshot_id: str | None) -> SnapshotRecord | None:
+    """The published snapshot ``snapshot_id`` of ``spec`` (None when no id is given)."""
     if snapshot_id is None:
         return None
-    record = workspace.catalog.snapshot(snapshot_id)
-    if record is None or record.product_key != product.spec.key or record.status != "published":
-        raise QuantaError(f"{product.spec.key} has no published snapshot {snapshot_id}")
+    record = catalog.snapshots.get(snapshot_id)
+    if record is None or record.product_key != spec.key or record.status != "published":
+        raise QuantaError(f"{spec.key} has no published snapshot {snapshot_id}")
     return record
