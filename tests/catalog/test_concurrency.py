@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,6 @@ from quanta.blueprints import create_mesh
 from quanta.catalog import Catalog
 
 QUANTA = [sys.executable, "-m", "quanta"]
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    from conftest import _postgres_database
-
-    yield from _postgres_database()
 
 
 def _start(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:

@@ -96,13 +96,6 @@ def _postgres_at(url: str, revision: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def postgres_url() -> object:
-    from conftest import _postgres_database
-
-    yield from _postgres_database()
-
-
 def test_a_shared_postgresql_catalog_upgrades_only_through_the_command(postgres_url: str, tmp_path: Path) -> None:
     _postgres_at(postgres_url, "0003")
     with pytest.raises(CatalogOutdated, match=r"revision 0003 and this Quanta needs 0004.*quanta catalog upgrade"):
