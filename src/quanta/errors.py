@@ -7,6 +7,7 @@ The hierarchy, in one place:
   - ``SpecError``: one or more located diagnostics made loading or validating specs fail.
   - ``ConfigError``: a setting is missing or wrong (names every place it looked).
   - ``MissingExtraError``: an optional dependency is not installed (names the extra).
+  - ``AccessDenied``: the access decision refused the read (HTTP 403).
   - ``NotFound``: what was asked for does not exist (HTTP 404).
   - ``Conflict``: the request contradicts what exists, e.g. another mesh owns the product (HTTP 409).
 """
@@ -117,6 +118,10 @@ class MissingExtraError(QuantaError):
 
 class NotFound(QuantaError):
     """What was asked for does not exist."""
+
+
+class AccessDenied(QuantaError):
+    """The decision point refused a read; the message says why (HTTP 403, SQLSTATE 42501)."""
 
 
 class Conflict(QuantaError):

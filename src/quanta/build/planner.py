@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from quanta.build.errors import BuildFailure
-from quanta.build.product import BuildOptions, Workspace, previous_of
+from quanta.build.product import BuildOptions, Workspace, damaged, previous_of
 from quanta.plan.decide import Fingerprints, is_due, reasons_to_build
 from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
 from quanta.plan.order import generations, upstream_keys
@@ -37,11 +37,16 @@ def plan_build(workspace: Workspace, options: BuildOptions, selected: set[str] |
                 continue
             current = workspace.catalog.snapshots.current(key)
             due = options.due and is_due(product.spec.schedule, current.created_at if current else None, options.now)
-            reasons = reasons_to_build(
-                Fingerprints(spec_fingerprint(product.spec), code, inputs),
-                previous_of(workspace.catalog, current),
-                full=options.full,
-                due=due,
+            damage = damaged(workspace.store, product, current)
+            reasons = (
+                [damage]
+                if damage
+                else reasons_to_build(
+                    Fingerprints(spec_fingerprint(product.spec), code, inputs),
+                    previous_of(workspace.catalog, current),
+                    full=options.full,
+                    due=due,
+                )
             )
             upstream = sorted(set(upstream_keys(product, workspace.index)) & building)
             reasons += [f"upstream {u} will be rebuilt (built only if its content changes)" for u in upstream]

@@ -41,7 +41,7 @@ from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
 from quanta.spec.transform import PythonTransform, SqlTransform
 from quanta.state import LocalState
-from quanta.storage import SnapshotLocation, SnapshotStore, new_id
+from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore, new_id
 
 SCHEMA_CONFORMANCE = "schema:conformance"
 CLAIM_POLL_S = 0.25
@@ -168,8 +168,22 @@ def _decide(
 ) -> tuple[SnapshotRecord | None, list[str]]:
     """The current snapshot and the reasons to build (none: up to date)."""
     current = workspace.catalog.snapshots.current(product.spec.key)
+    damage = damaged(workspace.store, product, current)
+    if damage:
+        return current, [damage]
     due = options.due and is_due(product.spec.schedule, current.created_at if current else None, options.now)
     return current, reasons_to_build(fingerprints, previous_of(workspace.catalog, current), full=options.full, due=due)
+
+
+def damaged(store: SnapshotStore, product: ProductSource, current: SnapshotRecord | None) -> str | None:
+    """Why the current snapshot cannot be read (a listed file missing or resized), if it cannot."""
+    if current is None:
+        return None
+    try:
+        store.data_files(location_of(product), current.id)
+    except (SnapshotDamaged, OSError, ValueError) as exc:
+        return f"damaged: {exc}"
+    return None
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from quanta.cli import (
     slo,
     test,
     validate,
+    verify,
 )
 from quanta.errors import QuantaError, SpecError
 
@@ -53,6 +54,7 @@ app.command("test")(test.test)
 app.command("slo")(slo.slo)
 app.command("report")(outputs.report)
 app.command("export")(outputs.export)
+app.command("verify")(verify.verify)
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(design.app, name="design")
 app.add_typer(example.app, name="example")

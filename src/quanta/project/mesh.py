@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # these import the engine layers, which no-op commands never 
     from quanta.build.product import Workspace
     from quanta.build.runner import BuildReport, Listener
     from quanta.catalog import Catalog
-    from quanta.explore.search import SearchHit
+    from quanta.catalog.search import SearchHit
     from quanta.ports.files import ExportResult
     from quanta.project.platform import Platform
     from quanta.quality.checks import CheckResult
@@ -189,20 +189,19 @@ class Mesh:
         limit: int | None = None,
     ) -> Any:
         """A product snapshot as a pyarrow Table (current, by id, or as of a time)."""
-        from quanta.explore.read import read_table
-
-        spec = self.product(name).spec
-        return read_table(self.platform.catalog, self.platform.store, spec, snapshot_id, as_of, unmask, limit)
+        key = self.product(name).spec.key
+        return self.platform.read(key, snapshot_id=snapshot_id, as_of=as_of, unmask=unmask, limit=limit)
 
     def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None, limit: int | None = None) -> Any:
-        """One read-only SELECT over every product published to the platform."""
+        """One gated query over every product published to the platform."""
         return self.platform.query(sql, unmask=unmask, as_of=as_of, limit=limit)
 
     def report(self, name: str, port: str, *, snapshot_id: str | None = None, out: Path | None = None) -> Path:
         """Render a report port of a product's current (or given) snapshot to one HTML file."""
         from quanta.project.outputs import render
 
-        return render(self.workspace, self.product(name), port, snapshot_id, out)
+        folder = self.source.root / ".quanta" / "reports"
+        return render(self.platform.plane, self.product(name), port, snapshot_id, out, folder)
 
     def export(
         self,
@@ -214,16 +213,17 @@ class Mesh:
         unmask: bool = False,
     ) -> ExportResult:
         """Write a product snapshot to one Parquet or CSV file (classified properties masked)."""
-        from quanta.project.outputs import export
+        key = self.product(name).spec.key
+        return self.platform.export(key, file_format, out=out, snapshot_id=snapshot_id, unmask=unmask)
 
-        spec = self.product(name).spec
-        return export(self.platform.catalog, self.platform.store, spec, file_format, out, snapshot_id, unmask)
+    def verify(self, names: list[str], snapshot_id: str | None = None) -> dict[str, list[str]]:
+        """Checksum the files of the named products' (or every product's) current snapshot."""
+        return self.platform.verify([self.product(n).spec.key for n in names], snapshot_id)
 
     def test(self, names: Iterable[str] | None = None, snapshot_id: str | None = None) -> dict[str, list[CheckResult]]:
         """Run every product's checks (or the named ones') on its current snapshot, or on ``snapshot_id``;
         nothing is published or recorded."""
         from quanta.engines.base import Relation
-        from quanta.explore.read import readable
         from quanta.quality.compile import compile_checks
         from quanta.quality.run import run_checks
 
@@ -233,10 +233,14 @@ class Mesh:
         for product in self.source.products:
             if selected is not None and product.spec.key not in selected:
                 continue
-            target = readable(workspace.catalog, workspace.store, product.spec, snapshot_id)
-            if target is None:
-                continue
-            relation = Relation("snapshot", "parquet", target.files)
+            key = product.spec.key
+            record = workspace.catalog.snapshots.get(snapshot_id) if snapshot_id else None
+            if snapshot_id is not None and (record is None or record.product_key != key):
+                raise QuantaError(f"{key} has no snapshot {snapshot_id}")
+            record = record or workspace.catalog.snapshots.current(key)
+            if record is None:
+                continue  # checks run as the platform on the engine, over the manifest's files
+            relation = Relation("snapshot", "parquet", self.platform.plane.files(product.spec, record))
             results[product.spec.key] = run_checks(
                 workspace.engine, relation, compile_checks(product.spec), product.spec
             )
@@ -254,6 +258,6 @@ class Mesh:
         ]
 
     def search(self, text: str) -> list[SearchHit]:
-        from quanta.explore.search import search
+        from quanta.catalog.search import search
 
         return search(self.specs(), text)

@@ -6,41 +6,32 @@ its published descriptor. A :class:`~quanta.project.mesh.Mesh` reads through one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quanta.catalog import Catalog, Descriptor, ProductEntry
+from quanta.access import LOCAL_OWNER
+from quanta.catalog import Catalog, Descriptor
 from quanta.errors import ConfigError, NotFound
-from quanta.spec.errormap import suggest
-from quanta.spec.loader import product_from_data
 from quanta.spec.mesh import PlatformSettings
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.product import DataProduct
 from quanta.storage import LocalSnapshotStore, SnapshotLocation, SnapshotStore
 
 if TYPE_CHECKING:
-    from quanta.explore.search import SearchHit
+    from quanta.catalog.search import SearchHit
     from quanta.ports.files import ExportResult
-
-
-@dataclass(frozen=True)
-class PublishedProduct:
-    """A product major as the catalog has it: its registry entry and its published spec."""
-
-    entry: ProductEntry
-    spec: DataProduct
 
 
 class Platform:
     """The catalog and the snapshot storage (``store`` None: the catalog alone, no data reads)."""
 
     def __init__(self, catalog: Catalog, store: SnapshotStore | None, plugins: PluginRegistry | None = None) -> None:
+        from quanta.read import DataPlane
+
         self.catalog = catalog
         self._store = store
-        self.plugins = plugins or PluginRegistry.default()
-        self._published: list[PublishedProduct] | None = None
+        self.plane = DataPlane(catalog, lambda: self.store, plugins)
         if store is not None:
             backfill_descriptors(catalog, store)
 
@@ -58,6 +49,7 @@ class Platform:
             raise
 
     def close(self) -> None:
+        self.plane.close()
         self.catalog.close()
 
     @property
@@ -68,55 +60,36 @@ class Platform:
             )
         return self._store
 
-    # ---------------------------------------------------------------- the registry
-
-    def published(self) -> list[PublishedProduct]:
-        """Every registered product major with its current published spec, by key."""
-        if self._published is None:
-            specs = self.catalog.products.published_specs()
-            self._published = [
-                PublishedProduct(entry, product_from_data(specs[entry.key], self.plugins, f"catalog:{entry.key}"))
-                for entry in self.catalog.products.entries()
-                if entry.key in specs
-            ]
-        return self._published
-
-    def specs(self) -> list[DataProduct]:
-        return [p.spec for p in self.published()]
-
-    def spec(self, name: str) -> DataProduct:
-        return self.product(name).spec
-
     @property
     def title(self) -> str:
         from quanta.catalog.database import shown_url
 
         return f"catalog {shown_url(self.catalog.engine)}"
 
-    def product(self, name: str) -> PublishedProduct:
+    # ---------------------------------------------------------------- the registry
+
+    def specs(self) -> list[DataProduct]:
+        """Every registered product major with its current published spec."""
+        return self.plane.published()
+
+    def spec(self, name: str) -> DataProduct:
         """A published product by ``domain.name`` (its highest major) or ``domain.name@vN``."""
-        published = self.published()
-        exact = [p for p in published if name == p.spec.key]
-        majors = [p for p in published if name == p.spec.ref]
-        if exact or majors:
-            return exact[0] if exact else max(majors, key=lambda p: p.spec.major)
-        hint = suggest(name, sorted({p.spec.ref for p in published}))
-        raise NotFound(f"the catalog has no product '{name}'" + (f"; {hint}" if hint else ""))
+        return self.plane.product(name)
 
     def descriptor(self, name: str) -> Descriptor:
         """The current published descriptor (spec and served files) of a product."""
-        product = self.product(name)
-        descriptor = self.catalog.products.current_descriptor(product.spec.key)
+        key = self.spec(name).key
+        descriptor = self.catalog.products.current_descriptor(key)
         if descriptor is None:
-            raise NotFound(f"{product.spec.key} has no published descriptor")
+            raise NotFound(f"{key} has no published descriptor")
         return descriptor
 
     def search(self, text: str) -> list[SearchHit]:
-        from quanta.explore.search import search
+        from quanta.catalog.search import search
 
         return search(self.specs(), text)
 
-    # ---------------------------------------------------------------- data
+    # ---------------------------------------------------------------- data (as the platform owner)
 
     def read(
         self,
@@ -128,15 +101,14 @@ class Platform:
         limit: int | None = None,
     ) -> Any:
         """A product snapshot as a pyarrow Table (current, by id, or as of a time)."""
-        from quanta.explore.read import read_table
+        from quanta.read import Selector
 
-        return read_table(self.catalog, self.store, self.product(name).spec, snapshot_id, as_of, unmask, limit)
+        selector = Selector(snapshot_id, as_of)
+        return self.plane.table(LOCAL_OWNER, name, None, selector, unmask=unmask, limit=limit)
 
     def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None, limit: int | None = None) -> Any:
-        """One read-only SELECT over every published product (tables ``<domain>.<product>``)."""
-        from quanta.explore.read import query
-
-        return query(self.specs(), self.catalog, self.store, sql, unmask=unmask, as_of=as_of, limit=limit)
+        """One gated query over every published product (tables ``<domain>.<product>``)."""
+        return self.plane.query(LOCAL_OWNER, sql, as_of=as_of, unmask=unmask, limit=limit)
 
     def export(
         self,
@@ -150,8 +122,25 @@ class Platform:
         """Write a product snapshot to one Parquet or CSV file (classified properties masked)."""
         from quanta.project.outputs import export
 
-        spec = self.product(name).spec
-        return export(self.catalog, self.store, spec, file_format, out, snapshot_id, unmask)
+        return export(self.plane, self.spec(name), file_format, out, snapshot_id, unmask)
+
+    def verify(self, names: list[str], snapshot_id: str | None = None) -> dict[str, list[str]]:
+        """Checksum every file of each product's current snapshot (or ``snapshot_id``): problems by
+        ``key@snapshot``; an empty list is a sound snapshot."""
+        from quanta.read import Selector
+        from quanta.read.plane import location_of
+
+        specs = [self.spec(n) for n in names] if names else self.specs()
+        found: dict[str, list[str]] = {}
+        for spec in specs:
+            try:
+                record = self.plane.snapshot(spec, Selector(snapshot_id=snapshot_id))
+            except NotFound:
+                if snapshot_id is not None and names:
+                    raise
+                continue
+            found[f"{spec.key} {record.id}"] = self.store.verify(location_of(spec), record.id)
+        return found
 
 
 def upgrade_catalog(settings: PlatformSettings, root: Path) -> tuple[str | None, str]:

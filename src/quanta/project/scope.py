@@ -15,7 +15,7 @@ from quanta.spec.product import DataProduct
 
 if TYPE_CHECKING:
     from quanta.catalog import Catalog
-    from quanta.explore.search import SearchHit
+    from quanta.catalog.search import SearchHit
     from quanta.ports.files import ExportResult
 
 
@@ -57,6 +57,8 @@ class ProductScope(Protocol):
     ) -> ExportResult: ...
 
     def search(self, text: str) -> list[SearchHit]: ...
+
+    def verify(self, names: list[str], snapshot_id: str | None = None) -> dict[str, list[str]]: ...
 
     def close(self) -> None: ...
 

@@ -3,6 +3,7 @@ and the checkout's local state."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from quanta.build.inputs import ConnectorRegistry
@@ -69,8 +70,10 @@ class _LazyEngine:
     def measure(self, relation: Relation, metrics: list[Any]) -> Measurements:
         return self._real().measure(relation, metrics)
 
-    def failing_keys(self, relation: Relation, metric: Any, keys: list[str], limit: int) -> list[dict[str, Any]]:
-        return self._real().failing_keys(relation, metric, keys, limit)
+    def failing_keys(
+        self, relation: Relation, metric: Any, keys: list[str], limit: int, masks: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return self._real().failing_keys(relation, metric, keys, limit, masks)
 
     def orphans(self, relation: Relation, column: str, reference: Relation, reference_column: str) -> int:
         return self._real().orphans(relation, column, reference, reference_column)
