@@ -58,7 +58,7 @@ def slowest_products(root: Path, count: int = 3) -> list[tuple[str, float, int |
 
     mesh = Mesh.load(root)
     try:
-        steps = [s for s in mesh.workspace.catalog.steps() if s.status == "built"]
+        steps = [s for s in mesh.workspace.catalog.runs.steps() if s.status == "built"]
     finally:
         mesh.close()
     steps.sort(key=lambda s: -s.duration_s)

@@ -38,6 +38,12 @@ def catalog_url(request: pytest.FixtureRequest) -> Iterator[str]:
     yield from _postgres_database()
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database (mandatory in CI)."""
+    yield from _postgres_database()
+
+
 def _postgres_database() -> Iterator[str]:
     import psycopg
 

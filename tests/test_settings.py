@@ -22,7 +22,7 @@ def _with_profile(mesh_dir: Path) -> Mesh:
 
 def test_defaults_come_from_mesh_yaml(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QUANTA_PROFILE", raising=False)
-    platform = _with_profile(mesh_dir).platform()
+    platform = _with_profile(mesh_dir).settings()
     assert (platform.engine, platform.catalog) == ("duckdb", "sqlite:///.quanta/catalog.db")
 
 
@@ -30,10 +30,10 @@ def test_profile_overrides_defaults_and_environment_overrides_profile(
     mesh_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mesh = _with_profile(mesh_dir)
-    assert mesh.platform("prod").engine == "spark"
+    assert mesh.settings("prod").engine == "spark"
     monkeypatch.setenv("QUANTA_PROFILE", "prod")
     monkeypatch.setenv("QUANTA_CATALOG", "postgresql://other/quanta")
-    platform = mesh.platform()
+    platform = mesh.settings()
     assert (platform.engine, platform.catalog, platform.storage) == (
         "spark",
         "postgresql://other/quanta",
@@ -43,7 +43,7 @@ def test_profile_overrides_defaults_and_environment_overrides_profile(
 
 def test_unknown_profile_names_where_it_looked(mesh_dir: Path) -> None:
     with pytest.raises(ConfigError, match=r"--profile and QUANTA_PROFILE; defined: prod"):
-        _with_profile(mesh_dir).platform("staging")
+        _with_profile(mesh_dir).settings("staging")
 
 
 def test_every_environment_variable_reaches_its_platform_setting(
@@ -58,7 +58,7 @@ def test_every_environment_variable_reaches_its_platform_setting(
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
-    platform = Mesh.load(mesh_dir).platform()
+    platform = Mesh.load(mesh_dir).settings()
     assert (platform.memory_limit, platform.threads, platform.storage, platform.storage_endpoint, platform.cache) == (
         "2GB",
         3,
@@ -66,3 +66,9 @@ def test_every_environment_variable_reaches_its_platform_setting(
         "http://127.0.0.1:9000",
         "/tmp/quanta-cache",
     )
+
+
+def test_a_bad_environment_value_names_the_variable(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUANTA_RUN_LEASE", "-3")
+    with pytest.raises(ConfigError, match="QUANTA_RUN_LEASE"):
+        Mesh.load(mesh_dir).settings()

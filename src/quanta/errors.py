@@ -7,6 +7,9 @@ The hierarchy, in one place:
   - ``SpecError``: one or more located diagnostics made loading or validating specs fail.
   - ``ConfigError``: a setting is missing or wrong (names every place it looked).
   - ``MissingExtraError``: an optional dependency is not installed (names the extra).
+  - ``AccessDenied``: the access decision refused the read (HTTP 403).
+  - ``NotFound``: what was asked for does not exist (HTTP 404).
+  - ``Conflict``: the request contradicts what exists, e.g. another mesh owns the product (HTTP 409).
 """
 
 from __future__ import annotations
@@ -111,6 +114,18 @@ class MissingExtraError(QuantaError):
         super().__init__(f"{package} is not installed: install it with `pip install 'quanta[{extra}]'`")
         self.package = package
         self.extra = extra
+
+
+class NotFound(QuantaError):
+    """What was asked for does not exist."""
+
+
+class AccessDenied(QuantaError):
+    """The decision point refused a read; the message says why (HTTP 403, SQLSTATE 42501)."""
+
+
+class Conflict(QuantaError):
+    """The request contradicts the state of the platform (e.g. another mesh owns the product)."""
 
 
 def display_path(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 
@@ -13,3 +14,11 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def canonical_digest(value: object) -> str:
+    """sha256 of bytes, or of a JSON value in canonical form (sorted keys, no spaces)."""
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

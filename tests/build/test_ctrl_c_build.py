@@ -37,7 +37,7 @@ def test_ctrl_c_stops_a_build_and_keeps_the_last_good_snapshot(mesh_dir: Path) -
     assert _current(mesh_dir) == previous
     mesh = Mesh.load(mesh_dir)
     try:
-        assert mesh.workspace.catalog.runs(limit=1)[0]["status"] == "failed"
+        assert mesh.workspace.catalog.runs.runs(limit=1)[0].status == "failed"
     finally:
         mesh.close()
     assert not any((mesh_dir / ".quanta/warehouse/_staging").glob("*/*"))
@@ -46,7 +46,7 @@ def test_ctrl_c_stops_a_build_and_keeps_the_last_good_snapshot(mesh_dir: Path) -
 def _current(root: Path) -> str | None:
     mesh = Mesh.load(root)
     try:
-        current = mesh.workspace.catalog.current("sales.daily-revenue@v1")
+        current = mesh.workspace.catalog.snapshots.current("sales.daily-revenue@v1")
         return current.id if current else None
     finally:
         mesh.close()

@@ -24,8 +24,8 @@ def _state(root: Path) -> tuple[str | None, int, set[str], list[str]]:
     mesh = Mesh.load(root)
     try:
         catalog, store = mesh.workspace.catalog, mesh.workspace.store
-        current = catalog.current("sales.orders@v1")
-        known = {s.id for s in catalog.snapshots("sales.orders@v1")}
+        current = catalog.snapshots.current("sales.orders@v1")
+        known = {s.id for s in catalog.snapshots.list("sales.orders@v1")}
         return current.id if current else None, len(known), known, store.snapshot_ids(ORDERS)
     finally:
         mesh.close()

@@ -29,7 +29,7 @@ def test_python_transform_output_and_artefacts(four: FourMesh) -> None:
     from quanta.project import Mesh
 
     mesh = Mesh.load(four.root)
-    snapshot = mesh.workspace.catalog.current("customer.customer-value@v1")
+    snapshot = mesh.workspace.catalog.snapshots.current("customer.customer-value@v1")
     assert snapshot is not None
     from quanta.storage import SnapshotLocation
 
@@ -140,7 +140,7 @@ def test_time_travel_returns_older_rows(four: FourMesh) -> None:
     from quanta.project import Mesh
 
     mesh = Mesh.load(four.root)
-    first = mesh.workspace.catalog.current("sales.orders@v1")
+    first = mesh.workspace.catalog.snapshots.current("sales.orders@v1")
     mesh.close()
     assert first is not None and first.published_at is not None
     four.write("data/orders/2026-11-05.csv", "order_id,customer_id,amount,order_date\no-9,c-2,5.0,2026-11-05\n")

@@ -24,11 +24,11 @@ def test_blocking_failure_keeps_previous_snapshot_current(four: FourMesh) -> Non
     assert read(four.root, "sales.orders") == before
     mesh = Mesh.load(four.root)
     catalog = mesh.workspace.catalog
-    rejected = catalog.snapshot(outcome.snapshot_id or "")
+    rejected = catalog.snapshots.get(outcome.snapshot_id or "")
     assert rejected is not None and rejected.status == "rejected"
-    assert catalog.current("sales.orders@v1").id != rejected.id  # type: ignore[union-attr]
+    assert catalog.snapshots.current("sales.orders@v1").id != rejected.id  # type: ignore[union-attr]
     assert len(mesh.read("sales.orders", snapshot_id=rejected.id)) == 4  # kept for inspection
-    slis = {s.check_id: s.status for s in catalog.slis("sales.orders@v1", rejected.id)}
+    slis = {s.check_id: s.status for s in catalog.slis.of("sales.orders@v1", rejected.id)}
     assert slis["max:amount"] == "failed" and slis["required:order_id"] == "passed"
     mesh.close()
 
@@ -38,9 +38,9 @@ def test_non_blocking_slo_failure_warns_and_publishes(four: FourMesh) -> None:
     outcome = build(four.root)["sales.orders@v1"]
     assert outcome.status == "built"
     mesh = Mesh.load(four.root)
-    current = mesh.workspace.catalog.current("sales.orders@v1")
+    current = mesh.workspace.catalog.snapshots.current("sales.orders@v1")
     assert current is not None and current.id == outcome.snapshot_id
-    (volume,) = [s for s in mesh.workspace.catalog.slis("sales.orders@v1") if s.check_id == "volume:min-rows"]
+    (volume,) = [s for s in mesh.workspace.catalog.slis.of("sales.orders@v1") if s.check_id == "volume:min-rows"]
     assert (volume.status, volume.observed, volume.limit) == ("warning", 4.0, 100.0)
     mesh.close()
 
@@ -76,7 +76,9 @@ def test_volume_change_against_the_previous_snapshot_warns(four: FourMesh) -> No
     assert outcome.status == "built"  # not blocking: it warns and publishes
     mesh = Mesh.load(four.root)
     (change,) = [
-        s for s in mesh.workspace.catalog.slis("sales.orders@v1", outcome.snapshot_id) if s.check_id == "volume:change"
+        s
+        for s in mesh.workspace.catalog.slis.of("sales.orders@v1", outcome.snapshot_id)
+        if s.check_id == "volume:change"
     ]
     mesh.close()
     assert (change.status, change.observed) == ("warning", 0.25)
@@ -113,7 +115,7 @@ def test_schema_conformance_and_schedule_are_measured(four: FourMesh) -> None:
     four.edit("products/sales/orders/orders.sql", "cast(amount as double) as amount", "'x' as amount")
     assert build(four.root)["sales.orders@v1"].status == "failed"
     mesh = Mesh.load(four.root)
-    conformance = [s for s in mesh.workspace.catalog.slis("sales.orders@v1") if s.check_id == "schema:conformance"]
+    conformance = [s for s in mesh.workspace.catalog.slis.of("sales.orders@v1") if s.check_id == "schema:conformance"]
     assert [s.status for s in conformance] == ["passed", "failed"]
     assert "amount (declared number, got VARCHAR)" in (conformance[-1].message or "")
     (document,) = mesh.slo_documents(["sales.orders"])
@@ -150,7 +152,7 @@ def test_port_series_from_the_serving_layer_count_in_the_document(four: FourMesh
         for i in range(1, 11)
     ]  # 10 hourly measurements, 2 below target: each holds for an hour
     healthy = [SliRecord("availability:sql", "passed", 1.0, ">=", 0.9, False, now - timedelta(hours=9))]
-    mesh.workspace.catalog.store_slis("sales.orders@v1", None, series + healthy)
+    mesh.workspace.catalog.slis.store("sales.orders@v1", None, series + healthy)
     (document,) = mesh.slo_documents(["sales.orders"], now=now)
     mesh.close()
     availability = next(o for o in document["objectives"] if o["name"] == "availability")

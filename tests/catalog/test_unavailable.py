@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from quanta.catalog import Catalog
-from quanta.catalog.store import CatalogUnavailable
+from quanta.catalog import Catalog, CatalogUnavailable
 
 
 def test_a_sqlite_catalog_in_a_missing_folder(tmp_path: Path) -> None:

@@ -83,14 +83,16 @@ def test_missing_phones_stay_missing_and_are_measured(built: tuple[Mesh, dict, d
         for r in mesh.query("select customer_id from customer.customer_marketing_360 where phone is null").to_pylist()
     }
     assert missing == set(defects["missing_phones"])
-    slis = {s.check_id: s for s in mesh.workspace.catalog.slis("customer.customer-marketing-360@v1")}
+    slis = {s.check_id: s for s in mesh.workspace.catalog.slis.of("customer.customer-marketing-360@v1")}
     assert slis["completeness:phone"].status == "passed"  # 95% present against a 90% objective
 
 
 def test_every_implied_check_holds(built: tuple[Mesh, dict, dict]) -> None:
     mesh, _, _ = built
     for product in mesh.source.products:
-        failing = [s.check_id for s in mesh.workspace.catalog.slis(product.spec.key) if s.status in ("failed", "error")]
+        failing = [
+            s.check_id for s in mesh.workspace.catalog.slis.of(product.spec.key) if s.status in ("failed", "error")
+        ]
         assert failing == [], product.spec.key
 
 
@@ -117,7 +119,7 @@ def test_customer_lifetime_value(built: tuple[Mesh, dict, dict]) -> None:
     assert stages == [{"one_off": 0, "lapsed": 0, "active": 0, "new": 0, "history": 0}]
     from quanta.storage import SnapshotLocation
 
-    snapshot = mesh.workspace.catalog.current("customer-relations.customer-lifetime-value@v1")
+    snapshot = mesh.workspace.catalog.snapshots.current("customer-relations.customer-lifetime-value@v1")
     assert snapshot is not None
     manifest = mesh.workspace.store.manifest(
         SnapshotLocation("customer-relations", "customer-lifetime-value", 1), snapshot.id
@@ -131,7 +133,7 @@ def test_customer_lifetime_value(built: tuple[Mesh, dict, dict]) -> None:
 def manifest_of(mesh: Mesh, key: str) -> dict:
     from quanta.storage import SnapshotLocation
 
-    snapshot = mesh.workspace.catalog.current(key)
+    snapshot = mesh.workspace.catalog.snapshots.current(key)
     assert snapshot is not None
     domain, rest = key.split(".", 1)
     name, major = rest.split("@v")

@@ -25,7 +25,7 @@ def test_hit_rate_at_10_is_at_least_1_2_times_most_popular(tmp_path: Path, seed:
         report = mesh.build()
         assert all(o.status == "built" for o in report.outcomes), report.outcomes
         key = "marketing.product-recommendations@v1"
-        snapshot = mesh.workspace.catalog.current(key)
+        snapshot = mesh.workspace.catalog.snapshots.current(key)
         assert snapshot is not None
         location = SnapshotLocation("marketing", "product-recommendations", 1)
         evaluation = mesh.workspace.store.manifest(location, snapshot.id)["artefacts"]["evaluation"]

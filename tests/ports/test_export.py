@@ -45,7 +45,7 @@ def test_export_writes_every_row_and_masks_classified_properties(mesh: Mesh, tmp
 
 
 def test_export_a_past_snapshot_and_refuse_unknown_ones(mesh: Mesh, tmp_path: Path) -> None:
-    first = mesh.workspace.catalog.current("sales.orders@v1")
+    first = mesh.workspace.catalog.snapshots.current("sales.orders@v1")
     assert first is not None
     data = mesh.source.root / "data/orders.csv"
     data.write_text(data.read_text() + data.read_text().splitlines()[1].replace(",", "9,", 1) + "\n")
@@ -67,7 +67,7 @@ def test_export_cli(mesh: Mesh, tmp_path: Path) -> None:
 
 
 def test_export_into_a_folder_names_the_file(mesh: Mesh, tmp_path: Path) -> None:
-    record = mesh.workspace.catalog.current("sales.orders@v1")
+    record = mesh.workspace.catalog.snapshots.current("sales.orders@v1")
     assert record is not None
     result = mesh.export("sales.orders", "csv", out=tmp_path)
     assert result.path == tmp_path / f"sales.orders-{record.id}.csv" and result.path.is_file()

@@ -209,7 +209,7 @@ def test_first_report_has_the_figures_and_no_comparison(mesh: Mesh, tmp_path: Pa
 
 def test_second_report_shows_the_change_since_the_previous_snapshot(mesh: Mesh, tmp_path: Path) -> None:
     publish(mesh, FIRST)
-    first = mesh.workspace.catalog.current(f"{CLV}@v1")
+    first = mesh.workspace.catalog.snapshots.current(f"{CLV}@v1")
     publish(mesh, SECOND)
     path = mesh.report(CLV, "weekly-report", out=tmp_path / "second.html")
     found = figures(path)
@@ -243,7 +243,7 @@ def test_second_report_shows_the_change_since_the_previous_snapshot(mesh: Mesh, 
 
 def test_the_cli_writes_the_report_and_names_it(mesh: Mesh, tmp_path: Path) -> None:
     publish(mesh, FIRST)
-    record = mesh.workspace.catalog.current(f"{CLV}@v1")
+    record = mesh.workspace.catalog.snapshots.current(f"{CLV}@v1")
     assert record is not None
     default = mesh.report(CLV, "weekly-report")
     assert default == mesh.source.root / ".quanta/reports" / f"{CLV}-weekly-report-{record.id}.html"

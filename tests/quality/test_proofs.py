@@ -52,9 +52,9 @@ def test_keys_must_cover_the_groups_and_casts_must_be_lossless() -> None:
 
 def _primary_key_sli(mesh: Mesh) -> str | None:
     key = "sales.daily-revenue@v1"
-    snapshot = mesh.workspace.catalog.current(key)
+    snapshot = mesh.workspace.catalog.snapshots.current(key)
     assert snapshot is not None
-    (sli,) = [s for s in mesh.workspace.catalog.slis(key, snapshot.id) if s.check_id.startswith("primary-key:")]
+    (sli,) = [s for s in mesh.workspace.catalog.slis.of(key, snapshot.id) if s.check_id.startswith("primary-key:")]
     assert sli.status == "passed"
     return sli.message
 

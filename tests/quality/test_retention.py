@@ -60,15 +60,15 @@ def test_gc_keeps_what_retention_needs_and_measures_it(mesh_dir: Path) -> None:
     )
     mesh = _rebuild(mesh_dir, 3)
     catalog = mesh.workspace.catalog
-    first, second, third = sorted(catalog.snapshots("sales.orders@v1"), key=lambda s: s.created_at)
-    assert [s.check_id for s in catalog.slis("sales.orders@v1", third.id)].count("retention") == 1
+    first, second, third = sorted(catalog.snapshots.list("sales.orders@v1"), key=lambda s: s.created_at)
+    assert [s.check_id for s in catalog.slis.of("sales.orders@v1", third.id)].count("retention") == 1
     # 30 days later, the horizon falls between the second and the third snapshot
     assert second.published_at is not None and third.published_at is not None
     now = second.published_at + timedelta(days=30) + (third.published_at - second.published_at) / 2
     report = mesh.gc(keep=1, now=now)
     assert report.snapshots == [first.id] and report.kept_for_retention == [second.id]
     assert mesh.read("sales.orders", snapshot_id=second.id).num_rows == second.rows  # time travel still works
-    latest = [s for s in catalog.slis("sales.orders@v1") if s.check_id == "retention"][-1]
+    latest = [s for s in catalog.slis.of("sales.orders@v1") if s.check_id == "retention"][-1]
     assert latest.status == "passed" and latest.observed is not None and latest.observed >= 30 * 86400
     (objective,) = [
         o for o in mesh.slo_documents(["sales.orders"], now=now)[0]["objectives"] if o["name"] == "retention"

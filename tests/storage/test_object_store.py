@@ -81,7 +81,7 @@ def test_time_travel_and_gc_in_the_bucket(mesh_dir: Path, s3: tuple[str, object]
     prefix, client = s3
     mesh = Mesh.load(mesh_dir)
     mesh.build()
-    first = mesh.workspace.catalog.current("sales.orders@v1")
+    first = mesh.workspace.catalog.snapshots.current("sales.orders@v1")
     data = mesh_dir / "data/orders.csv"
     data.write_text(data.read_text() + data.read_text().splitlines()[1].replace(",", "9,", 1) + "\n")
     mesh.build()
@@ -99,7 +99,7 @@ def test_a_build_killed_before_the_manifest_upload_leaves_nothing_visible(
 ) -> None:
     prefix, client = s3
     Mesh.load(mesh_dir).build()
-    before = Mesh.load(mesh_dir).workspace.catalog.current("sales.orders@v1")
+    before = Mesh.load(mesh_dir).workspace.catalog.snapshots.current("sales.orders@v1")
     data = mesh_dir / "data/orders.csv"
     data.write_text(data.read_text() + data.read_text().splitlines()[1].replace(",", "7,", 1) + "\n")
     killed = subprocess.run(
@@ -115,7 +115,7 @@ def test_a_build_killed_before_the_manifest_upload_leaves_nothing_visible(
     }
     assert partial - complete  # data of the killed build was uploaded without a manifest
     mesh = Mesh.load(mesh_dir)
-    assert before is not None and mesh.workspace.catalog.current("sales.orders@v1") == before
+    assert before is not None and mesh.workspace.catalog.snapshots.current("sales.orders@v1") == before
     from quanta.storage import SnapshotLocation
 
     assert mesh.workspace.store.snapshot_ids(SnapshotLocation("sales", "orders", 1)) == sorted(complete)
@@ -144,7 +144,7 @@ def test_concurrent_readers_share_one_cached_copy(mesh_dir: Path, s3: tuple[str,
 
     mesh = Mesh.load(mesh_dir)
     mesh.build()
-    record = mesh.workspace.catalog.current("sales.orders@v1")
+    record = mesh.workspace.catalog.snapshots.current("sales.orders@v1")
     assert record is not None
     shutil.rmtree(mesh_dir / ".quanta/cache")
     store, location = mesh.workspace.store, SnapshotLocation("sales", "orders", 1)

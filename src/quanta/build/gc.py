@@ -34,11 +34,11 @@ def collect_garbage(
     report = GcReport()
     now = now or datetime.now(UTC)
     retention = retention or {}
-    current = {record.id for record in catalog.current_all().values()}
+    current = {record.id for record in catalog.snapshots.current_all().values()}
     by_product: dict[str, list[SnapshotRecord]] = {}
-    for record in catalog.snapshots():  # newest first
+    for record in catalog.snapshots.list():  # newest first
         by_product.setdefault(record.product_key, []).append(record)
-    entries = {p.key: p for p in catalog.products()}
+    entries = {p.key: p for p in catalog.products.entries()}
     for key, records in by_product.items():
         entry = entries[key]
         location = SnapshotLocation(entry.domain, entry.name, entry.major)
@@ -49,23 +49,23 @@ def collect_garbage(
             if record.id in needed:
                 report.kept_for_retention.append(record.id)
                 continue
-            catalog.delete_snapshot(record.id)
+            catalog.snapshots.delete(record.id)
             store.delete(location, record.id)
             report.snapshots.append(record.id)
         if key in retention:
             left = [r for r in records if r.id not in report.snapshots]
-            sli = retention_sli(left, catalog.first_published(key), retention[key], now)
-            live = catalog.current(key)
-            catalog.store_slis(key, live.id if live else None, [sli])
+            sli = retention_sli(left, catalog.snapshots.first_published(key), retention[key], now)
+            live = catalog.snapshots.current(key)
+            catalog.slis.store(key, live.id if live else None, [sli])
     report.orphans += store.clear_staging()
-    known = catalog.known_snapshot_ids()
+    known = catalog.snapshots.ids()
     for location in store.locations():
         report.orphans += store.remove_incomplete(location)
         for snapshot_id in store.snapshot_ids(location):
             if snapshot_id not in known:
                 report.orphans.append(store.describe(location, snapshot_id))
                 store.delete(location, snapshot_id)
-    referenced = catalog.landed_fingerprints()
+    referenced = catalog.lineage.landed_fingerprints()
     for key in store.raw_files():
         name = PurePosixPath(key).name
         if name.startswith(".") or PurePosixPath(key).stem not in referenced:  # unfinished, or in no lineage

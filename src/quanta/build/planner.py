@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from quanta.build.errors import BuildFailure
-from quanta.build.inputs import InputContext
-from quanta.build.product import BuildOptions, Workspace, location_of, previous_of
+from quanta.build.product import BuildOptions, Workspace, damaged, previous_of
 from quanta.plan.decide import Fingerprints, is_due, reasons_to_build
 from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
 from quanta.plan.order import generations, upstream_keys
@@ -28,23 +27,26 @@ def plan_build(workspace: Workspace, options: BuildOptions, selected: set[str] |
             key = product.spec.key
             if selected is not None and key not in selected:
                 continue
-            context = InputContext(
-                workspace.mesh.root, product, location_of(product), workspace.index, workspace.catalog, workspace.store
-            )
+            context = workspace.input_context(product)
             try:
                 inputs = {i.id: workspace.connectors.get(i.type).peek(i, context) for i in product.spec.inputs}
-                code = code_fingerprint(product.spec, product.folder, workspace.catalog)
+                code = code_fingerprint(product.spec, product.folder, workspace.state)
             except (BuildFailure, OSError) as exc:
                 items.append(PlanItem(key, "build", (f"cannot fingerprint: {exc}",)))
                 building.add(key)
                 continue
-            current = workspace.catalog.current(key)
+            current = workspace.catalog.snapshots.current(key)
             due = options.due and is_due(product.spec.schedule, current.created_at if current else None, options.now)
-            reasons = reasons_to_build(
-                Fingerprints(spec_fingerprint(product.spec), code, inputs),
-                previous_of(workspace.catalog, current),
-                full=options.full,
-                due=due,
+            damage = damaged(workspace.store, product, current)
+            reasons = (
+                [damage]
+                if damage
+                else reasons_to_build(
+                    Fingerprints(spec_fingerprint(product.spec), code, inputs),
+                    previous_of(workspace.catalog, current),
+                    full=options.full,
+                    due=due,
+                )
             )
             upstream = sorted(set(upstream_keys(product, workspace.index)) & building)
             reasons += [f"upstream {u} will be rebuilt (built only if its content changes)" for u in upstream]

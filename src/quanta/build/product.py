@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,11 +13,11 @@ from typing import Any
 
 from quanta import faults
 from quanta.build.compat import breaking_changes, schema_record
+from quanta.build.descriptor import product_descriptor, product_entry
 from quanta.build.errors import BuildFailure, IncompatibleSchema
 from quanta.build.inputs import ConnectorRegistry, InputContext, ResolvedInput
 from quanta.build.python_transform import BuildInfo, entrypoint_caller
-from quanta.catalog import Catalog, SnapshotRecord
-from quanta.catalog.store import ProductEntry, SliRecord
+from quanta.catalog import Catalog, Descriptor, OwnershipConflict, ProductEntry, SliRecord, SnapshotRecord
 from quanta.engines.base import (
     Column,
     Engine,
@@ -37,9 +40,11 @@ from quanta.quality.run import run_checks
 from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
 from quanta.spec.transform import PythonTransform, SqlTransform
-from quanta.storage import SnapshotLocation, SnapshotStore, new_id
+from quanta.state import LocalState
+from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore, new_id
 
 SCHEMA_CONFORMANCE = "schema:conformance"
+CLAIM_POLL_S = 0.25
 
 
 @dataclass
@@ -52,6 +57,12 @@ class Workspace:
     store: SnapshotStore
     engine: Engine
     connectors: ConnectorRegistry
+    state: LocalState
+
+    def input_context(self, product: ProductSource) -> InputContext:
+        return InputContext(
+            self.mesh.root, product, location_of(product), self.index, self.catalog, self.store, self.state
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class BuildOptions:
     full: bool = False
     due: bool = False
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    cancel: threading.Event = field(default_factory=threading.Event, compare=False)
+    """Set on Ctrl-C: a product waiting for another run's claim stops waiting."""
 
 
 @dataclass(frozen=True)
@@ -85,41 +98,121 @@ def location_of(product: ProductSource) -> SnapshotLocation:
 def previous_of(catalog: Catalog, current: SnapshotRecord | None) -> Previous:
     if current is None:
         return Previous()
-    inputs = {record.input_id: record.fingerprint for record in catalog.lineage(current.id)}
+    inputs = {record.input_id: record.fingerprint for record in catalog.lineage.of(current.id)}
     return Previous(current.spec_fingerprint, current.code_fingerprint, inputs, current.created_at)
 
 
-def build_product(workspace: Workspace, product: ProductSource, run_id: str, options: BuildOptions) -> Outcome:
+def build_product(
+    workspace: Workspace,
+    product: ProductSource,
+    run_id: str,
+    options: BuildOptions,
+    registered: ProductEntry | None = None,
+) -> Outcome:
+    """Build one product if it needs it; ``registered`` is its catalog entry as the run found it."""
     started = time.perf_counter()
     key = product.spec.key
     try:
-        return _build(workspace, product, run_id, options, started)
+        return _build(workspace, product, run_id, options, started, registered)
     except SchemaMismatch as exc:  # the output does not conform to the declared schema: an SLI of its own
-        workspace.catalog.store_slis(
+        workspace.catalog.slis.store(
             key, None, [SliRecord(SCHEMA_CONFORMANCE, "failed", 1.0, "<=", 0, True, options.now, str(exc))]
         )
         return Outcome(key, "failed", ("build failed",), time.perf_counter() - started, error=str(exc))
+    except OwnershipConflict as exc:
+        return Outcome(key, "failed", ("owned by another mesh",), time.perf_counter() - started, error=str(exc))
     except (BuildFailure, TransformError) as exc:
         return Outcome(key, "failed", ("build failed",), time.perf_counter() - started, error=str(exc))
 
 
-def _build(workspace: Workspace, product: ProductSource, run_id: str, options: BuildOptions, started: float) -> Outcome:
+def _build(
+    workspace: Workspace,
+    product: ProductSource,
+    run_id: str,
+    options: BuildOptions,
+    started: float,
+    registered: ProductEntry | None,
+) -> Outcome:
     spec, key = product.spec, product.spec.key
-    location = location_of(product)
-    context = InputContext(workspace.mesh.root, product, location, workspace.index, workspace.catalog, workspace.store)
+    mesh = workspace.mesh.spec.name
+    if registered is not None and registered.mesh not in (None, mesh):
+        raise OwnershipConflict(
+            f"{spec.ref} belongs to mesh '{registered.mesh}', so mesh '{mesh}' may not publish it; if its "
+            f"ownership moved, run `quanta catalog transfer {spec.ref} --to {mesh}` first"
+        )
     if spec.transform is None:
         raise BuildFailure(f"{key} has no transform yet (status {spec.status}); add `transform:`")
+    context = workspace.input_context(product)
     resolved = {i.id: workspace.connectors.get(i.type).resolve(i, context) for i in spec.inputs}
     fingerprints = Fingerprints(
         spec_fingerprint(spec),
-        code_fingerprint(spec, product.folder, workspace.catalog),
+        code_fingerprint(spec, product.folder, workspace.state),
         {k: r.lineage.fingerprint for k, r in resolved.items()},
     )
-    current = workspace.catalog.current(key)
-    due = options.due and is_due(spec.schedule, current.created_at if current else None, options.now)
-    reasons = reasons_to_build(fingerprints, previous_of(workspace.catalog, current), full=options.full, due=due)
-    if not reasons:
-        return Outcome(key, "skipped", ("up to date",), time.perf_counter() - started)
+    entry, descriptor = product_entry(product, mesh), product_descriptor(product, mesh)
+    current, reasons = _decide(workspace, product, fingerprints, options)
+    if reasons:
+        with _claimed(workspace, key, run_id, options):
+            current, reasons = _decide(workspace, product, fingerprints, options)  # another run may have built it
+            if reasons:
+                return _build_and_publish(
+                    workspace, product, run_id, options, started, resolved, fingerprints, current, reasons, descriptor
+                )
+    if registered is None or registered.mesh is None or registered.descriptor_id != descriptor.id:
+        workspace.catalog.register(entry, descriptor)  # a new description or access policy; or claim a legacy key
+    return Outcome(key, "skipped", ("up to date",), time.perf_counter() - started)
+
+
+def _decide(
+    workspace: Workspace, product: ProductSource, fingerprints: Fingerprints, options: BuildOptions
+) -> tuple[SnapshotRecord | None, list[str]]:
+    """The current snapshot and the reasons to build (none: up to date)."""
+    current = workspace.catalog.snapshots.current(product.spec.key)
+    damage = damaged(workspace.store, product, current)
+    if damage:
+        return current, [damage]
+    due = options.due and is_due(product.spec.schedule, current.created_at if current else None, options.now)
+    return current, reasons_to_build(fingerprints, previous_of(workspace.catalog, current), full=options.full, due=due)
+
+
+def damaged(store: SnapshotStore, product: ProductSource, current: SnapshotRecord | None) -> str | None:
+    """Why the current snapshot cannot be read (a listed file missing or resized), if it cannot."""
+    if current is None:
+        return None
+    try:
+        store.data_files(location_of(product), current.id)
+    except (SnapshotDamaged, OSError, ValueError) as exc:
+        return f"damaged: {exc}"
+    return None
+
+
+@contextmanager
+def _claimed(workspace: Workspace, key: str, run_id: str, options: BuildOptions) -> Iterator[None]:
+    """Hold the catalog's build claim on ``key``, waiting while another live run holds it."""
+    runs = workspace.catalog.runs
+    while runs.claim(key, run_id) is not None:
+        if options.cancel.wait(CLAIM_POLL_S):
+            raise BuildFailure(f"{key}: cancelled while another build held it")
+    try:
+        yield
+    finally:
+        runs.release(key, run_id)
+
+
+def _build_and_publish(
+    workspace: Workspace,
+    product: ProductSource,
+    run_id: str,
+    options: BuildOptions,
+    started: float,
+    resolved: dict[str, ResolvedInput],
+    fingerprints: Fingerprints,
+    current: SnapshotRecord | None,
+    reasons: list[str],
+    descriptor: Descriptor,
+) -> Outcome:
+    spec, key = product.spec, product.spec.key
+    location = location_of(product)
     staged = workspace.store.staging_dir(run_id, location)
     job = _job(
         product, resolved, staged, options, hash_rows=bool(downstream_keys(workspace.mesh, workspace.index, key))
@@ -135,15 +228,16 @@ def _build(workspace: Workspace, product: ProductSource, run_id: str, options: B
     manifest = _manifest(product, record, result, resolved, options)
     manifest["checks"] = [c.to_dict() for c in checks]
     workspace.store.commit(staged, location, snapshot_id, manifest)
-    entry = ProductEntry(key, spec.ref, spec.domain or "_", spec.name, spec.major, spec.version, spec.description)
-    workspace.catalog.publish(entry, record, [r.lineage for r in resolved.values()], make_current=not blocking)
+    entry = product_entry(product, workspace.mesh.spec.name)
+    lineage = [r.lineage for r in resolved.values()]
+    workspace.catalog.publish(entry, descriptor, record, lineage, make_current=not blocking)
     conformance = SliRecord(SCHEMA_CONFORMANCE, "passed", 0.0, "<=", 0, True, options.now)
     measured = [conformance, *(sli_of(c, options.now) for c in checks)]
     if spec.slos.retention is not None and not blocking:
-        first = workspace.catalog.first_published(key)
-        snapshots = workspace.catalog.snapshots(key)
+        first = workspace.catalog.snapshots.first_published(key)
+        snapshots = workspace.catalog.snapshots.list(key)
         measured.append(retention_sli(snapshots, first, spec.slos.retention, options.now))
-    workspace.catalog.store_slis(key, snapshot_id, measured)
+    workspace.catalog.slis.store(key, snapshot_id, measured)
     if blocking:
         failures = "; ".join(f"{c.check.id}: {c.message}" for c in blocking)
         return Outcome(
@@ -190,7 +284,7 @@ def _job(
 
 
 def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
-    previous = catalog.last_published(product.spec.key)
+    previous = catalog.snapshots.last_published(product.spec.key)
     if previous is None:
         return
     changes = breaking_changes(previous.schema, product.spec.schema_.properties)

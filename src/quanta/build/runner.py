@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from quanta.build.descriptor import mesh_descriptor
 from quanta.build.product import BuildOptions, Outcome, Workspace, build_product
-from quanta.catalog.store import StepRecord
+from quanta.catalog import ProductEntry, StepRecord
 from quanta.plan.order import generations, upstream_keys
 from quanta.spec.loader import ProductSource
 from quanta.storage import new_id
@@ -44,22 +45,26 @@ def run_build(
     run_id = new_id()
     report = BuildReport(run_id)
     started = time.perf_counter()
-    workspace.catalog.start_run(run_id, _who(), list(arguments))
+    catalog = workspace.catalog
+    catalog.runs.start(run_id, _who(), list(arguments), workspace.mesh.spec.name)
     interrupted = False
     workers = (os.cpu_count() or 1) if workspace.engine.capabilities.concurrent_jobs else 1
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        with catalog.runs.heartbeat(run_id), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             try:
-                _run_generations(workspace, options, selected, pool, report, notify)
+                catalog.products.register_mesh(mesh_descriptor(workspace.mesh))
+                registered = {entry.key: entry for entry in catalog.products.entries()}
+                _run_generations(workspace, options, selected, registered, pool, report, notify)
             except KeyboardInterrupt:  # Ctrl-C: stop what runs, start nothing more
                 interrupted = True
+                options.cancel.set()
                 pool.shutdown(wait=False, cancel_futures=True)
                 workspace.engine.interrupt()
                 raise
     finally:
         report.duration_s = time.perf_counter() - started
         succeeded = report.ok and not interrupted
-        workspace.catalog.finish_run(run_id, "succeeded" if succeeded else "failed", report.duration_s)
+        catalog.runs.finish(run_id, "succeeded" if succeeded else "failed", report.duration_s)
         workspace.store.discard_staging(run_id)
     return report
 
@@ -68,6 +73,7 @@ def _run_generations(
     workspace: Workspace,
     options: BuildOptions,
     selected: set[str] | None,
+    registered: dict[str, ProductEntry],
     pool: ThreadPoolExecutor,
     report: BuildReport,
     notify: Listener,
@@ -85,7 +91,10 @@ def _run_generations(
         runnable = [p for p in todo if p not in blocked]
         for product in runnable:
             notify(product.spec.key, "start", None)
-        futures = [(p, pool.submit(build_product, workspace, p, report.run_id, options)) for p in runnable]
+        futures = [
+            (p, pool.submit(build_product, workspace, p, report.run_id, options, registered.get(p.spec.key)))
+            for p in runnable
+        ]
         for product, future in futures:
             outcome = future.result()
             if not outcome.ok:
@@ -94,7 +103,7 @@ def _run_generations(
 
 
 def _record(workspace: Workspace, run_id: str, outcome: Outcome, report: BuildReport, notify: Listener) -> None:
-    workspace.catalog.record_step(
+    workspace.catalog.runs.record_step(
         StepRecord(
             run_id,
             outcome.key,

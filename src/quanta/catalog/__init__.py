@@ -1,5 +1,31 @@
-"""The catalog: metadata store and the single source of truth for which snapshot is current."""
+"""The catalog: the platform's registry of published products and the single source of truth for
+which snapshot is current."""
 
-from quanta.catalog.store import Catalog, SliRecord, SnapshotRecord, StepRecord
+from quanta.catalog.database import CatalogUnavailable
+from quanta.catalog.facade import Catalog, open_catalog
+from quanta.catalog.products import OwnershipConflict
+from quanta.catalog.records import (
+    Descriptor,
+    LineageRecord,
+    MeshDescriptor,
+    ProductEntry,
+    RunRecord,
+    SliRecord,
+    SnapshotRecord,
+    StepRecord,
+)
 
-__all__ = ["Catalog", "SliRecord", "SnapshotRecord", "StepRecord"]
+__all__ = [
+    "Catalog",
+    "CatalogUnavailable",
+    "Descriptor",
+    "LineageRecord",
+    "MeshDescriptor",
+    "OwnershipConflict",
+    "ProductEntry",
+    "RunRecord",
+    "SliRecord",
+    "SnapshotRecord",
+    "StepRecord",
+    "open_catalog",
+]

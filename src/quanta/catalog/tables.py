@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -30,6 +31,39 @@ products = Table(
     Column("major", Integer, nullable=False),
     Column("version", String(50), nullable=False),
     Column("description", Text),
+    Column("updated_at", DateTime, nullable=False),
+    Column("mesh", String(100)),  # the owning mesh; NULL only for products published before ownership
+    Column("descriptor_id", String(64)),  # the current published descriptor
+    Index("ix_products_ref", "ref"),
+)
+
+descriptors = Table(
+    "descriptors",
+    metadata,
+    Column("id", String(64), primary_key=True),  # content address of product key, spec and files
+    Column("product_key", String(200), nullable=False),
+    Column("version", String(50), nullable=False),
+    Column("mesh", String(100)),
+    Column("spec", JSON, nullable=False),
+    Column("files", JSON, nullable=False),  # {path: sha256 of a blob}
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_descriptors_product", "product_key", "created_at"),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+)
+
+meshes = Table(
+    "meshes",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("descriptor_id", String(64), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("origin", Text, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
 
@@ -50,6 +84,7 @@ snapshots = Table(
     Column("code_fingerprint", String(64), nullable=False),
     Column("inputs_fingerprint", String(64), nullable=False),
     Column("schema", JSON, nullable=False),
+    Column("descriptor_id", String(64)),
     Index("ix_snapshots_product_published", "product_key", "published_at"),
 )
 
@@ -80,10 +115,20 @@ build_runs = Table(
     Column("id", String(64), primary_key=True),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
-    Column("status", String(20), nullable=False),  # running | succeeded | failed
+    Column("status", String(20), nullable=False),  # running | succeeded | failed (abandoned is derived)
     Column("who", String(100), nullable=False),
     Column("arguments", Text, nullable=False),
     Column("duration_s", Float),
+    Column("mesh", String(100)),
+    Column("lease_expires_at", DateTime),  # renewed by the run's heartbeat while it runs
+)
+
+build_claims = Table(
+    "build_claims",
+    metadata,
+    Column("product_key", String(200), primary_key=True),  # one run builds a product at a time
+    Column("run_id", String(64), nullable=False),
+    Column("claimed_at", DateTime, nullable=False),
 )
 
 build_steps = Table(
@@ -117,20 +162,4 @@ slis = Table(
     Column("measured_at", DateTime, nullable=False),
     Column("message", Text),
     Index("ix_slis_product_check", "product_key", "check_id", "measured_at"),
-)
-
-code_digests = Table(
-    "code_digests",
-    metadata,
-    Column("raw_sha256", String(64), primary_key=True),
-    Column("normalised_sha256", String(64), nullable=False),
-)
-
-file_hashes = Table(
-    "file_hashes",
-    metadata,
-    Column("path", String(1000), primary_key=True),
-    Column("size", BigInteger, nullable=False),
-    Column("mtime_ns", BigInteger, nullable=False),
-    Column("sha256", String(64), nullable=False),
 )

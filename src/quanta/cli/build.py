@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from quanta.cli.common import MESH_OPTION_HELP, PROFILE_OPTION, console, load
+from quanta.cli.common import MESH_OPTION_HELP, PROFILE_OPTION, console, literal, load
 
 _STYLE = {
     "built": "green",
@@ -36,7 +36,7 @@ def plan(
     for column in ("product", "action", "why"):
         table.add_column(column)
     for item in items:
-        table.add_row(item.key, f"[{_STYLE[item.action]}]{item.action}[/]", "; ".join(item.reasons))
+        table.add_row(literal(item.key), f"[{_STYLE[item.action]}]{item.action}[/]", literal("; ".join(item.reasons)))
     console().print(table)
 
 
@@ -71,11 +71,11 @@ def build(
     for outcome in report.outcomes:
         detail = outcome.error or "; ".join(outcome.reasons)
         table.add_row(
-            outcome.key,
+            literal(outcome.key),
             f"[{_STYLE[outcome.status]}]{outcome.status}[/]",
             "" if outcome.rows is None else f"{outcome.rows:,}",
             f"{outcome.duration_s:.2f}",
-            detail,
+            literal(detail),
         )
     out.print(table)
     raise typer.Exit(0 if report.ok else 1)

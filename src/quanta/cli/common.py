@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from quanta.errors import QuantaError
 from quanta.project import Mesh
+from quanta.project.scope import ProductScope, open_scope
 
 MESH_OPTION_HELP = "Mesh folder or mesh.yaml."
 MESH_OPTION = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP)
 PROFILE_OPTION = typer.Option(None, "--profile", help="Platform profile from mesh.yaml.")
+CATALOG_OPTION = typer.Option(
+    None, "--catalog", help="Catalog URL (else QUANTA_CATALOG): read the catalog alone, no mesh folder needed."
+)
+STORAGE_OPTION = typer.Option(None, "--storage", help="Snapshot storage with --catalog (else QUANTA_STORAGE).")
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
 
 
 def load(path: Path, profile: str | None = None) -> Mesh:
     return Mesh.load(path, profile=profile)
+
+
+def scope(path: Path, profile: str | None, catalog: str | None, storage: str | None) -> ProductScope:
+    """The mesh at ``path``, or the catalog named by ``--catalog`` / ``QUANTA_CATALOG`` when there is none."""
+    return open_scope(path, profile, catalog, storage)
+
+
+def print_json(data: Any) -> None:
+    """Data as indented JSON on stdout (times in ISO 8601)."""
+    typer.echo(json.dumps(data, indent=2, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v)))
+
+
+def literal(value: object) -> Text:
+    """A value shown as it is: never read as Rich markup or emoji."""
+    return Text("∅" if value is None else str(value))
 
 
 def console() -> Console:
@@ -39,11 +67,11 @@ def parse_time(text: str | None) -> datetime | None:
 
 def arrow_table(table: Any, title: str | None = None) -> Table:
     """A pyarrow Table as a Rich table."""
-    rich = Table(title=title, show_lines=False)
+    rich = Table(title=Text(title) if title else None, show_lines=False)
     for name in table.column_names:
-        rich.add_column(name)
+        rich.add_column(Text(name))
     for row in table.to_pylist():
-        rich.add_row(*("∅" if v is None else str(v) for v in row.values()))
+        rich.add_row(*(literal(v) for v in row.values()))
     return rich
 
 

@@ -1,103 +1,148 @@
-"""``quanta status``, ``quanta show`` and ``quanta search``."""
+"""``quanta status``, ``quanta show`` and ``quanta search``: from a mesh folder, or from a catalog alone."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.table import Table
+from rich.text import Text
 
-from quanta.cli.common import MESH_OPTION, MESH_OPTION_HELP, PROFILE_OPTION, ago, arrow_table, console, load
+from quanta.cli.common import (
+    CATALOG_OPTION,
+    MESH_OPTION,
+    MESH_OPTION_HELP,
+    PROFILE_OPTION,
+    STORAGE_OPTION,
+    OutputFormat,
+    ago,
+    arrow_table,
+    console,
+    literal,
+    print_json,
+    scope,
+)
+from quanta.project.scope import product_details, status_rows
+
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table or json.")
 
 
 def status(
     path: Path = typer.Argument(Path("."), help=MESH_OPTION_HELP),
+    output: OutputFormat = FORMAT_OPTION,
     profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """Every product with its current snapshot and last build."""
-    from rich.table import Table
-
-    mesh = load(path, profile)
-    catalog = mesh.workspace.catalog
-    current = catalog.current_all()
-    table = Table(title=f"mesh {mesh.source.spec.name}")
-    for column in ("product", "lifecycle", "snapshot", "rows", "published", "last build"):
-        table.add_column(column, justify="right" if column == "rows" else "left")
-    for product in sorted(mesh.source.products, key=lambda p: p.spec.key):
-        snapshot = current.get(product.spec.key)
-        attempt = catalog.last_attempt(product.spec.key)
-        last = "—" if attempt is None else f"{attempt.status} {ago(attempt.started_at)}"
-        if attempt is not None and attempt.error:
-            last += f": {attempt.error[:80]}"
-        table.add_row(
-            product.spec.key,
-            product.spec.status,
-            snapshot.id if snapshot else "—",
-            f"{snapshot.rows:,}" if snapshot else "—",
-            ago(snapshot.published_at if snapshot else None),
-            last,
-        )
-    console().print(table)
+    products = scope(path, profile, catalog, None)
+    try:
+        rows = status_rows(products.catalog, products.specs())
+        if output is OutputFormat.json:
+            print_json({"scope": products.title, "products": rows})
+            return
+        table = Table(title=Text(products.title))
+        for column in ("product", "lifecycle", "snapshot", "rows", "published", "last build"):
+            table.add_column(column, justify="right" if column == "rows" else "left")
+        for row in rows:
+            attempt = row["lastBuild"]
+            last = "—" if attempt is None else f"{attempt['status']} {ago(attempt['startedAt'])}"
+            if attempt is not None and attempt["error"]:
+                last += f": {attempt['error'][:80]}"
+            table.add_row(
+                literal(row["product"]),
+                literal(row["lifecycle"]),
+                literal(row["snapshot"] or "—"),
+                f"{row['rows']:,}" if row["rows"] is not None else "—",
+                ago(row["publishedAt"]),
+                literal(last),
+            )
+        console().print(table)
+    finally:
+        products.close()
 
 
 def show(
     product: str = typer.Argument(..., help="Product, e.g. sales.orders"),
     mesh_path: Path = MESH_OPTION,
     rows: int = typer.Option(5, "--rows", help="Sample rows to show."),
+    output: OutputFormat = FORMAT_OPTION,
     profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+    storage: str | None = STORAGE_OPTION,
 ) -> None:
     """A product's job description, address, properties, snapshot, lineage and sample rows."""
-    from rich.table import Table
+    products = scope(mesh_path, profile, catalog, storage)
+    try:
+        spec = products.spec(product)
+        details = product_details(products.catalog, spec, products.specs())
+        sample = products.read(spec.key, limit=rows) if details["snapshot"] and rows > 0 else None
+        if output is OutputFormat.json:
+            print_json({**details, "sample": sample.to_pylist() if sample is not None else []})
+            return
+        _print_details(details)
+        if sample is not None:
+            console().print(arrow_table(sample, title=f"sample ({rows} rows, classified masked)"))
+    finally:
+        products.close()
 
-    from quanta.plan.order import downstream_keys, upstream_keys
-    from quanta.spec.index import address, sql_names
 
-    mesh = load(mesh_path, profile)
-    source = mesh.product(product)
-    spec = source.spec
+def _print_details(details: dict[str, Any]) -> None:
     out = console()
-    out.print(f"[bold]{spec.ref}[/] v{spec.version} ({spec.status}) — {spec.description or 'no description'}")
-    out.print(f"address: {address(spec)}   SQL: {', '.join(sql_names(spec))}")
-    out.print(
-        f"owner: {spec.domain} / {spec.team.name if spec.team else '—'}"
-        + (f" <{spec.team.email}>" if spec.team and spec.team.email else "")
-    )
+    team = details["team"] if isinstance(details["team"], dict) else {}
+    heading = Text(f"{details['product']}", style="bold")
+    heading.append(f" v{details['version']} ({details['lifecycle']}) — {details['description'] or 'no description'}")
+    out.print(heading)
+    out.print(literal(f"address: {details['address']}   SQL: {', '.join(details['sql'])}"))
+    contact = f" <{team['email']}>" if team.get("email") else ""
+    owner = f"owner: {details['domain']} / {team.get('name', '—')}{contact}"
+    out.print(literal(owner + (f"   mesh: {details['mesh']}" if details["mesh"] else "")))
     properties = Table(title="properties")
     for column in ("name", "type", "key", "classification", "description"):
         properties.add_column(column)
-    for prop in spec.schema_.properties:
-        key = "PK" if prop.primary_key else ("BK" if prop.business_key else "")
+    for prop in details["properties"]:
+        key = "PK" if prop["primaryKey"] else ("BK" if prop["businessKey"] else "")
         properties.add_row(
-            prop.name,
-            prop.logical_type + ("" if prop.required or prop.primary_key else "?"),
+            literal(prop["name"]),
+            literal(prop["logicalType"] + ("" if prop["required"] else "?")),
             key,
-            prop.classification or "",
-            prop.description or "",
+            literal(prop["classification"] or ""),
+            literal(prop["description"] or ""),
         )
     out.print(properties)
-    index = mesh.workspace.index
-    out.print("upstream: " + (", ".join(upstream_keys(source, index)) or "—"))
-    out.print("downstream: " + (", ".join(downstream_keys(mesh.source, index, spec.key)) or "—"))
-    out.print("output ports: " + (", ".join(f"{port.id} ({port.type})" for port in spec.outputs) or "—"))
-    snapshot = mesh.workspace.catalog.current(spec.key)
-    if snapshot is None:
-        out.print("[yellow]no published snapshot yet[/] — run `quanta build`")
+    out.print(literal("upstream: " + (", ".join(details["upstream"]) or "—")))
+    out.print(literal("downstream: " + (", ".join(details["downstream"]) or "—")))
+    ports = ", ".join(f"{p['id']} ({p['type']})" for p in details["outputs"])
+    out.print(literal("output ports: " + (ports or "—")))
+    snapshot = details["snapshot"]
+    if not isinstance(snapshot, dict):
+        out.print(Text("no published snapshot yet", style="yellow"), "— run `quanta build`")
         return
-    out.print(f"current snapshot: {snapshot.id}, {snapshot.rows:,} rows, published {ago(snapshot.published_at)}")
-    if rows > 0:
-        out.print(arrow_table(mesh.read(spec.key, limit=rows), title=f"sample ({rows} rows, classified masked)"))
+    out.print(
+        f"current snapshot: {snapshot['id']}, {snapshot['rows']:,} rows, published {ago(snapshot['publishedAt'])}"
+    )
 
 
 def search(
     text: str = typer.Argument(..., help="Words to look for."),
     mesh_path: Path = MESH_OPTION,
+    output: OutputFormat = FORMAT_OPTION,
+    catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """Find products by name, description, tags and properties."""
-    from rich.table import Table
-
-    hits = load(mesh_path).search(text)
-    table = Table(title=f"{len(hits)} product(s) matching '{text}'")
+    products = scope(mesh_path, None, catalog, None)
+    try:
+        hits = products.search(text)
+    finally:
+        products.close()
+    if output is OutputFormat.json:
+        print_json(
+            [{"product": h.spec.key, "description": h.spec.description, "matched": list(h.matches)} for h in hits]
+        )
+        return
+    table = Table(title=Text(f"{len(hits)} product(s) matching '{text}'"))
     for column in ("product", "description", "matched"):
         table.add_column(column)
     for hit in hits:
-        table.add_row(hit.product.spec.ref, hit.product.spec.description or "", ", ".join(hit.matches))
+        table.add_row(literal(hit.spec.key), literal(hit.spec.description or ""), literal(", ".join(hit.matches)))
     console().print(table)

@@ -6,7 +6,22 @@ import sys
 
 import typer
 
-from quanta.cli import build, daemon, design, example, init, inspect, outputs, query, schema, slo, test, validate
+from quanta.cli import (
+    build,
+    catalog,
+    daemon,
+    design,
+    example,
+    init,
+    inspect,
+    outputs,
+    query,
+    schema,
+    slo,
+    test,
+    validate,
+    verify,
+)
 from quanta.errors import QuantaError, SpecError
 
 app = typer.Typer(
@@ -39,6 +54,8 @@ app.command("test")(test.test)
 app.command("slo")(slo.slo)
 app.command("report")(outputs.report)
 app.command("export")(outputs.export)
+app.command("verify")(verify.verify)
+app.add_typer(catalog.app, name="catalog")
 app.add_typer(design.app, name="design")
 app.add_typer(example.app, name="example")
 app.add_typer(daemon.app, name="daemon")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from quanta.cli.common import MESH_OPTION, PROFILE_OPTION, console, load
+from quanta.cli.common import CATALOG_OPTION, MESH_OPTION, PROFILE_OPTION, STORAGE_OPTION, console, load, scope
 
 
 class ExportFormat(StrEnum):
@@ -36,7 +36,13 @@ def export(
     unmask: bool = typer.Option(False, "--unmask", help="Write classified properties in clear."),
     mesh_path: Path = MESH_OPTION,
     profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+    storage: str | None = STORAGE_OPTION,
 ) -> None:
     """Write a product snapshot to one Parquet or CSV file (classified properties masked unless --unmask)."""
-    result = load(mesh_path, profile).export(product, file_format.value, out=out, snapshot_id=snapshot, unmask=unmask)
+    products = scope(mesh_path, profile, catalog, storage)
+    try:
+        result = products.export(product, file_format.value, out=out, snapshot_id=snapshot, unmask=unmask)
+    finally:
+        products.close()
     console().print(f"wrote {result.rows:,} rows to {result.path}")

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import typer
 
-from quanta.cli.common import MESH_OPTION, PROFILE_OPTION, arrow_table, console, load, parse_time
+from quanta.cli.common import (
+    CATALOG_OPTION,
+    MESH_OPTION,
+    PROFILE_OPTION,
+    STORAGE_OPTION,
+    arrow_table,
+    console,
+    parse_time,
+    scope,
+)
 
 
 class QueryFormat(StrEnum):
@@ -25,9 +34,15 @@ def query(
     as_of: str | None = typer.Option(None, "--as-of", help="Read the snapshots current at this ISO time."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many rows."),
     profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+    storage: str | None = STORAGE_OPTION,
 ) -> None:
     """Query products with SQL (classified properties masked unless --unmask)."""
-    table = load(mesh_path, profile).query(sql, unmask=unmask, as_of=parse_time(as_of), limit=limit)
+    products = scope(mesh_path, profile, catalog, storage)
+    try:
+        table = products.query(sql, unmask=unmask, as_of=parse_time(as_of), limit=limit)
+    finally:
+        products.close()
     if output is QueryFormat.table:
         console().print(arrow_table(table))
     elif output is QueryFormat.csv:

@@ -4,7 +4,7 @@ write the snapshot files themselves, returning metadata."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -135,7 +135,9 @@ class Engine(Protocol):
         """Compute metrics over one relation, all per-table metrics in one scan."""
         ...
 
-    def failing_keys(self, relation: Relation, metric: Any, keys: list[str], limit: int) -> list[dict[str, Any]]:
+    def failing_keys(
+        self, relation: Relation, metric: Any, keys: list[str], limit: int, masks: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """Up to ``limit`` keys of rows failing ``metric``."""
         ...
 

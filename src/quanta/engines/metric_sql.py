@@ -3,6 +3,7 @@ goes into one aggregate query, so the table is scanned once."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlglot import exp
@@ -88,12 +89,25 @@ def single_query(metric: Metric, table: str, dialect: str = "duckdb") -> str:
     )
 
 
-def sample_query(metric: Metric, table: str, keys: list[str], limit: int = 5, dialect: str = "duckdb") -> str | None:
-    """Up to ``limit`` failing rows' keys (None when the metric has no row-level condition)."""
+def sample_query(
+    metric: Metric,
+    table: str,
+    keys: list[str],
+    limit: int = 5,
+    dialect: str = "duckdb",
+    masks: Mapping[str, exp.Expression] | None = None,
+) -> str | None:
+    """Up to ``limit`` failing rows' keys (None when the metric has no row-level condition); a
+    column in ``masks`` is shown as its mask expression, never its value."""
+    masks = masks or {}
+
+    def shown(name: str) -> Any:
+        return exp.alias_(masks[name].copy(), name, quoted=True) if name in masks else _column(name)
+
     if metric.kind == "unique":
         key_columns = [_column(c) for c in metric.columns]
         query = (
-            exp.select(*key_columns)
+            exp.select(*[shown(c) for c in metric.columns])
             .from_(exp.to_identifier(table, quoted=True))
             .group_by(*[c.copy() for c in key_columns])
             .having(exp.GT(this=exp.Count(this=exp.Star()), expression=_literal(1)))
@@ -104,7 +118,7 @@ def sample_query(metric: Metric, table: str, keys: list[str], limit: int = 5, di
         return None
     key_columns = [_column(c) for c in keys]
     return (
-        exp.select(*key_columns)
+        exp.select(*[shown(c) for c in keys])
         .from_(exp.to_identifier(table, quoted=True))
         .where(condition)
         .order_by(*[c.copy() for c in key_columns])

@@ -81,6 +81,12 @@ def normalised_sql(sql: str, dialect: str) -> str:
 def python_sources(entry: Path, folder: Path) -> list[tuple[Path, str]]:
     """The entry module and every module under ``folder`` it imports, transitively, as AST dumps
     (so comments and formatting do not count)."""
+    return sorted(python_modules(entry, folder).items())
+
+
+def python_modules(entry: Path, folder: Path) -> dict[Path, str]:
+    """Path → AST dump (or the text, when it does not parse) of the entry module and the local
+    modules it imports, transitively."""
     seen: dict[Path, str] = {}
     pending = [entry]
     while pending:
@@ -95,7 +101,7 @@ def python_sources(entry: Path, folder: Path) -> list[tuple[Path, str]]:
             continue
         seen[path] = ast.dump(tree)
         pending += [m for m in _local_modules(tree, path, folder) if m not in seen]
-    return sorted(seen.items())
+    return seen
 
 
 def _local_modules(tree: ast.Module, path: Path, folder: Path) -> list[Path]:

@@ -9,15 +9,14 @@ filters ``number``, ``eur``, ``pct`` and ``signed``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from quanta.engines.sql import SqlRestrictionError, parse_select
 from quanta.errors import QuantaError
 from quanta.ports.charts import bar_chart
-from quanta.ports.snapshot import SnapshotView, connected
 
 
 class ReportError(QuantaError):
@@ -31,14 +30,16 @@ class ReportRequest:
     folder: Path
     template: str
     product: dict[str, Any]
-    current: SnapshotView
-    previous: SnapshotView | None
+    current: dict[str, Any]
+    """``id``, ``rows``, ``published_at`` and ``artefacts`` of the snapshot reported on."""
+    previous: dict[str, Any] | None
     generated_at: datetime
+    query: Callable[[str, dict[str, Any] | None], list[dict[str, Any]]]
+    """Runs one gated query over ``current`` and ``previous`` (the data plane's secured relations)."""
 
 
 def render_report(request: ReportRequest) -> str:
     """The rendered HTML; template and query errors become :class:`ReportError`."""
-    import duckdb
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from markupsafe import Markup
@@ -51,36 +52,33 @@ def render_report(request: ReportRequest) -> str:
         lstrip_blocks=True,
     )
     environment.filters.update(number=_number, eur=_eur, pct=_pct, signed=_signed)
-    views = {"current": request.current, "previous": request.previous}
-    with connected(views, request.current) as connection:
 
-        def sql(query: str, **params: Any) -> list[dict[str, Any]]:
-            try:
-                statement = parse_select(query).sql(dialect="duckdb")
-                return connection.sql(statement, params=params or None).to_arrow_table().to_pylist()
-            except (SqlRestrictionError, duckdb.Error) as exc:
-                raise ReportError(f"{request.template}: query failed: {str(exc).strip().splitlines()[0]}") from None
-
-        def chart(labels: list[str], values: list[float], **options: Any) -> Markup:
-            return Markup(bar_chart(labels, [float(v or 0) for v in values], **options))
-
+    def sql(query: str, **params: Any) -> list[dict[str, Any]]:
         try:
-            template = environment.get_template(request.template)
-            return template.render(
-                product=request.product,
-                snapshot=request.current.describe(),
-                previous=request.previous.describe() if request.previous else None,
-                artefacts=request.current.artefacts,
-                generated_at=request.generated_at,
-                sql=sql,
-                bar_chart=chart,
-            )
-        except jinja2.TemplateNotFound:
-            raise ReportError(f"template {request.template} not found in {request.folder}") from None
-        except jinja2.TemplateError as exc:
-            line = getattr(exc, "lineno", None) or _template_line(exc, request.folder / request.template)
-            where = f"{request.template}:{line}" if line else request.template
-            raise ReportError(f"{where}: {exc.message or exc}") from None
+            return request.query(query, params or None)
+        except QuantaError as exc:
+            raise ReportError(f"{request.template}: query failed: {exc}") from None
+
+    def chart(labels: list[str], values: list[float], **options: Any) -> Markup:
+        return Markup(bar_chart(labels, [float(v or 0) for v in values], **options))
+
+    try:
+        template = environment.get_template(request.template)
+        return template.render(
+            product=request.product,
+            snapshot=request.current,
+            previous=request.previous,
+            artefacts=request.current["artefacts"],
+            generated_at=request.generated_at,
+            sql=sql,
+            bar_chart=chart,
+        )
+    except jinja2.TemplateNotFound:
+        raise ReportError(f"template {request.template} not found in {request.folder}") from None
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None) or _template_line(exc, request.folder / request.template)
+        where = f"{request.template}:{line}" if line else request.template
+        raise ReportError(f"{where}: {exc.message or exc}") from None
 
 
 MISSING = "\u2013"  # an en dash for a missing number

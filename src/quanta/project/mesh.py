@@ -1,4 +1,5 @@
-"""``Mesh``: the facade front ends call — load, validate, plan, build, inspect, query, gc."""
+"""``Mesh``: the facade front ends call for a checked-out mesh — load, validate, plan, build, test,
+gc; reads go through its :class:`~quanta.project.platform.Platform`."""
 
 from __future__ import annotations
 
@@ -13,16 +14,19 @@ from quanta.rules.base import RuleSet
 from quanta.rules.validation import validation_rules
 from quanta.spec.errormap import suggest
 from quanta.spec.loader import MeshSource, ProductSource, load_mesh
-from quanta.spec.mesh import Platform
+from quanta.spec.mesh import PlatformSettings
 from quanta.spec.plugins import PluginRegistry
+from quanta.spec.product import DataProduct
 
 if TYPE_CHECKING:  # these import the engine layers, which no-op commands never need
     from quanta.build.gc import GcReport
     from quanta.build.planner import PlanItem
     from quanta.build.product import Workspace
     from quanta.build.runner import BuildReport, Listener
-    from quanta.explore.search import SearchHit
+    from quanta.catalog import Catalog
+    from quanta.catalog.search import SearchHit
     from quanta.ports.files import ExportResult
+    from quanta.project.platform import Platform
     from quanta.quality.checks import CheckResult
 
 
@@ -54,6 +58,7 @@ class Mesh:
     plugins: PluginRegistry
     rules: RuleSet = field(default_factory=validation_rules)
     profile: str | None = None
+    _platform: Platform | None = field(default=None, repr=False)
     _workspace: Workspace | None = field(default=None, repr=False)
 
     @staticmethod
@@ -75,25 +80,54 @@ class Mesh:
             raise SpecError(report.diagnostics)
         return cls(report.source, plugins, profile=profile)
 
-    def platform(self, profile: str | None = None) -> Platform:
+    def settings(self, profile: str | None = None) -> PlatformSettings:
+        """The effective platform settings (mesh defaults < profile < environment)."""
         from quanta.project.settings import resolve_platform
 
         return resolve_platform(self.source.spec, profile or self.profile)
 
-    # ---------------------------------------------------------------- workspace
+    # ---------------------------------------------------------------- platform and workspace
+
+    @property
+    def platform(self) -> Platform:
+        """The catalog and storage this mesh publishes to."""
+        if self._platform is None:
+            from quanta.project.platform import Platform
+            from quanta.project.settings import environment_settings
+
+            self._platform = Platform.open(self.settings(), self.source.root, environment_settings().run_lease)
+        return self._platform
 
     @property
     def workspace(self) -> Workspace:
         if self._workspace is None:
             from quanta.project.workspace import open_workspace
 
-            self._workspace = open_workspace(self.source, self.platform())
+            self._workspace = open_workspace(self.source, self.settings(), self.platform)
         return self._workspace
 
     def close(self) -> None:
         if self._workspace is not None:
-            self._workspace.catalog.close()
+            self._workspace.state.close()
             self._workspace = None
+        if self._platform is not None:
+            self._platform.close()
+            self._platform = None
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.platform.catalog
+
+    @property
+    def title(self) -> str:
+        return f"mesh {self.source.spec.name}"
+
+    def specs(self) -> list[DataProduct]:
+        """The specs of every product in the checkout."""
+        return [p.spec for p in self.source.products]
+
+    def spec(self, name: str) -> DataProduct:
+        return self.product(name).spec
 
     def product(self, name: str) -> ProductSource:
         """A product by ``domain.name`` (latest major) or ``domain.name@vN``."""
@@ -155,32 +189,19 @@ class Mesh:
         limit: int | None = None,
     ) -> Any:
         """A product snapshot as a pyarrow Table (current, by id, or as of a time)."""
-        from quanta.explore.read import masked_columns, readable
-
-        product = self.product(name)
-        target = readable(self.workspace.catalog, self.workspace.store, product, snapshot_id, as_of)
-        if target is None:
-            raise QuantaError(f"{product.spec.key} has no snapshot" + (f" as of {as_of}" if as_of else ""))
-        import duckdb
-
-        with duckdb.connect(":memory:") as connection:
-            columns = [duckdb.SQLExpression(c) for c in masked_columns(target.snapshot, unmask)]
-            relation = connection.read_parquet(list(target.files)).select(*columns)
-            if limit is not None:
-                relation = relation.limit(limit)
-            return relation.to_arrow_table()
+        key = self.product(name).spec.key
+        return self.platform.read(key, snapshot_id=snapshot_id, as_of=as_of, unmask=unmask, limit=limit)
 
     def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None, limit: int | None = None) -> Any:
-        from quanta.explore.read import query
-
-        workspace = self.workspace
-        return query(self.source, workspace.catalog, workspace.store, sql, unmask=unmask, as_of=as_of, limit=limit)
+        """One gated query over every product published to the platform."""
+        return self.platform.query(sql, unmask=unmask, as_of=as_of, limit=limit)
 
     def report(self, name: str, port: str, *, snapshot_id: str | None = None, out: Path | None = None) -> Path:
         """Render a report port of a product's current (or given) snapshot to one HTML file."""
         from quanta.project.outputs import render
 
-        return render(self.workspace, self.product(name), port, snapshot_id, out)
+        folder = self.source.root / ".quanta" / "reports"
+        return render(self.platform.plane, self.product(name), port, snapshot_id, out, folder)
 
     def export(
         self,
@@ -192,15 +213,17 @@ class Mesh:
         unmask: bool = False,
     ) -> ExportResult:
         """Write a product snapshot to one Parquet or CSV file (classified properties masked)."""
-        from quanta.project.outputs import export
+        key = self.product(name).spec.key
+        return self.platform.export(key, file_format, out=out, snapshot_id=snapshot_id, unmask=unmask)
 
-        return export(self.workspace, self.product(name), file_format, out, snapshot_id, unmask)
+    def verify(self, names: list[str], snapshot_id: str | None = None) -> dict[str, list[str]]:
+        """Checksum the files of the named products' (or every product's) current snapshot."""
+        return self.platform.verify([self.product(n).spec.key for n in names], snapshot_id)
 
     def test(self, names: Iterable[str] | None = None, snapshot_id: str | None = None) -> dict[str, list[CheckResult]]:
         """Run every product's checks (or the named ones') on its current snapshot, or on ``snapshot_id``;
         nothing is published or recorded."""
         from quanta.engines.base import Relation
-        from quanta.explore.read import readable
         from quanta.quality.compile import compile_checks
         from quanta.quality.run import run_checks
 
@@ -210,10 +233,14 @@ class Mesh:
         for product in self.source.products:
             if selected is not None and product.spec.key not in selected:
                 continue
-            target = readable(workspace.catalog, workspace.store, product, snapshot_id)
-            if target is None:
-                continue
-            relation = Relation("snapshot", "parquet", target.files)
+            key = product.spec.key
+            record = workspace.catalog.snapshots.get(snapshot_id) if snapshot_id else None
+            if snapshot_id is not None and (record is None or record.product_key != key):
+                raise QuantaError(f"{key} has no snapshot {snapshot_id}")
+            record = record or workspace.catalog.snapshots.current(key)
+            if record is None:
+                continue  # checks run as the platform on the engine, over the manifest's files
+            relation = Relation("snapshot", "parquet", self.platform.plane.files(product.spec, record))
             results[product.spec.key] = run_checks(
                 workspace.engine, relation, compile_checks(product.spec), product.spec
             )
@@ -231,6 +258,6 @@ class Mesh:
         ]
 
     def search(self, text: str) -> list[SearchHit]:
-        from quanta.explore.search import search
+        from quanta.catalog.search import search
 
-        return search(self.source, text)
+        return search(self.specs(), text)

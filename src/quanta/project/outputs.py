@@ -1,58 +1,45 @@
-"""Assemble what output ports read (snapshot views) and run the report and export ports."""
+"""The report and export ports of a product, both reading through the data plane."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from quanta.build.product import Workspace
-from quanta.catalog import SnapshotRecord
+from quanta.access import LOCAL_OWNER, Principal
 from quanta.errors import QuantaError
-from quanta.explore.read import masked_columns, readable
-from quanta.ports.files import ExportResult, export_snapshot
+from quanta.ports.files import FORMATS, ExportResult
 from quanta.ports.report import ReportRequest, render_report
-from quanta.ports.snapshot import SnapshotView
+from quanta.read import DataPlane, Selector
+from quanta.read.plane import SecuredRead, port_of_type
 from quanta.spec.loader import ProductSource
-from quanta.storage import SnapshotLocation
-
-
-def snapshot_view(
-    workspace: Workspace, product: ProductSource, record: SnapshotRecord | None = None, *, unmask: bool = False
-) -> SnapshotView:
-    """The current snapshot of ``product`` (or ``record``) as ports read it."""
-    target = readable(workspace.catalog, workspace.store, product, record.id if record else None)
-    if target is None:
-        raise QuantaError(f"{product.spec.key} has no published snapshot yet; run `quanta build` first")
-    location = SnapshotLocation(product.spec.domain or "_", product.spec.name, product.spec.major)
-    manifest = workspace.store.manifest(location, target.snapshot.id)
-    return SnapshotView(
-        id=target.snapshot.id,
-        rows=target.snapshot.rows,
-        published_at=target.snapshot.published_at,
-        files=target.files,
-        columns=tuple(masked_columns(target.snapshot, unmask)),
-        artefacts=manifest.get("artefacts") or {},
-    )
+from quanta.spec.product import DataProduct
 
 
 def render(
-    workspace: Workspace, product: ProductSource, port_id: str, snapshot_id: str | None, out: Path | None
+    plane: DataPlane,
+    product: ProductSource,
+    port_id: str,
+    snapshot_id: str | None,
+    out: Path | None,
+    default_folder: Path,
+    principal: Principal = LOCAL_OWNER,
 ) -> Path:
     """Render a report port to one HTML file; returns its path."""
-    port = product.spec.output(port_id)
+    spec = product.spec
+    port = spec.output(port_id)
     if port is None or port.type != "report":
-        reports = [p.id for p in product.spec.outputs if p.type == "report"]
+        reports = [p.id for p in spec.outputs if p.type == "report"]
         raise QuantaError(
-            f"{product.spec.ref} has no report port '{port_id}'"
+            f"{spec.ref} has no report port '{port_id}'"
             + (f"; its reports: {', '.join(reports)}" if reports else "; it declares no report port")
         )
-    record = _record(workspace, product, snapshot_id) or workspace.catalog.current(product.spec.key)
-    if record is None:
-        raise QuantaError(f"{product.spec.key} has no published snapshot yet; run `quanta build` first")
-    current = snapshot_view(workspace, product, record)
-    before = workspace.catalog.published_before(record)
-    previous = snapshot_view(workspace, product, before) if before else None
-    spec = product.spec
+    published = plane.product(spec.key)
+    current = plane.secure(principal, published, port_id, Selector(snapshot_id=snapshot_id))
+    before = plane.catalog.snapshots.published_before(current.snapshot)
+    previous = plane.secure(principal, published, port_id, record=before) if before else None
+    empty = current.relation.copy().where("FALSE")  # a first snapshot compares with nothing
+    query = plane.scoped_query({"current": current.relation, "previous": previous.relation if previous else empty})
     html = render_report(
         ReportRequest(
             folder=product.folder,
@@ -65,36 +52,44 @@ def render(
                 "description": spec.description,
                 "team": spec.team.name if spec.team else None,
             },
-            current=current,
-            previous=previous,
+            current=_describe(plane, current),
+            previous=_describe(plane, previous) if previous else None,
             generated_at=datetime.now(UTC),
+            query=query,
         )
     )
-    name = f"{spec.ref}-{port_id}-{current.id}.html"
-    path = out / name if out is not None and out.is_dir() else out or workspace.mesh.root / ".quanta" / "reports" / name
+    name = f"{spec.ref}-{port_id}-{current.snapshot.id}.html"
+    path = out / name if out is not None and out.is_dir() else out or default_folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
     return path
 
 
 def export(
-    workspace: Workspace,
-    product: ProductSource,
+    plane: DataPlane,
+    spec: DataProduct,
     file_format: str,
     out: Path | None,
     snapshot_id: str | None,
     unmask: bool,
+    principal: Principal = LOCAL_OWNER,
 ) -> ExportResult:
-    view = snapshot_view(workspace, product, _record(workspace, product, snapshot_id), unmask=unmask)
-    name = f"{product.spec.ref}-{view.id}.{file_format}"
+    """Write a snapshot of ``spec`` to one file (``out``: a file, a folder, or the working directory)."""
+    if file_format not in FORMATS:
+        raise QuantaError(f"unknown export format {file_format!r}; use one of: {', '.join(FORMATS)}")
+    port = None if principal.owner else port_of_type(spec, "files")
+    read = plane.secure(principal, spec, port, Selector(snapshot_id=snapshot_id), unmask=unmask)
+    name = f"{spec.ref}-{read.snapshot.id}.{file_format}"
     path = out / name if out is not None and out.is_dir() else out or Path.cwd() / name
-    return export_snapshot(view, file_format, path)
+    rows = plane.export(read, file_format, path)
+    return ExportResult(path, rows, file_format)
 
 
-def _record(workspace: Workspace, product: ProductSource, snapshot_id: str | None) -> SnapshotRecord | None:
-    if snapshot_id is None:
-        return None
-    record = workspace.catalog.snapshot(snapshot_id)
-    if record is None or record.product_key != product.spec.key or record.status != "published":
-        raise QuantaError(f"{product.spec.key} has no published snapshot {snapshot_id}")
-    return record
+def _describe(plane: DataPlane, read: SecuredRead) -> dict[str, Any]:
+    manifest = plane.manifest(read.spec, read.snapshot)
+    return {
+        "id": read.snapshot.id,
+        "rows": read.snapshot.rows,
+        "published_at": read.snapshot.published_at,
+        "artefacts": manifest.get("artefacts") or {},
+    }

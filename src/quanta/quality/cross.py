@@ -25,7 +25,7 @@ def volume_change(product: ProductSource, rows: int, catalog: Catalog) -> list[C
         volume.blocking,
         "slo",
     )
-    previous = catalog.last_published(product.spec.key)
+    previous = catalog.snapshots.last_published(product.spec.key)
     if previous is None:
         return [CheckResult(check, "passed", 0.0, "first snapshot: nothing to compare with")]
     change = abs(rows - previous.rows) / max(previous.rows, 1)
@@ -71,7 +71,7 @@ def referential_integrity(
             prop.name,
         )
         column = next((p.name for p in owner.spec.schema_.properties if p.business_key == key.name), None)
-        snapshot = catalog.current(owner.spec.key)
+        snapshot = catalog.snapshots.current(owner.spec.key)
         if column is None or snapshot is None:
             why = "carries no such key" if column is None else "has no published snapshot yet"
             results.append(CheckResult(check, "warning", None, f"not checked: {owner.spec.ref} {why}"))

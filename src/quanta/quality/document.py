@@ -23,9 +23,9 @@ def slo_document(catalog: Catalog, product: ProductSource, now: datetime | None 
     spec = product.spec
     key = spec.key
     window = parse_duration(spec.slos.window)
-    slis = catalog.slis(key)
-    current = catalog.current(key)
-    published = [s.published_at for s in catalog.snapshots(key) if s.status == "published" and s.published_at]
+    slis = catalog.slis.of(key)
+    current = catalog.snapshots.current(key)
+    published = [s.published_at for s in catalog.snapshots.list(key) if s.status == "published" and s.published_at]
     objectives = []
     for name, objective in spec.slos.declared().items():
         checks = [s for s in slis if s.check_id.split(":", 1)[0] == _CHECK_PREFIX.get(name, name)]
@@ -44,7 +44,7 @@ def slo_document(catalog: Catalog, product: ProductSource, now: datetime | None 
             )
             kind = "time"
         elif name == "build_duration":
-            steps = [s for s in catalog.steps(product_key=key) if s.status in ("built", "unchanged")]
+            steps = [s for s in catalog.runs.steps(product_key=key) if s.status in ("built", "unchanged")]
             limit = parse_duration(objective.max).total_seconds()  # type: ignore[attr-defined]
             attained = per_build([(s.started_at, s.duration_s <= limit) for s in steps], objective.target, window, now)
             latest = (
@@ -132,7 +132,7 @@ def _on_schedule(catalog: Catalog, key: str, schedule: str, window: Any, now: da
 
     interval = schedule_interval(schedule)
     builds = sorted(
-        s.started_at for s in catalog.steps(product_key=key) if s.status in ("built", "unchanged", "skipped")
+        s.started_at for s in catalog.runs.steps(product_key=key) if s.status in ("built", "unchanged", "skipped")
     )
     attained = time_weighted_freshness(builds, interval, 0.99, window, now)
     last = builds[-1] if builds else None

@@ -22,6 +22,9 @@ def run_checks(
     metrics = list({c.metric.id: c.metric for c in checks if c.metric is not None}.values())
     measured = engine.measure(relation, metrics) if metrics else None
     keys = [k for k in product.schema_.primary_key if not _classified(product, k)]
+    from quanta.sql.rewrite import DEFAULT_MASK, mask_expression  # classified values never reach samples
+
+    masks = {p.name: mask_expression(DEFAULT_MASK) for p in product.schema_.properties if p.is_classified}
     results = []
     for check in checks:
         assert check.metric is not None
@@ -39,7 +42,7 @@ def run_checks(
             continue
         sample: list[dict[str, Any]] = []
         if check.source == "schema":
-            sample = engine.failing_keys(relation, check.metric, keys, sample_size)
+            sample = engine.failing_keys(relation, check.metric, keys, sample_size, masks)
         status: Status = "failed" if check.blocking else "warning"
         message = (
             f"{observed:g} failing row(s)"

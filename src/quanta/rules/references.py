@@ -292,7 +292,7 @@ class RowFiltersParse(Rule):
             for i, grant in enumerate(product.spec.access.grants):
                 if grant.row_filter is None:
                     continue
-                from quanta.engines.sql import (  # sqlglot only when needed
+                from quanta.sql.rowfilter import (  # sqlglot only when needed
                     SqlRestrictionError,
                     parse_row_filter,
                 )

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from quanta.errors import Diagnostic, Location, Severity, display_path
+from quanta.errors import Diagnostic, Location, Severity, SpecError, display_path
 from quanta.spec.base import SpecModel
 from quanta.spec.codes import Code
 from quanta.spec.errormap import diagnostics_from, field_path, suggest
@@ -107,6 +107,20 @@ def load_product(path: Path, plugins: PluginRegistry, diagnostics: list[Diagnost
     for (collection, index), value in options.items():
         getattr(product, collection)[index]._options = value
     return ProductSource(product, document)
+
+
+def product_from_data(data: dict[str, Any], plugins: PluginRegistry, origin: str) -> DataProduct:
+    """A published spec (as stored in the catalog) back as a validated model with its plugin
+    options; :class:`SpecError` names ``origin`` when this Quanta cannot read it."""
+    document = Document(origin, data, None)
+    diagnostics: list[Diagnostic] = []
+    options = dict(_plugin_options(document, plugins, diagnostics))
+    product = validate(DataProduct, document, diagnostics)
+    if product is None or any(d.is_error for d in diagnostics):
+        raise SpecError(diagnostics)
+    for (collection, index), value in options.items():
+        getattr(product, collection)[index]._options = value
+    return product
 
 
 def _claimed_refs(path: Path) -> set[str]:

@@ -10,7 +10,7 @@ from quanta.spec.base import Name, ProductRef, PropertyName, Regex, SpecModel
 from quanta.spec.schema import LogicalType
 
 
-class Platform(SpecModel):
+class PlatformSettings(SpecModel):
     """Platform defaults; a profile or ``QUANTA_*`` environment variables override them."""
 
     engine: Literal["duckdb", "spark"] = "duckdb"
@@ -136,7 +136,7 @@ class Mesh(SpecModel):
     """Mesh name."""
     description: str | None = None
     """What this mesh covers."""
-    platform: Platform = Field(default_factory=Platform)
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
     """Platform defaults (engine, storage, catalog)."""
     profiles: dict[Name, PlatformOverride] = Field(default_factory=dict)
     """Named overrides of the platform, selected with ``--profile`` or ``QUANTA_PROFILE``."""

@@ -4,6 +4,6 @@ Storage knows nothing of "current": the catalog alone says which snapshot is pub
 """
 
 from quanta.storage.base import SnapshotStore
-from quanta.storage.local import LocalSnapshotStore, SnapshotLocation, new_id
+from quanta.storage.local import LocalSnapshotStore, SnapshotDamaged, SnapshotLocation, new_id
 
-__all__ = ["LocalSnapshotStore", "SnapshotLocation", "SnapshotStore", "new_id"]
+__all__ = ["LocalSnapshotStore", "SnapshotDamaged", "SnapshotLocation", "SnapshotStore", "new_id"]

@@ -22,8 +22,41 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from quanta.hashing import file_sha256
+
 MANIFEST = "manifest.json"
 DATA = "data"
+
+
+class SnapshotDamaged(Exception):
+    """A snapshot's files do not match its manifest (missing, truncated or extended)."""
+
+
+def manifest_files(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data files a manifest lists: ``path`` (relative to the snapshot folder), ``bytes``, ``sha256``."""
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        raise SnapshotDamaged("the manifest lists no files")
+    return [f for f in files if isinstance(f, dict) and {"path", "bytes", "sha256"} <= set(f)]
+
+
+def listed_files(folder: Path, manifest: dict[str, Any], what: str) -> list[Path]:
+    """The manifest's files under ``folder``, each with the listed size; :class:`SnapshotDamaged`
+    names the first that is not."""
+    paths = []
+    for entry in manifest_files(manifest):
+        relative = Path(entry["path"])
+        if relative.is_absolute() or ".." in relative.parts:
+            raise SnapshotDamaged(f"{what}: the manifest lists a file outside the snapshot: {entry['path']}")
+        path = folder / relative
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise SnapshotDamaged(f"{what}: {entry['path']} is missing") from None
+        if size != entry["bytes"]:
+            raise SnapshotDamaged(f"{what}: {entry['path']} has {size} bytes, the manifest says {entry['bytes']}")
+        paths.append(path)
+    return paths
 
 
 def new_id(now: datetime | None = None) -> str:
@@ -88,7 +121,35 @@ class LocalSnapshotStore:
         return self.root.joinpath("products", *location.parts, snapshot_id)
 
     def data_files(self, location: SnapshotLocation, snapshot_id: str) -> list[Path]:
-        return sorted((self.snapshot_dir(location, snapshot_id) / DATA).glob("*.parquet"))
+        """Exactly the data files the manifest lists, each checked to exist with its listed size
+        (anything else in the folder is ignored); :class:`SnapshotDamaged` otherwise."""
+        folder = self.snapshot_dir(location, snapshot_id)
+        return listed_files(folder, self.manifest(location, snapshot_id), f"snapshot {snapshot_id}")
+
+    def read_roots(self) -> list[Path]:
+        """Folders readers may open files under (the published snapshots)."""
+        return [self.root / "products"]
+
+    def verify(self, location: SnapshotLocation, snapshot_id: str) -> list[str]:
+        """Every problem with the snapshot's files: missing, wrong size or wrong checksum."""
+        folder = self.snapshot_dir(location, snapshot_id)
+        try:
+            manifest = self.manifest(location, snapshot_id)
+        except (OSError, ValueError) as exc:
+            return [f"manifest unreadable: {exc}"]
+        problems = []
+        for entry in manifest_files(manifest):
+            path = folder / entry["path"]
+            try:
+                size = path.stat().st_size
+            except OSError:
+                problems.append(f"{entry['path']} is missing")
+                continue
+            if size != entry["bytes"]:
+                problems.append(f"{entry['path']} has {size} bytes, the manifest says {entry['bytes']}")
+            elif file_sha256(path) != entry["sha256"]:
+                problems.append(f"{entry['path']} does not match its checksum")
+        return problems
 
     def manifest(self, location: SnapshotLocation, snapshot_id: str) -> dict[str, Any]:
         result: dict[str, Any] = json.loads((self.snapshot_dir(location, snapshot_id) / MANIFEST).read_text())

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from quanta import faults
-from quanta.storage.local import DATA, MANIFEST, LocalSnapshotStore, SnapshotLocation
+from quanta.hashing import file_sha256
+from quanta.storage.local import (
+    DATA,
+    MANIFEST,
+    LocalSnapshotStore,
+    SnapshotDamaged,
+    SnapshotLocation,
+    manifest_files,
+)
 
 if TYPE_CHECKING:
     from pyarrow.fs import FileSystem
@@ -75,6 +83,37 @@ class ObjectSnapshotStore:
         if not (self.cache.snapshot_dir(location, snapshot_id) / MANIFEST).is_file():
             self._download(location, snapshot_id)
         return self.cache.data_files(location, snapshot_id)
+
+    def read_roots(self) -> list[Path]:
+        """Readers open only the local cache's copies."""
+        return self.cache.read_roots()
+
+    def verify(self, location: SnapshotLocation, snapshot_id: str) -> list[str]:
+        """Every problem with the stored snapshot's files (the bucket's copy, read in full)."""
+        import hashlib
+
+        try:
+            manifest = self.manifest(location, snapshot_id)
+            listed = manifest_files(manifest)
+        except (OSError, ValueError, SnapshotDamaged) as exc:
+            return [f"manifest unreadable: {exc}"]
+        problems = []
+        prefix = self._snapshot(location, snapshot_id)
+        for entry in listed:
+            digest, size = hashlib.sha256(), 0
+            try:
+                with self.filesystem.open_input_stream(f"{prefix}/{entry['path']}") as stream:
+                    while block := stream.read(1 << 20):
+                        digest.update(block)
+                        size += len(block)
+            except OSError:
+                problems.append(f"{entry['path']} is missing")
+                continue
+            if size != entry["bytes"]:
+                problems.append(f"{entry['path']} has {size} bytes, the manifest says {entry['bytes']}")
+            elif digest.hexdigest() != entry["sha256"]:
+                problems.append(f"{entry['path']} does not match its checksum")
+        return problems
 
     def manifest(self, location: SnapshotLocation, snapshot_id: str) -> dict[str, Any]:
         if (self.cache.snapshot_dir(location, snapshot_id) / MANIFEST).is_file():
@@ -174,21 +213,27 @@ class ObjectSnapshotStore:
     def _download(self, location: SnapshotLocation, snapshot_id: str) -> None:
         """Copy a complete snapshot into the cache: into a private staging folder first, then one
         atomic rename, so concurrent readers never see half a download."""
-        from pyarrow.fs import FileSelector, LocalFileSystem, copy_files
+        from pyarrow.fs import LocalFileSystem, copy_files
 
         prefix = self._snapshot(location, snapshot_id)
         manifest = self.manifest(location, snapshot_id)
         download = f"download-{secrets.token_hex(6)}"
         staged = self.cache.staging_dir(download, location)
         try:
-            infos = self.filesystem.get_file_info(FileSelector(f"{prefix}/{DATA}", allow_not_found=True))
-            for info in infos:
+            for entry in manifest_files(manifest):  # exactly the listed files, checksummed on entry
+                relative = PurePosixPath(entry["path"])
+                if relative.is_absolute() or ".." in relative.parts:
+                    raise SnapshotDamaged(f"snapshot {snapshot_id}: the manifest lists a file outside it")
+                target = staged / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
                 copy_files(
-                    info.path,
-                    str(staged / DATA / PurePosixPath(info.path).name),
+                    f"{prefix}/{relative}",
+                    str(target),
                     source_filesystem=self.filesystem,
                     destination_filesystem=LocalFileSystem(),
                 )
+                if file_sha256(target) != entry["sha256"]:
+                    raise SnapshotDamaged(f"snapshot {snapshot_id}: {relative} does not match its checksum")
             try:
                 self.cache.commit(staged, location, snapshot_id, manifest)
             except OSError:  # another reader cached it first: fine when its copy is complete

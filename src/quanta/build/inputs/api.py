@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from quanta.build.errors import InputUnavailable
 from quanta.build.inputs.base import InputContext, ResolvedInput, relation_name
-from quanta.catalog.store import LineageRecord
+from quanta.catalog import LineageRecord
 from quanta.engines.base import Relation
 from quanta.spec.base import parse_duration
 from quanta.spec.ports import ApiInputOptions, InputSpec

@@ -6,18 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from quanta.catalog import Catalog
-from quanta.catalog.store import LineageRecord
+from quanta.catalog import Catalog, LineageRecord
 from quanta.engines.base import Relation
 from quanta.spec.index import ProductIndex
 from quanta.spec.loader import ProductSource
 from quanta.spec.ports import InputSpec
+from quanta.state import LocalState
 from quanta.storage import SnapshotLocation, SnapshotStore
 
 
 @dataclass
 class InputContext:
-    """What a connector may use: the mesh, the catalog, snapshot storage."""
+    """What a connector may use: the mesh, the catalog, snapshot storage, the checkout's caches."""
 
     mesh_root: Path
     product: ProductSource
@@ -25,6 +25,7 @@ class InputContext:
     index: ProductIndex
     catalog: Catalog
     store: SnapshotStore
+    state: LocalState
 
 
 @dataclass(frozen=True)

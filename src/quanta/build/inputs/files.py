@@ -7,12 +7,12 @@ from pathlib import Path
 
 from quanta.build.errors import InputUnavailable
 from quanta.build.inputs.base import InputContext, ResolvedInput, relation_name
-from quanta.catalog import Catalog
-from quanta.catalog.store import LineageRecord
+from quanta.catalog import LineageRecord
 from quanta.engines.base import Relation, RelationFormat
 from quanta.hashing import file_sha256
 from quanta.plan.fingerprints import digest
 from quanta.spec.ports import InputSpec
+from quanta.state import LocalState
 
 _EXTENSIONS: dict[str, RelationFormat] = {
     ".csv": "csv",
@@ -27,7 +27,7 @@ _EXTENSIONS: dict[str, RelationFormat] = {
 class FilesConnector:
     def peek(self, spec: InputSpec, context: InputContext) -> str | None:
         files = _matches(spec, context)
-        return content_fingerprint(files, context.catalog) if files else None
+        return content_fingerprint(files, context.state) if files else None
 
     def resolve(self, spec: InputSpec, context: InputContext) -> ResolvedInput:
         files = _matches(spec, context)
@@ -42,7 +42,7 @@ class FilesConnector:
         relation_options = (("header", options.header), ("delimiter", options.delimiter)) if fmt == "csv" else ()
         relation = Relation(relation_name(spec.id), fmt, tuple(str(f) for f in files), relation_options)
         lineage = LineageRecord(
-            spec.id, "files", content_fingerprint(files, context.catalog), system=options.system, source=options.path
+            spec.id, "files", content_fingerprint(files, context.state), system=options.system, source=options.path
         )
         return ResolvedInput(relation, lineage)
 
@@ -54,10 +54,10 @@ def _matches(spec: InputSpec, context: InputContext) -> list[Path]:
     return sorted(Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
 
 
-def content_fingerprint(files: list[Path], catalog: Catalog) -> str:
+def content_fingerprint(files: list[Path], state: LocalState) -> str:
     """Hash of the files' contents; a file is re-read only when its size or mtime changed."""
     keys = [str(f.resolve()) for f in files]
-    cached = catalog.cached_hashes(keys)
+    cached = state.cached_hashes(keys)
     fresh: dict[str, tuple[int, int, str]] = {}
     hashes = []
     for key, path in zip(keys, files, strict=True):
@@ -69,5 +69,5 @@ def content_fingerprint(files: list[Path], catalog: Catalog) -> str:
         value = file_sha256(path)
         fresh[key] = (stat.st_size, stat.st_mtime_ns, value)
         hashes.append(value)
-    catalog.store_hashes(fresh)
+    state.store_hashes(fresh)
     return digest(*(f"{path.name}:{value}" for path, value in zip(files, hashes, strict=True)))

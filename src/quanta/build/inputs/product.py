@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quanta.build.errors import InputUnavailable
 from quanta.build.inputs.base import InputContext, ResolvedInput, relation_name
-from quanta.catalog.store import LineageRecord
+from quanta.catalog import LineageRecord
 from quanta.engines.base import Relation
 from quanta.spec.ports import InputSpec
 from quanta.storage import SnapshotLocation
@@ -13,7 +13,7 @@ from quanta.storage import SnapshotLocation
 class ProductConnector:
     def peek(self, spec: InputSpec, context: InputContext) -> str | None:
         upstream = _upstream_key(spec, context)
-        snapshot = context.catalog.current(upstream)
+        snapshot = context.catalog.snapshots.current(upstream)
         return snapshot.content_hash if snapshot else None
 
     def resolve(self, spec: InputSpec, context: InputContext) -> ResolvedInput:
@@ -21,7 +21,7 @@ class ProductConnector:
         if upstream is None:
             raise InputUnavailable(f"input '{spec.id}': no product {spec.options.product} v{spec.options.major}")
         key = upstream.spec.key
-        snapshot = context.catalog.current(key)
+        snapshot = context.catalog.snapshots.current(key)
         if snapshot is None:
             raise InputUnavailable(f"input '{spec.id}': {key} has no published snapshot yet; build it first")
         location = SnapshotLocation(upstream.spec.domain or "_", upstream.spec.name, upstream.spec.major)

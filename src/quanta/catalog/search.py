@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.product import DataProduct
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    product: ProductSource
+    spec: DataProduct
     score: int
     matches: tuple[str, ...]
 
 
-def search(mesh: MeshSource, text: str) -> list[SearchHit]:
+def search(products: list[DataProduct], text: str) -> list[SearchHit]:
     """Products matching every word of ``text`` somewhere, best first."""
     words = [w.lower() for w in text.split() if w.strip()]
     hits = []
-    for product in mesh.products:
-        spec = product.spec
+    for spec in products:
         fields = [("name", spec.ref, 5), ("description", spec.description or "", 2), ("tags", " ".join(spec.tags), 3)]
         for prop in spec.schema_.properties:
             fields.append((f"property {prop.name}", f"{prop.name} {prop.description or ''}", 1))
@@ -32,5 +31,5 @@ def search(mesh: MeshSource, text: str) -> list[SearchHit]:
             matches += [label for label, _ in found]
         else:
             if words:
-                hits.append(SearchHit(product, score, tuple(dict.fromkeys(matches))))
-    return sorted(hits, key=lambda h: (-h.score, h.product.spec.ref))
+                hits.append(SearchHit(spec, score, tuple(dict.fromkeys(matches))))
+    return sorted(hits, key=lambda h: (-h.score, h.spec.ref))

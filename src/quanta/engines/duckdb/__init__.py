@@ -25,10 +25,10 @@ from quanta.engines.base import (
     WriteResult,
 )
 from quanta.engines.capabilities import DUCKDB
+from quanta.engines.duckdb.types import RULES
 from quanta.engines.interrupt import interruptible
 from quanta.engines.metric_sql import fused_query, orphan_query, sample_query, single_query
 from quanta.engines.metrics import Metric
-from quanta.engines.types import RULES
 from quanta.hashing import file_sha256
 
 OUTPUT_FILE = "part-0.parquet"
@@ -118,8 +118,10 @@ class DuckDBEngine:
             except duckdb.Error as exc:
                 raise TransformError(_first_line(str(exc))) from exc
 
-    def failing_keys(self, relation: Relation, metric: Metric, keys: list[str], limit: int) -> list[dict[str, Any]]:
-        query = sample_query(metric, relation.name, keys, limit)
+    def failing_keys(
+        self, relation: Relation, metric: Metric, keys: list[str], limit: int, masks: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        query = sample_query(metric, relation.name, keys, limit, masks=masks)
         if query is None:
             return []
         with self._connection() as connection:

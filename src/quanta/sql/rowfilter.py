@@ -1,4 +1,5 @@
-"""User SQL, parsed and restricted with sqlglot: never concatenated into queries."""
+"""Row filters: a boolean expression over a product's properties that may bind the caller's
+attributes (``:principal.<attr>``), parsed once and bound as literals, never concatenated."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ _FORBIDDEN = (
 
 
 class SqlRestrictionError(ValueError):
-    """User SQL does not parse or is not of the allowed shape."""
+    """SQL does not parse or is not of the allowed shape."""
 
 
 @dataclass(frozen=True)
@@ -68,26 +69,23 @@ def parse_row_filter(text: str, dialect: str = "duckdb") -> RowFilter:
     return RowFilter(text, columns, attributes)
 
 
-def parse_select(sql: str, dialect: str = "duckdb") -> exp.Query:
-    """One read-only SELECT query: no other statements, no table functions or file readers."""
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        statements = [s for s in sqlglot.parse(sql, dialect=dialect) if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        raise SqlRestrictionError(f"the query does not parse: {_first_line(str(exc))}") from None
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise SqlRestrictionError("only one SELECT query is allowed")
-    statement = statements[0]
-    for node in statement.walk():
-        if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous | exp.Func):
-            raise SqlRestrictionError("table functions (read_csv, read_parquet, …) are not allowed; query by name")
-        if isinstance(node, exp.Anonymous | exp.Func) and type(node).__name__.startswith(("Read", "Glob")):
-            raise SqlRestrictionError("file-reading functions are not allowed; query by name")
-    return statement
-
-
 def _first_line(message: str) -> str:
     text = message.strip().splitlines()[0] if message.strip() else "does not parse"
     return re.sub(r" for <class '[^']+'>", "", text)
+
+
+def bind_row_filter(text: str, attributes: dict[str, str], dialect: str = "duckdb") -> exp.Expression:
+    """The row filter as an expression with every ``:principal.<attr>`` replaced by the caller's
+    value as a string literal; ``KeyError`` names an attribute the caller lacks."""
+    import sqlglot
+    from sqlglot import exp
+
+    parse_row_filter(text, dialect)  # refuses what is not a plain boolean expression
+    tree = sqlglot.parse_one(_PRINCIPAL.sub(lambda m: f":principal__{m.group(1)}", text), dialect=dialect)
+
+    def bind(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and str(node.name).startswith("principal__"):
+            return exp.Literal.string(attributes[str(node.name).removeprefix("principal__")])
+        return node
+
+    return tree.transform(bind)

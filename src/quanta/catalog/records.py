@@ -1,0 +1,141 @@
+"""What the catalog stores, as plain frozen records (no SQLAlchemy in their use)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SnapshotRecord:
+    """A snapshot as the catalog knows it."""
+
+    id: str
+    product_key: str
+    version: str
+    build_id: str
+    status: str
+    created_at: datetime
+    published_at: datetime | None
+    rows: int
+    bytes: int
+    content_hash: str
+    spec_fingerprint: str
+    code_fingerprint: str
+    inputs_fingerprint: str
+    schema: list[dict[str, Any]]
+    descriptor_id: str | None = None
+    """The published descriptor the snapshot was published under (None for snapshots made before
+    descriptors existed and not yet backfilled)."""
+
+
+@dataclass(frozen=True)
+class LineageRecord:
+    """One input of a snapshot: the upstream snapshot or the source it was read from."""
+
+    input_id: str
+    input_type: str
+    fingerprint: str
+    upstream_key: str | None = None
+    upstream_snapshot_id: str | None = None
+    system: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """What a build run did with one product."""
+
+    run_id: str
+    product_key: str
+    status: str
+    reasons: list[str]
+    started_at: datetime
+    duration_s: float
+    rows: int | None = None
+    snapshot_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A build run; ``status`` is ``abandoned`` for a run still marked running whose lease expired
+    (its process died without finishing)."""
+
+    id: str
+    status: str  # running | succeeded | failed | abandoned
+    who: str
+    arguments: list[str]
+    started_at: datetime
+    finished_at: datetime | None
+    duration_s: float | None
+    mesh: str | None
+    lease_expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SliRecord:
+    """One measured indicator: a check's outcome on a snapshot at a time."""
+
+    check_id: str
+    status: str
+    observed: float | None
+    operator: str
+    limit: float
+    blocking: bool
+    measured_at: datetime
+    message: str | None = None
+    snapshot_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProductEntry:
+    """A product major version in the registry: identity, owning mesh and current descriptor."""
+
+    key: str
+    ref: str
+    domain: str
+    name: str
+    major: int
+    version: str
+    description: str | None = None
+    mesh: str | None = None
+    """The mesh that owns the key (None only for products published before ownership existed)."""
+    descriptor_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """A product's published descriptor: the full validated spec as data plus the files a server
+    needs from the product folder (report templates, model scoring code), by path."""
+
+    product_key: str
+    version: str
+    spec: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    mesh: str | None = None
+
+    @property
+    def id(self) -> str:
+        """Content address: equal descriptors have equal ids."""
+        from quanta.hashing import canonical_digest
+
+        files = {path: canonical_digest(content) for path, content in sorted(self.files.items())}
+        return canonical_digest({"product": self.product_key, "spec": self.spec, "files": files})
+
+
+@dataclass(frozen=True)
+class MeshDescriptor:
+    """A mesh as published: domains and teams, roles, the business-key glossary, systems and use
+    cases (never its environment-specific platform settings), and where it was published from."""
+
+    name: str
+    spec: dict[str, Any]
+    origin: str
+
+    @property
+    def id(self) -> str:
+        from quanta.hashing import canonical_digest
+
+        return canonical_digest({"mesh": self.name, "spec": self.spec, "origin": self.origin})

@@ -1,0 +1,77 @@
+"""Sandboxed reading connections: what the read layer runs secured relations on.
+
+A reader can open files only under its allowed folders (DuckDB's ``enable_external_access`` off
+with ``allowed_directories``), installs and loads no extension, and has its configuration locked,
+so no statement can widen what it may reach. It knows nothing of products or policies: the read
+layer hands it SQL it built and gated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from quanta.engines.interrupt import interruptible
+
+
+class ReadFailed(Exception):
+    """A read query failed; the message is DuckDB's first line."""
+
+
+class DuckDBReader:
+    """One long-lived, locked-down DuckDB connection over snapshot files."""
+
+    dialect = "duckdb"
+
+    def __init__(
+        self,
+        allowed: Sequence[Path],
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        writable: Sequence[Path] = (),
+    ) -> None:
+        """``allowed``: folders whose files may be read; ``writable``: folders an export may write to."""
+        config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self._connection = duckdb.connect(":memory:", config=config)
+        folders = sorted({str(p.resolve()).rstrip("/") + "/" for p in [*allowed, *writable]})
+        self._connection.execute("SET allowed_directories = $1", [folders])
+        self._connection.execute("SET enable_external_access = false")
+        self._connection.execute("SET lock_configuration = true")
+
+    def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Run one query and return a pyarrow Table (Ctrl-C interrupts it)."""
+        cursor = self._connection.cursor()
+        try:
+            return interruptible(
+                cursor, lambda: cursor.sql(sql, params=dict(params) if params else None).to_arrow_table()
+            )
+        except duckdb.Error as exc:
+            raise ReadFailed(_first_line(str(exc))) from None
+        finally:
+            cursor.close()
+
+    def write(self, sql: str, path: Path, file_format: str) -> None:
+        """Write the query's rows to ``path`` (``parquet`` with zstd, or ``csv`` with a header)."""
+        options = "FORMAT parquet, COMPRESSION zstd" if file_format == "parquet" else "FORMAT csv, HEADER true"
+        target = str(path).replace("'", "''")
+        cursor = self._connection.cursor()
+        try:
+            interruptible(cursor, lambda: cursor.execute(f"COPY ({sql}) TO '{target}' ({options})"))
+        except duckdb.Error as exc:
+            raise ReadFailed(_first_line(str(exc))) from None
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "failed"

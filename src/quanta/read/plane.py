@@ -1,0 +1,309 @@
+"""``DataPlane``: the one read path over published snapshots.
+
+A read is (principal, product@major, port, snapshot selector). The plane resolves the snapshot in
+the catalog, asks :func:`quanta.access.decide`, and builds a *secured relation* — masks and the row
+filter as sqlglot expressions inside the relation — over exactly the files the snapshot's manifest
+lists. User SQL passes :func:`quanta.sql.gate.gate` first and is then pinned to secured relations.
+Queries run on one long-lived, sandboxed reader; current pointers and published policies are
+re-read from the catalog at most once per ``refresh_s``, so a publish is seen within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from quanta.access import Decision, Principal, decide
+from quanta.catalog import Catalog, SnapshotRecord
+from quanta.errors import AccessDenied, NotFound, QuantaError
+from quanta.read.names import SqlNames
+from quanta.spec.loader import product_from_data
+from quanta.spec.plugins import PluginRegistry
+from quanta.spec.product import DataProduct
+from quanta.spec.schema import CLASSIFIED
+from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from quanta.engines.duckdb.reader import DuckDBReader
+
+
+class QueryError(QuantaError):
+    """A query was refused or failed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which snapshot: the current one (default), one by id, or the one current at a time."""
+
+    snapshot_id: str | None = None
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SecuredRead:
+    """What a port reads: the snapshot, the decision and the secured relation over its files."""
+
+    spec: DataProduct
+    snapshot: SnapshotRecord
+    decision: Decision
+    files: tuple[str, ...]
+    relation: exp.Select
+
+
+def port_of_type(spec: DataProduct, port_type: str) -> str:
+    """The id of the product's port of ``port_type``; :class:`AccessDenied` when it has none."""
+    for port in spec.outputs:
+        if port.type == port_type:
+            return port.id
+    raise AccessDenied(f"{spec.ref} has no {port_type} port")
+
+
+def location_of(spec: DataProduct) -> SnapshotLocation:
+    """Where a product major's snapshots live in storage."""
+    return SnapshotLocation(spec.domain or "_", spec.name, spec.major)
+
+
+class DataPlane:
+    """Reads for every port, through one decision point."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: Callable[[], SnapshotStore],
+        plugins: PluginRegistry | None = None,
+        refresh_s: float = 1.0,
+    ) -> None:
+        self.catalog = catalog
+        self._store = store
+        self.plugins = plugins or PluginRegistry.default()
+        self.refresh_s = refresh_s
+        self._reader: DuckDBReader | None = None
+        self._checked = -float("inf")
+        self._descriptors: dict[str, str] = {}
+        self._specs: dict[str, DataProduct] = {}
+        self._current: dict[str, SnapshotRecord] = {}
+        self._names = SqlNames(())
+
+    # ---------------------------------------------------------------- what is published
+
+    def published(self) -> list[DataProduct]:
+        """Every registered product major with its current published spec, by key."""
+        self._refresh()
+        return [self._specs[key] for key in sorted(self._specs)]
+
+    def product(self, name: str) -> DataProduct:
+        """A published product by ``domain.name`` (its highest major) or ``domain.name@vN``."""
+        from quanta.spec.errormap import suggest
+
+        published = self.published()
+        exact = [p for p in published if name == p.key]
+        majors = [p for p in published if name == p.ref]
+        if exact or majors:
+            return exact[0] if exact else max(majors, key=lambda p: p.major)
+        hint = suggest(name, sorted({p.ref for p in published}))
+        raise NotFound(f"the catalog has no product '{name}'" + (f"; {hint}" if hint else ""))
+
+    def _refresh(self, force: bool = False) -> None:
+        """Re-read current pointers and published specs when older than ``refresh_s``."""
+        now = time.monotonic()
+        if not force and now - self._checked < self.refresh_s:
+            return
+        entries = {e.key: e.descriptor_id for e in self.catalog.products.entries() if e.descriptor_id}
+        if entries != self._descriptors:
+            specs = self.catalog.products.published_specs()
+            self._specs = {
+                key: product_from_data(specs[key], self.plugins, f"catalog:{key}") for key in entries if key in specs
+            }
+            self._descriptors = entries
+            self._names = SqlNames(self._specs.values())
+        self._current = self.catalog.snapshots.current_all()
+        self._checked = now
+
+    # ---------------------------------------------------------------- securing one read
+
+    def snapshot(self, spec: DataProduct, selector: Selector = Selector(), *, rejected: bool = False) -> SnapshotRecord:
+        """The selected snapshot; by id, one kept unpublished by the quality gate only if ``rejected``
+        (the owner inspecting it)."""
+        key = spec.key
+        if selector.snapshot_id is not None:
+            record = self.catalog.snapshots.get(selector.snapshot_id)
+            usable = record is not None and (record.status == "published" or rejected)
+            if record is None or record.product_key != key or not usable:
+                raise NotFound(f"{key} has no published snapshot {selector.snapshot_id}")
+            return record
+        if selector.as_of is not None:
+            found = self.catalog.snapshots.as_of(key, selector.as_of)
+            if found is None:
+                raise NotFound(f"{key} had no published snapshot as of {selector.as_of.isoformat()}")
+            return found
+        self._refresh()
+        current = self._current.get(key)
+        if current is None:
+            raise NotFound(f"{key} has no published snapshot yet; run `quanta build` first")
+        return current
+
+    def secure(
+        self,
+        principal: Principal,
+        spec: DataProduct,
+        port: str | None,
+        selector: Selector = Selector(),
+        *,
+        unmask: bool = False,
+        record: SnapshotRecord | None = None,
+    ) -> SecuredRead:
+        """The secured relation of one snapshot for ``principal``; :class:`AccessDenied` when refused.
+        The stricter of the snapshot's own and the current published classification applies."""
+        from quanta.sql.rewrite import secured_relation
+        from quanta.sql.rowfilter import bind_row_filter
+
+        record = record or self.snapshot(spec, selector, rejected=principal.owner)
+        columns = [p["name"] for p in record.schema]
+        classified = {p.name for p in spec.schema_.properties if p.is_classified}
+        classified |= {p["name"] for p in record.schema if p.get("classification") in CLASSIFIED}
+        decision = decide(principal, spec, port, classified=classified, columns=columns, unmask=unmask)
+        if not decision.allowed:
+            raise AccessDenied(decision.reason)
+        files = self.files(spec, record)
+        condition = bind_row_filter(decision.row_filter, principal.attributes) if decision.row_filter else None
+        relation = secured_relation(files, columns, decision.masked, condition)
+        return SecuredRead(spec, record, decision, files, relation)
+
+    def manifest(self, spec: DataProduct, record: SnapshotRecord) -> dict[str, Any]:
+        """The snapshot's manifest (artefacts such as fitted model parameters)."""
+        return self._store().manifest(location_of(spec), record.id)
+
+    def files(self, spec: DataProduct, record: SnapshotRecord) -> tuple[str, ...]:
+        """Exactly the snapshot's listed files, sizes checked; damage is a clear error."""
+        try:
+            return tuple(str(p) for p in self._store().data_files(location_of(spec), record.id))
+        except SnapshotDamaged as exc:
+            raise QueryError(f"{spec.key}: {exc}; run `quanta verify` and rebuild it") from None
+        except FileNotFoundError:
+            raise QueryError(f"{spec.key}: snapshot {record.id} is missing from storage") from None
+
+    # ---------------------------------------------------------------- reads
+
+    def table(
+        self,
+        principal: Principal,
+        name: str,
+        port: str | None = None,
+        selector: Selector = Selector(),
+        *,
+        unmask: bool = False,
+        limit: int | None = None,
+    ) -> Any:
+        """One product's rows for ``principal`` as a pyarrow Table."""
+        read = self.secure(principal, self.product(name), port, selector, unmask=unmask)
+        relation = read.relation.limit(limit) if limit is not None else read.relation
+        return self._run(relation.sql(dialect="duckdb"))
+
+    def query(
+        self,
+        principal: Principal,
+        sql: str,
+        port_type: str = "sql",
+        *,
+        as_of: datetime | None = None,
+        unmask: bool = False,
+        limit: int | None = None,
+    ) -> Any:
+        """One gated query over the products ``principal`` may read through their port of ``port_type``."""
+        from quanta.sql.gate import Refused, gate
+        from quanta.sql.rewrite import pin
+
+        self._refresh()
+        try:
+            gated = gate(sql, self._key_of)
+        except Refused as exc:
+            raise QueryError(str(exc)) from None
+        selector = Selector(as_of=as_of)
+        relations = {}
+        for key in gated.keys:
+            spec = self._specs[key]
+            port = None if principal.owner else port_of_type(spec, port_type)  # the owner reads through any port
+            relations[key] = self.secure(principal, spec, port, selector, unmask=unmask).relation
+        statement = pin(gated, relations)
+        if limit is not None:
+            statement = _limited(statement, limit)
+        return self._run(statement.sql(dialect="duckdb"))
+
+    def scoped_query(
+        self, relations: dict[str, exp.Select]
+    ) -> Callable[[str, dict[str, Any] | None], list[dict[str, Any]]]:
+        """A query function over named secured relations only (e.g. a report's ``current`` and
+        ``previous``): every statement is gated and pinned to them."""
+        from quanta.sql.gate import Refused, gate
+        from quanta.sql.rewrite import pin
+
+        def run(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+            try:
+                gated = gate(sql, lambda schema, table: _scoped(relations, schema, table))
+            except Refused as exc:
+                raise QueryError(str(exc)) from None
+            statement = pin(gated, relations).sql(dialect="duckdb")
+            return list(self._run(statement, params).to_pylist())
+
+        return run
+
+    def export(self, read: SecuredRead, file_format: str, path: Path) -> int:
+        """Write a secured read to ``path`` (a partial file never replaces an existing one)."""
+        from quanta.engines.duckdb.reader import DuckDBReader, ReadFailed
+
+        store = self._store()
+        target = path.resolve()
+        for root in store.read_roots():
+            if target.is_relative_to(root.resolve().parent):
+                raise QuantaError(f"{path}: exports may not be written inside the warehouse ({root.parent})")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        writer = DuckDBReader(store.read_roots(), writable=[target.parent])
+        try:
+            writer.write(read.relation.sql(dialect="duckdb"), partial, file_format)
+        except ReadFailed as exc:
+            partial.unlink(missing_ok=True)
+            raise QueryError(str(exc)) from None
+        finally:
+            writer.close()
+        partial.replace(target)
+        return read.snapshot.rows
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    # ---------------------------------------------------------------- helpers
+
+    def _key_of(self, schema: str | None, table: str) -> str | None:
+        spec = self._names.resolve(schema, table)
+        return spec.key if spec is not None else None
+
+    def _run(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        from quanta.engines.duckdb.reader import DuckDBReader, ReadFailed
+
+        if self._reader is None:
+            self._reader = DuckDBReader(self._store().read_roots())
+        try:
+            return self._reader.arrow(sql, params)
+        except ReadFailed as exc:
+            raise QueryError(str(exc)) from None
+
+
+def _limited(statement: exp.Query, limit: int) -> exp.Query:
+    from sqlglot import exp
+
+    if isinstance(statement, exp.Select):
+        return statement.limit(limit)
+    return exp.select("*").from_(statement.subquery("limited")).limit(limit)
+
+
+def _scoped(relations: dict[str, Any], schema: str | None, table: str) -> str | None:
+    return table.lower() if schema is None and table.lower() in relations else None
