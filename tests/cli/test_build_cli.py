@@ -48,7 +48,7 @@ def test_build_inspect_query_and_gc(tmp_path: Path) -> None:
     as_json = quanta("query", "select count(*) as n from sales.daily_revenue", "-m", "shop", "-f", "json", cwd=tmp_path)
     assert json.loads(as_json.stdout) == [{"n": 5}]
     refused = quanta("query", "drop table sales.orders", "-m", "shop", cwd=tmp_path)
-    assert refused.returncode == 1 and "only one SELECT" in refused.stderr
+    assert refused.returncode == 1 and "only a read-only query" in refused.stderr
     files = quanta("query", "select * from read_csv('/etc/passwd')", "-m", "shop", cwd=tmp_path)
     assert files.returncode == 1 and "not allowed" in files.stderr
     search = quanta("search", "revenue", "--mesh", "shop", cwd=tmp_path)

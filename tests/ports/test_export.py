@@ -74,17 +74,25 @@ def test_export_into_a_folder_names_the_file(mesh: Mesh, tmp_path: Path) -> None
 
 
 def test_a_failed_export_leaves_no_partial_file_and_keeps_the_previous_one(tmp_path: Path) -> None:
-    from quanta.ports.files import export_snapshot
-    from quanta.ports.snapshot import SnapshotView
+    import sqlglot
 
-    data = tmp_path / "numbers.parquet"
+    from quanta.read import DataPlane
+    from quanta.read.plane import QueryError, SecuredRead
+    from quanta.storage import LocalSnapshotStore
+
+    store = LocalSnapshotStore(tmp_path / "warehouse")
+    data = tmp_path / "warehouse" / "products" / "numbers.parquet"
+    data.parent.mkdir(parents=True)
     duckdb.execute(f"COPY (SELECT range AS i FROM range(3000000)) TO '{data}' (FORMAT parquet)")
     target = tmp_path / "out" / "numbers.csv"
     target.parent.mkdir()
     target.write_text("i\n1\n")
-    failing = "CASE WHEN i > 2500000 THEN error('boom') ELSE i END AS i"  # fails after rows were written
-    view = SnapshotView("s", 3_000_000, None, (str(data),), (failing,), {})
-    with pytest.raises(duckdb.Error, match="boom"):
-        export_snapshot(view, "csv", target)
+    failing = sqlglot.parse_one(  # fails after rows were written
+        f"SELECT CASE WHEN i > 2500000 THEN error('boom') ELSE i END AS i FROM read_parquet(['{data}'])", read="duckdb"
+    )
+    plane = DataPlane(None, lambda: store)  # type: ignore[arg-type]
+    read = SecuredRead(None, None, None, (str(data),), failing)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="boom"):
+        plane.export(read, "csv", target)
     assert target.read_text() == "i\n1\n"
     assert [p.name for p in target.parent.iterdir()] == ["numbers.csv"]

@@ -267,7 +267,7 @@ def test_report_errors_name_the_port_or_the_template_line(mesh: Mesh) -> None:
     with pytest.raises(ReportError, match=r"weekly.html.j2: query failed: .*nowhere"):
         mesh.report(CLV, "weekly-report")
     template.write_text("<p>{{ sql('delete from current') }}</p>")
-    with pytest.raises(ReportError, match="only one SELECT"):
+    with pytest.raises(ReportError, match="only a read-only query"):
         mesh.report(CLV, "weekly-report")
     template.write_text("<p>\n{{ no_such_thing.x }}</p>")
     with pytest.raises(ReportError, match=r"weekly.html.j2:2: 'no_such_thing' is undefined"):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from quanta.access import LOCAL_OWNER, Principal
-from quanta.errors import QuantaError
+from quanta.errors import NotFound, QuantaError
 from quanta.ports.files import FORMATS, ExportResult
 from quanta.ports.report import ReportRequest, render_report
 from quanta.read import DataPlane, Selector
@@ -34,7 +34,10 @@ def render(
             f"{spec.ref} has no report port '{port_id}'"
             + (f"; its reports: {', '.join(reports)}" if reports else "; it declares no report port")
         )
-    published = plane.product(spec.key)
+    try:
+        published = plane.product(spec.key)
+    except NotFound:
+        raise QuantaError(f"{spec.key} has no published snapshot yet; run `quanta build` first") from None
     current = plane.secure(principal, published, port_id, Selector(snapshot_id=snapshot_id))
     before = plane.catalog.snapshots.published_before(current.snapshot)
     previous = plane.secure(principal, published, port_id, record=before) if before else None

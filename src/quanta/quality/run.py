@@ -24,7 +24,7 @@ def run_checks(
     keys = [k for k in product.schema_.primary_key if not _classified(product, k)]
     from quanta.sql.rewrite import DEFAULT_MASK, mask_expression  # classified values never reach samples
 
-    masks = {p.name: mask_expression(DEFAULT_MASK) for p in product.schema_.properties if p.is_classified}
+    masks = {p.name: mask_expression(DEFAULT_MASK, p.name) for p in product.schema_.properties if p.is_classified}
     results = []
     for check in checks:
         assert check.metric is not None

@@ -104,6 +104,11 @@ class DataPlane:
         published = self.published()
         exact = [p for p in published if name == p.key]
         majors = [p for p in published if name == p.ref]
+        if not (exact or majors):  # published since the last refresh?
+            self._refresh(force=True)
+            published = self.published()
+            exact = [p for p in published if name == p.key]
+            majors = [p for p in published if name == p.ref]
         if exact or majors:
             return exact[0] if exact else max(majors, key=lambda p: p.major)
         hint = suggest(name, sorted({p.ref for p in published}))
@@ -144,6 +149,9 @@ class DataPlane:
             return found
         self._refresh()
         current = self._current.get(key)
+        if current is None:
+            self._refresh(force=True)
+            current = self._current.get(key)
         if current is None:
             raise NotFound(f"{key} has no published snapshot yet; run `quanta build` first")
         return current

@@ -16,9 +16,14 @@ DEFAULT_MASK = "***"
 """What a classified value reads as unless a grant unmasks it."""
 
 
-def mask_expression(mask: str) -> exp.Expression:
-    """What a masked property reads as: the constant, whatever the value (NULL too)."""
-    return exp.cast(exp.Literal.string(mask), exp.DataType.build("VARCHAR"))
+def mask_expression(mask: str, column: str | None = None) -> exp.Expression:
+    """What a masked property reads as: the constant; a missing value (NULL) stays missing, so
+    completeness remains visible while no value is."""
+    constant = exp.cast(exp.Literal.string(mask), exp.DataType.build("VARCHAR"))
+    if column is None:
+        return constant
+    missing = exp.Is(this=exp.column(column, quoted=True), expression=exp.Null())
+    return exp.Case(ifs=[exp.If(this=missing, true=exp.Null())], default=constant)
 
 
 def masked_projection(columns: Sequence[str], masked: Mapping[str, str]) -> list[exp.Expression]:
@@ -26,7 +31,7 @@ def masked_projection(columns: Sequence[str], masked: Mapping[str, str]) -> list
     projection: list[Any] = []
     for name in columns:
         column = exp.column(name, quoted=True)
-        value = mask_expression(masked[name]) if name in masked else column
+        value = mask_expression(masked[name], name) if name in masked else column
         projection.append(exp.alias_(value, name, quoted=True) if name in masked else column)
     return projection
 
