@@ -45,7 +45,7 @@ def test_two_builds_of_the_same_inputs_have_the_same_content(built: tuple[Mesh, 
     second = Mesh.load(again)
     assert all(o.status == "built" for o in second.build().outcomes)
     keys = sorted(p.spec.key for p in mesh.source.products)
-    hashes = [{key: m.workspace.catalog.current(key).content_hash for key in keys} for m in (mesh, second)]  # type: ignore[union-attr]
+    hashes = [{key: m.workspace.catalog.snapshots.current(key).content_hash for key in keys} for m in (mesh, second)]  # type: ignore[union-attr]
     assert len(keys) == 8 and hashes[0] == hashes[1]
 
 
