@@ -267,3 +267,29 @@ def test_the_plain_name_is_the_highest_major_and_a_suffix_pins_one(tmp_path: Pat
         assert mesh.query("select min(customer_id) as c from sales.orders_v2").to_pylist() == [{"c": "c-1"}]
     finally:
         mesh.close()
+
+
+def test_a_row_filter_binds_the_principals_attribute_inside_the_relation(tmp_path: Path) -> None:
+    root = _pii_mesh(tmp_path / "demo")
+    spec = root / "products/sales/orders/dataproduct.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "- {role: analysts, ports: [table, files]}",
+            '- {role: analysts, ports: [table, files], rowFilter: "country = :principal.country"}',
+        )
+    )
+    _build(root)
+    mesh = Mesh.load(root)
+    try:
+        plane = mesh.platform.plane
+        french = Principal("ann", frozenset({"analysts"}), {"country": "FR"})
+        rows = plane.query(french, "select country, count(*) as n from sales.orders group by all").to_pylist()
+        assert rows == [{"country": "FR", "n": 2}]
+        sneaky = "select count(*) as n from sales.orders where country = 'DE' or true"
+        assert plane.query(french, sneaky).to_pylist() == [{"n": 2}]  # the filter sits inside the relation
+        quoted = Principal("eve", frozenset({"analysts"}), {"country": "FR' or '1'='1"})
+        assert plane.query(quoted, "select count(*) as n from sales.orders").to_pylist() == [{"n": 0}]
+        with pytest.raises(AccessDenied, match="needs principal attribute"):
+            plane.query(Principal("joe", frozenset({"analysts"})), "select * from sales.orders")
+    finally:
+        mesh.close()
