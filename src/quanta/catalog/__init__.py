@@ -2,7 +2,7 @@
 which snapshot is current."""
 
 from quanta.catalog.database import CatalogUnavailable
-from quanta.catalog.facade import Catalog, open_catalog
+from quanta.catalog.facade import Catalog
 from quanta.catalog.products import OwnershipConflict
 from quanta.catalog.records import (
     Descriptor,
@@ -27,5 +27,4 @@ __all__ = [
     "SliRecord",
     "SnapshotRecord",
     "StepRecord",
-    "open_catalog",
 ]

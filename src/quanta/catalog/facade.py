@@ -11,8 +11,7 @@ Writes that span stores (publishing) run here in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -76,12 +75,3 @@ class Catalog:
         shapes no data: description, ports, SLOs, access)."""
         with self.engine.begin() as connection:
             self.products.register(connection, product, descriptor, database_now(connection))
-
-
-@contextmanager
-def open_catalog(url: str) -> Iterator[Catalog]:
-    catalog = Catalog(url)
-    try:
-        yield catalog
-    finally:
-        catalog.close()

@@ -323,14 +323,15 @@ def _write(
     defects: Defects,
     start: date,
 ) -> None:
-    import duckdb
     import pyarrow as pa
+
+    from quanta.engines.duckdb import DuckDBEngine
 
     for folder in ("ecommerce/orders", "crm", "returns", "pim"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     keep = ["order", "line", "customer", "item", "quantity", "unit_price", "epoch_seconds"]
     table = pa.table({k: lines[k] for k in keep})
-    connection = duckdb.connect(config={"threads": 1})  # one thread: the same bytes every time
+    connection = DuckDBEngine(threads=1).connect()  # one thread: the same bytes every time
     connection.register("lines", pa.concat_tables([table, table.filter(pa.array(lines["_duplicate"]))]))
     connection.execute(f"""COPY (
             SELECT 'O' || lpad(CAST("order" AS VARCHAR), 8, '0') AS order_id,

@@ -76,14 +76,6 @@ class Platform:
         """A published product by ``domain.name`` (its highest major) or ``domain.name@vN``."""
         return self.plane.product(name)
 
-    def descriptor(self, name: str) -> Descriptor:
-        """The current published descriptor (spec and served files) of a product."""
-        key = self.spec(name).key
-        descriptor = self.catalog.products.current_descriptor(key)
-        if descriptor is None:
-            raise NotFound(f"{key} has no published descriptor")
-        return descriptor
-
     def search(self, text: str) -> list[SearchHit]:
         from quanta.catalog.search import search
 

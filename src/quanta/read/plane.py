@@ -101,18 +101,20 @@ class DataPlane:
         """A published product by ``domain.name`` (its highest major) or ``domain.name@vN``."""
         from quanta.spec.errormap import suggest
 
-        published = self.published()
-        exact = [p for p in published if name == p.key]
-        majors = [p for p in published if name == p.ref]
-        if not (exact or majors):  # published since the last refresh?
+        found = self._find(name)
+        if found is None:  # published since the last refresh?
             self._refresh(force=True)
-            published = self.published()
-            exact = [p for p in published if name == p.key]
-            majors = [p for p in published if name == p.ref]
-        if exact or majors:
-            return exact[0] if exact else max(majors, key=lambda p: p.major)
-        hint = suggest(name, sorted({p.ref for p in published}))
+            found = self._find(name)
+        if found is not None:
+            return found
+        hint = suggest(name, sorted({p.ref for p in self._specs.values()}))
         raise NotFound(f"the catalog has no product '{name}'" + (f"; {hint}" if hint else ""))
+
+    def _find(self, name: str) -> DataProduct | None:
+        """``name`` as a key, else as a reference (its highest major)."""
+        published = self.published()
+        exact = next((p for p in published if name == p.key), None)
+        return exact or max((p for p in published if name == p.ref), key=lambda p: p.major, default=None)
 
     def _refresh(self, force: bool = False) -> None:
         """Re-read current pointers and published specs when older than ``refresh_s``."""
