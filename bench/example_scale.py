@@ -43,7 +43,7 @@ class Run:
 
 def measured(command: list[str], cwd: Path | None = None) -> Run:
     """Run ``command`` as the only child of a fresh interpreter, so its peak RSS is its own."""
-    cold = {**os.environ, "QUANTA_DAEMON": "0"}  # a served command's memory would be the server child's
+    cold = {**os.environ}  # a served command's memory would be the server child's
     result = subprocess.run(
         [sys.executable, "-c", MEASURE, *command], capture_output=True, text=True, cwd=cwd, env=cold
     )

@@ -84,7 +84,7 @@ systems: [{{name: shop, domain: sales}}]
         (folder / "dataproduct.yaml").write_text(SPEC.format(data=source))
         (folder / "orders.sql").write_text("select * from raw\n")
         build = [sys.executable, "-m", "quanta", "build", str(root)]
-        result = subprocess.run(build, capture_output=True, text=True, env={**os.environ, "QUANTA_DAEMON": "0"})
+        result = subprocess.run(build, capture_output=True, text=True, env={**os.environ})
         if result.returncode != 0:
             raise SystemExit(result.stdout + result.stderr)
     snapshot = next((base / "mesh" / ".quanta" / "warehouse" / "products").glob("sales/orders/v1/*/data/*.parquet"))

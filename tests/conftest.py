@@ -13,7 +13,6 @@ from quanta.blueprints import create_mesh
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN = os.environ.get("QUANTA_TEST_POSTGRES", "postgresql://root@127.0.0.1:5432/test")
-os.environ["QUANTA_DAEMON"] = "0"  # commands run in their own process; tests/cli/test_forkserver.py turns it on
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""``python -m quanta`` runs the CLI (through the warm fork server when one is available)."""
+"""``python -m quanta`` runs the CLI."""
 
-from quanta.cli.launch import main
+from quanta.cli.main import run
 
-main()
+run()

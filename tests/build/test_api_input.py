@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from helpers import build, read, statuses
 
 from conftest import FakeCrm, FourMesh
@@ -95,9 +97,9 @@ def test_gc_removes_landed_responses_no_snapshot_refers_to(four: FourMesh, crm: 
     (raw / ".abc.1234.tmp").write_text("an interrupted landing")
     assert len(list(raw.iterdir())) == 3
     mesh = Mesh.load(four.root)
-    report = mesh.gc(keep=2)
+    report = mesh.gc(keep=2, grace=timedelta(0))
     assert report.orphans == [str(raw / ".abc.1234.tmp")]  # both responses are still in a snapshot's lineage
-    report = mesh.gc(keep=1)
+    report = mesh.gc(keep=1, grace=timedelta(0))
     assert str(first) in report.orphans and not first.exists()
     (kept,) = raw.glob("*.ndjson")  # the current snapshot's response stays
     assert len(read(four.root, "customer.customers")) == 9

@@ -20,7 +20,7 @@ group by order_date, country
 
 
 def test_ctrl_c_stops_a_build_and_keeps_the_last_good_snapshot(mesh_dir: Path) -> None:
-    environment = {**os.environ, "QUANTA_DAEMON": "0"}
+    environment = {**os.environ}
     quanta = [sys.executable, "-m", "quanta", "build", str(mesh_dir)]
     assert subprocess.run(quanta, env=environment, capture_output=True, timeout=120).returncode == 0
     previous = _current(mesh_dir)

@@ -8,12 +8,14 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from helpers import build, read
 
 from conftest import FourMesh
+from quanta.build.gc import GcReport
 from quanta.project import Mesh
 from quanta.storage import SnapshotLocation
 
@@ -31,8 +33,13 @@ def _state(root: Path) -> tuple[str | None, int, set[str], list[str]]:
         mesh.close()
 
 
+LEASE_S = 1.0
+
+
 def _build_subprocess(root: Path, fault: str | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "QUANTA_FAULT": fault} if fault else dict(os.environ)
+    env = {**os.environ, "QUANTA_RUN_LEASE": str(LEASE_S)}  # a killed run's lease expires quickly
+    if fault:
+        env["QUANTA_FAULT"] = fault
     return subprocess.Popen(
         [sys.executable, "-m", "quanta", "build", str(root), "--select", "sales.orders"],
         env=env,
@@ -51,15 +58,23 @@ def _assert_previous_survives(root: Path, previous: str, count: int, fault: str)
     else:  # a complete folder moved into place but never registered: invisible to readers
         assert set(folders) - known
     assert len(read(root, "sales.orders")) == 4  # the new file's row is not visible
-    mesh = Mesh.load(root)
-    report = mesh.gc(keep=5)
-    mesh.close()
+    report = _gc_once_the_lease_expired(root)
     _, _, known_after, folders_after = _state(root)
     assert set(folders_after) == known_after == known
     assert not staging.exists() or not any(staging.iterdir())
     assert len(report.orphans) >= 1
     outcome = build(root, select=["sales.orders"])["sales.orders@v1"]
     assert outcome.status == "built" and outcome.rows == 5
+
+
+def _gc_once_the_lease_expired(root: Path) -> GcReport:
+    """gc leaves what the killed run made until its lease expires, then removes it."""
+    time.sleep(LEASE_S + 0.2)
+    mesh = Mesh.load(root)
+    try:
+        return mesh.gc(keep=5, grace=timedelta(0))
+    finally:
+        mesh.close()
 
 
 def _prepare(four: FourMesh) -> tuple[str, int]:
@@ -101,7 +116,5 @@ def test_kill_while_duckdb_writes_parquet(four: FourMesh) -> None:
     current, known_count, _, _ = _state(four.root)
     assert (current, known_count) == (previous, count)
     assert len(read(four.root, "sales.orders")) == 4
-    mesh = Mesh.load(four.root)
-    mesh.gc(keep=5)
-    mesh.close()
+    _gc_once_the_lease_expired(four.root)
     assert not any(staging.iterdir()) if staging.exists() else True

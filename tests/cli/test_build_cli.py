@@ -17,7 +17,7 @@ def quanta(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "QUANTA_DAEMON": "0"},
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
 
 

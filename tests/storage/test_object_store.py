@@ -8,7 +8,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import boto3
@@ -88,7 +90,7 @@ def test_time_travel_and_gc_in_the_bucket(mesh_dir: Path, s3: tuple[str, object]
     assert first is not None
     shutil.rmtree(mesh_dir / ".quanta/cache")
     assert mesh.read("sales.orders", snapshot_id=first.id).num_rows == first.rows  # fetched from the bucket
-    report = mesh.gc(keep=1)
+    report = mesh.gc(keep=1, grace=timedelta(0))
     assert first.id in report.snapshots
     assert not [k for k in keys(client, prefix) if f"/{first.id}/" in k]
     assert mesh.read("sales.orders").num_rows == first.rows + 1
@@ -104,7 +106,7 @@ def test_a_build_killed_before_the_manifest_upload_leaves_nothing_visible(
     data.write_text(data.read_text() + data.read_text().splitlines()[1].replace(",", "7,", 1) + "\n")
     killed = subprocess.run(
         [sys.executable, "-m", "quanta", "build", str(mesh_dir), "--select", "sales.orders"],
-        env={**os.environ, "QUANTA_FAULT": "before-manifest-upload"},
+        env={**os.environ, "QUANTA_FAULT": "before-manifest-upload", "QUANTA_RUN_LEASE": "1"},
         capture_output=True,
         text=True,
     )
@@ -119,7 +121,8 @@ def test_a_build_killed_before_the_manifest_upload_leaves_nothing_visible(
     from quanta.storage import SnapshotLocation
 
     assert mesh.workspace.store.snapshot_ids(SnapshotLocation("sales", "orders", 1)) == sorted(complete)
-    report = mesh.gc(keep=5)
+    time.sleep(1.2)  # the killed run's lease expires
+    report = mesh.gc(keep=5, grace=timedelta(0))
     assert any(o.startswith("s3://") for o in report.orphans)
     remaining = {k.split("/")[-3] for k in keys(client, f"{prefix}/products/sales/orders/") if "/data/" in k}
     assert remaining == complete

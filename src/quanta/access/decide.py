@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from quanta.access.principal import Principal
-from quanta.spec.policy import Grant
+from quanta.spec.policy import DEFAULT_MASK, Grant
 from quanta.spec.product import DataProduct
-from quanta.sql.rewrite import DEFAULT_MASK
-
-MASK = DEFAULT_MASK
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ def decide(
     if port is not None and product.output(port) is None:
         return Decision(False, f"{product.ref} has no port '{port}'")
     if principal.owner:
-        masked = {} if unmask else {name: MASK for name in protected}
+        masked = {} if unmask else {name: DEFAULT_MASK for name in protected}
         return Decision(True, "platform owner", names, masked)
     grant = _grant_for(principal, product, port, today or date.today())
     if grant is None:
@@ -63,7 +60,7 @@ def decide(
     if missing:
         return Decision(False, f"the grant's row filter needs principal attribute(s) {', '.join(missing)}")
     opened = set(grant.unmask)
-    masked = {name: MASK for name in protected if name not in opened}
+    masked = {name: DEFAULT_MASK for name in protected if name not in opened}
     who = f"role {grant.role}" if grant.role else f"principal {grant.principal}"
     return Decision(True, f"granted to {who}", names, masked, grant.row_filter, grant)
 

@@ -84,10 +84,24 @@ def build(
 def gc(
     path: Path = typer.Argument(Path("."), help=MESH_OPTION_HELP),
     keep: int = typer.Option(3, "--keep", help="Snapshots kept per product (the current one always)."),
+    grace: str = typer.Option(
+        "1h", "--grace", help="How long a superseded snapshot stays readable, and how old an orphan must be to go."
+    ),
     profile: str | None = PROFILE_OPTION,
 ) -> None:
     """Delete old snapshots (never the current one, nor those a retention objective needs) and what
-    interrupted builds left behind."""
-    report = load(path, profile).gc(keep)
+    interrupted builds left behind; safe beside running builds and readers."""
+    from quanta.errors import QuantaError
+    from quanta.spec.base import parse_duration
+
+    try:
+        window = parse_duration(grace)
+    except ValueError as exc:
+        raise QuantaError(f"--grace: {exc}") from None
+    report = load(path, profile).gc(keep, grace=window)
     kept = f"; kept {len(report.kept_for_retention)} for retention" if report.kept_for_retention else ""
+    if report.kept_for_readers:
+        kept += f", {len(report.kept_for_readers)} superseded less than {grace} ago"
+    if report.live_runs:
+        kept += f"; {report.live_runs} build(s) running, so their files stay"
     console().print(f"removed {len(report.snapshots)} snapshot(s) and {len(report.orphans)} orphan(s){kept}")

@@ -21,7 +21,7 @@ from quanta.cli.common import (
     scope,
 )
 
-app = typer.Typer(help="The catalog: the registry of published products.", no_args_is_help=True)
+app = typer.Typer(help="The catalog: the registry of published products.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @app.command("upgrade")

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -14,8 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from quanta.errors import QuantaError
-from quanta.project import Mesh
-from quanta.project.scope import ProductScope, open_scope
+
+if TYPE_CHECKING:  # the platform is imported when a command runs, not for --help
+    from quanta.project import Mesh
+    from quanta.project.scope import ProductScope
 
 MESH_OPTION_HELP = "Mesh folder or mesh.yaml."
 MESH_OPTION = typer.Option(Path("."), "--mesh", "-m", help=MESH_OPTION_HELP)
@@ -32,11 +34,15 @@ class OutputFormat(StrEnum):
 
 
 def load(path: Path, profile: str | None = None) -> Mesh:
+    from quanta.project import Mesh
+
     return Mesh.load(path, profile=profile)
 
 
 def scope(path: Path, profile: str | None, catalog: str | None, storage: str | None) -> ProductScope:
     """The mesh at ``path``, or the catalog named by ``--catalog`` / ``QUANTA_CATALOG`` when there is none."""
+    from quanta.project.scope import open_scope
+
     return open_scope(path, profile, catalog, storage)
 
 
@@ -51,7 +57,7 @@ def literal(value: object) -> Text:
 
 
 def console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=False, emoji=False)
 
 
 def parse_time(text: str | None) -> datetime | None:

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from quanta.design.workshop import Workshop
 
 app = typer.Typer(
-    help="Design by working backwards: use cases, products, systems, map, overlay, checks.", no_args_is_help=True
+    help="Design by working backwards: use cases, products, systems, map, overlay, checks.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

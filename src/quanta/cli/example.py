@@ -8,8 +8,10 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="Example meshes and their synthetic source systems.", no_args_is_help=True)
-fashion = typer.Typer(help="The fashion-retail reference mesh.", no_args_is_help=True)
+app = typer.Typer(
+    help="Example meshes and their synthetic source systems.", no_args_is_help=True, rich_markup_mode=None
+)
+fashion = typer.Typer(help="The fashion-retail reference mesh.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(fashion, name="fashion-retail")
 
 

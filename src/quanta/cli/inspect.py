@@ -23,7 +23,6 @@ from quanta.cli.common import (
     print_json,
     scope,
 )
-from quanta.project.scope import product_details, status_rows
 
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table or json.")
 
@@ -35,6 +34,8 @@ def status(
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """Every product with its current snapshot and last build."""
+    from quanta.project.scope import status_rows
+
     products = scope(path, profile, catalog, None)
     try:
         rows = status_rows(products.catalog, products.specs())
@@ -72,6 +73,8 @@ def show(
     storage: str | None = STORAGE_OPTION,
 ) -> None:
     """A product's job description, address, properties, snapshot, lineage and sample rows."""
+    from quanta.project.scope import product_details
+
     products = scope(mesh_path, profile, catalog, storage)
     try:
         spec = products.spec(product)

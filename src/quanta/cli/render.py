@@ -12,7 +12,7 @@ from quanta.errors import Diagnostic
 
 
 def error_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def render_diagnostics(diagnostics: Sequence[Diagnostic], console: Console | None = None) -> None:

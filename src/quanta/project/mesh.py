@@ -3,13 +3,16 @@ gc; reads go through its :class:`~quanta.project.platform.Platform`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quanta.errors import Diagnostic, QuantaError, SpecError
+from quanta.project.memos import memoised_row_filter_parser
 from quanta.rules.base import RuleSet
 from quanta.rules.validation import validation_rules
 from quanta.spec.errormap import suggest
@@ -17,6 +20,7 @@ from quanta.spec.loader import MeshSource, ProductSource, load_mesh
 from quanta.spec.mesh import PlatformSettings
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.product import DataProduct
+from quanta.state import STATE_FILE, LocalState
 
 if TYPE_CHECKING:  # these import the engine layers, which no-op commands never need
     from quanta.build.gc import GcReport
@@ -66,8 +70,11 @@ class Mesh:
         """Load every spec under ``path`` and run all validation rules; never raises for bad input."""
         result = load_mesh(path, plugins or PluginRegistry.default())
         diagnostics = list(result.diagnostics)
-        if result.mesh is not None:
-            diagnostics.extend((rules or validation_rules()).run(result.mesh))
+        if result.mesh is not None and rules is not None:
+            diagnostics.extend(rules.run(result.mesh))
+        elif result.mesh is not None:
+            with _local_state(result.mesh.root) as state:
+                diagnostics.extend(validation_rules(memoised_row_filter_parser(state)).run(result.mesh))
         diagnostics.sort(key=Diagnostic.sort_key)
         return ValidationReport(diagnostics, result.mesh)
 
@@ -169,13 +176,15 @@ class Mesh:
         options = BuildOptions(full=full, due=due, now=now or datetime.now(UTC))
         return run_build(self.workspace, options, self._selection(select), listener, arguments)
 
-    def gc(self, keep: int, now: datetime | None = None) -> GcReport:
-        from quanta.build.gc import collect_garbage
+    def gc(self, keep: int, now: datetime | None = None, grace: timedelta | None = None) -> GcReport:
+        """Delete old snapshots and orphans; never what a live build or a recent reader needs."""
+        from quanta.build.gc import DEFAULT_GRACE, collect_garbage
 
         if keep < 1:
             raise QuantaError("--keep must be at least 1")
         retention = {p.spec.key: p.spec.slos.retention for p in self.source.products if p.spec.slos.retention}
-        return collect_garbage(self.workspace.catalog, self.workspace.store, keep, retention, now)
+        grace = DEFAULT_GRACE if grace is None else grace
+        return collect_garbage(self.workspace.catalog, self.workspace.store, keep, retention, now, grace)
 
     # ---------------------------------------------------------------- inspect and read
 
@@ -261,3 +270,16 @@ class Mesh:
         from quanta.catalog.search import search
 
         return search(self.specs(), text)
+
+
+@contextmanager
+def _local_state(root: Path) -> Iterator[LocalState]:
+    """The checkout's local state, or one in memory when its folder cannot be written."""
+    try:
+        state = LocalState(root / STATE_FILE)
+    except (OSError, sqlite3.Error):
+        state = LocalState(None)
+    try:
+        yield state
+    finally:
+        state.close()

@@ -15,9 +15,7 @@ from quanta.project.platform import Platform
 from quanta.spec.index import ProductIndex
 from quanta.spec.loader import MeshSource
 from quanta.spec.mesh import PlatformSettings
-from quanta.state import LocalState
-
-STATE_FILE = ".quanta/state.db"
+from quanta.state import STATE_FILE, LocalState
 
 
 def engine_for(settings: PlatformSettings) -> Engine:

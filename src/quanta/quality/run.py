@@ -7,6 +7,7 @@ from typing import Any
 
 from quanta.engines.base import Relation
 from quanta.quality.checks import Check, CheckResult, Status
+from quanta.spec.policy import DEFAULT_MASK
 from quanta.spec.product import DataProduct
 
 
@@ -22,7 +23,7 @@ def run_checks(
     metrics = list({c.metric.id: c.metric for c in checks if c.metric is not None}.values())
     measured = engine.measure(relation, metrics) if metrics else None
     keys = [k for k in product.schema_.primary_key if not _classified(product, k)]
-    from quanta.sql.rewrite import DEFAULT_MASK, mask_expression  # classified values never reach samples
+    from quanta.sql.rewrite import mask_expression  # classified values never reach samples
 
     masks = {p.name: mask_expression(DEFAULT_MASK, p.name) for p in product.schema_.properties if p.is_classified}
     results = []

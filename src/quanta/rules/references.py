@@ -13,6 +13,7 @@ from quanta.spec.index import ProductIndex
 from quanta.spec.loader import MeshSource, ProductSource
 from quanta.spec.plugins import SOURCE_INPUT_TYPES
 from quanta.spec.yamlsource import Document, PathPart
+from quanta.sql.rowfilter import RowFilterParser, SqlRestrictionError, parse_row_filter
 
 
 def _hint(word: str, known: Iterable[str], what: str) -> str:
@@ -286,20 +287,19 @@ class RowFiltersParse(Rule):
     name = "row-filters-parse"
     description = "Row filters are boolean SQL expressions over the product's properties."
 
+    def __init__(self, parse: RowFilterParser = parse_row_filter) -> None:
+        """``parse`` may be a memo of :func:`parse_row_filter`, so an unchanged filter is not parsed again."""
+        self.parse = parse
+
     def check(self, mesh: MeshSource) -> Iterator[Violation]:
         for product in mesh.products:
             names = set(product.spec.schema_.names)
             for i, grant in enumerate(product.spec.access.grants):
                 if grant.row_filter is None:
                     continue
-                from quanta.sql.rowfilter import (  # sqlglot only when needed
-                    SqlRestrictionError,
-                    parse_row_filter,
-                )
-
                 where: tuple[PathPart, ...] = ("access", "grants", i, "rowFilter")
                 try:
-                    parsed = parse_row_filter(grant.row_filter)
+                    parsed = self.parse(grant.row_filter)
                 except SqlRestrictionError as exc:
                     yield violation(
                         product.document,

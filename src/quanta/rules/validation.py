@@ -13,10 +13,12 @@ from quanta.rules.references import (
     UseCasesResolve,
 )
 from quanta.rules.structure import IdsAreUnique, NoDependencyCycles, OneSpecPerMajor, ReferencedFilesExist
+from quanta.sql.rowfilter import RowFilterParser, parse_row_filter
 
 
-def validation_rules() -> RuleSet:
-    """A fresh rule set with every validation rule, in reporting order."""
+def validation_rules(parse_row_filters: RowFilterParser = parse_row_filter) -> RuleSet:
+    """A fresh rule set with every validation rule, in reporting order; ``parse_row_filters`` may
+    be a memo of the parser."""
     return RuleSet(
         [
             IdsAreUnique(),
@@ -26,7 +28,7 @@ def validation_rules() -> RuleSet:
             RolesAreDeclared(),
             PortsAndPropertiesResolve(),
             BusinessKeysMatchGlossary(),
-            RowFiltersParse(),
+            RowFiltersParse(parse_row_filters),
             OneSpecPerMajor(),
             NoDependencyCycles(),
             ReferencedFilesExist(),

@@ -8,6 +8,9 @@ from pydantic import Field, model_validator
 
 from quanta.spec.base import Name, PropertyName, SpecModel
 
+DEFAULT_MASK = "***"
+"""What a classified value reads as unless a grant unmasks it."""
+
 
 class Grant(SpecModel):
     """Permission for one role or principal on some ports of the product."""

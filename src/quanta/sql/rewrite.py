@@ -12,8 +12,6 @@ from sqlglot import exp
 from quanta.sql.gate import GatedQuery
 
 K = TypeVar("K")
-DEFAULT_MASK = "***"
-"""What a classified value reads as unless a grant unmasks it."""
 
 
 def mask_expression(mask: str, column: str | None = None) -> exp.Expression:

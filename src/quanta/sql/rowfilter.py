@@ -4,6 +4,7 @@ attributes (``:principal.<attr>``), parsed once and bound as literals, never con
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,10 @@ class RowFilter:
     text: str
     columns: frozenset[str]
     principal_attributes: frozenset[str]
+
+
+RowFilterParser = Callable[[str], RowFilter]
+"""Parses a row filter or raises :class:`SqlRestrictionError` (``parse_row_filter``, or a memo of it)."""
 
 
 def parse_row_filter(text: str, dialect: str = "duckdb") -> RowFilter:

@@ -8,15 +8,20 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+STATE_FILE = ".quanta/state.db"
+"""Where a checkout keeps its local state, relative to the mesh root."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS file_hashes (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS code_digests (raw_sha256 TEXT PRIMARY KEY, normalised_sha256 TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS memos (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key));
 """
 
 
 class LocalState:
-    """File hashes (by absolute path, size and mtime) and code digests (raw → normalised)."""
+    """File hashes (by absolute path, size and mtime), code digests (raw → normalised) and memos:
+    results of pure functions by a digest of their input (such as a parsed row filter)."""
 
     def __init__(self, path: Path | None) -> None:
         """``path`` None keeps the caches in memory (nothing is remembered between commands)."""
@@ -68,3 +73,13 @@ class LocalState:
                 "INSERT OR REPLACE INTO code_digests (raw_sha256, normalised_sha256) VALUES (?, ?)",
                 (raw_sha256, normalised_sha256),
             )
+
+    def memo(self, kind: str, key: str) -> str | None:
+        """The value remembered for ``key`` of this kind, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM memos WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return row[0] if row else None
+
+    def remember(self, kind: str, key: str, value: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO memos (kind, key, value) VALUES (?, ?, ?)", (kind, key, value))

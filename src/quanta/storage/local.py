@@ -65,6 +65,20 @@ def new_id(now: datetime | None = None) -> str:
     return f"{moment:%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(4)}"
 
 
+def id_time(identifier: str) -> datetime | None:
+    """When an id from :func:`new_id` was made; None for a name that is not such an id."""
+    try:
+        return datetime.strptime(identifier.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def made_before(identifier: str, moment: datetime) -> bool:
+    """Whether a snapshot or build id was made before ``moment`` (a name that is no id: yes)."""
+    made = id_time(identifier)
+    return made is None or made < moment
+
+
 @dataclass(frozen=True)
 class SnapshotLocation:
     """Identity of one product major's snapshot folder."""
@@ -175,21 +189,23 @@ class LocalSnapshotStore:
     def delete(self, location: SnapshotLocation, snapshot_id: str) -> None:
         shutil.rmtree(self.snapshot_dir(location, snapshot_id), ignore_errors=True)
 
-    def remove_incomplete(self, location: SnapshotLocation) -> list[str]:
-        """Remove folders under a product major that are not complete snapshots (interrupted moves)."""
+    def remove_incomplete(self, location: SnapshotLocation, before: datetime) -> list[str]:
+        """Remove folders under a product major that are not complete snapshots (interrupted moves)
+        and were made before ``before``."""
         folder = self.root.joinpath("products", *location.parts)
         if not folder.is_dir():
             return []
-        removed = sorted(p for p in folder.iterdir() if not (p / MANIFEST).is_file())
+        removed = sorted(p for p in folder.iterdir() if not (p / MANIFEST).is_file() and made_before(p.name, before))
         for path in removed:
             shutil.rmtree(path, ignore_errors=True)
         return [str(p) for p in removed]
 
-    def raw_files(self) -> list[str]:
-        """Every landed raw file (and unfinished ``.tmp`` landings), as keys under ``raw/``."""
+    def raw_files(self) -> dict[str, datetime]:
+        """Every landed raw file (and unfinished ``.tmp`` landings) by key under ``raw/``, with
+        when it was last written."""
         base = self.root / "raw"
         files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
-        return [p.relative_to(self.root).as_posix() for p in files]
+        return {p.relative_to(self.root).as_posix(): _modified(p) for p in files}
 
     def delete_raw(self, key: str) -> str:
         """Delete one raw file by key; returns where it was."""
@@ -201,13 +217,14 @@ class LocalSnapshotStore:
         """Remove what a build left in staging (its snapshots were moved out when committed)."""
         shutil.rmtree(self.root / "_staging" / build_id, ignore_errors=True)
 
-    def clear_staging(self, keep: set[str] | None = None) -> list[str]:
-        """Remove staging folders of builds not in ``keep``; returns what was removed."""
+    def clear_staging(self, keep: set[str], before: datetime) -> list[str]:
+        """Remove staging folders of builds not in ``keep`` started before ``before``; returns
+        what was removed."""
         removed = []
         staging = self.root / "_staging"
         if staging.is_dir():
-            for build in staging.iterdir():
-                if keep is None or build.name not in keep:
+            for build in sorted(staging.iterdir()):
+                if build.name not in keep and made_before(build.name, before):
                     shutil.rmtree(build, ignore_errors=True)
                     removed.append(str(build))
         return removed
@@ -215,6 +232,13 @@ class LocalSnapshotStore:
     def describe(self, location: SnapshotLocation, snapshot_id: str) -> str:
         """Where a snapshot lives, for messages."""
         return str(self.snapshot_dir(location, snapshot_id))
+
+
+def _modified(path: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError:
+        return datetime.now(UTC)
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:

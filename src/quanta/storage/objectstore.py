@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from quanta.storage.local import (
     LocalSnapshotStore,
     SnapshotDamaged,
     SnapshotLocation,
+    made_before,
     manifest_files,
 )
 
@@ -149,20 +151,23 @@ class ObjectSnapshotStore:
         self._delete_dir(prefix)
         self.cache.delete(location, snapshot_id)
 
-    def remove_incomplete(self, location: SnapshotLocation) -> list[str]:
-        removed = self.cache.remove_incomplete(location)
+    def remove_incomplete(self, location: SnapshotLocation, before: datetime) -> list[str]:
+        removed = self.cache.remove_incomplete(location, before)
         for name in self._children(self._major(location)):
-            if not self._complete(location, name):
+            if made_before(name, before) and not self._complete(location, name):
                 self._delete_dir(self._snapshot(location, name))
                 removed.append(self.describe(location, name))
         return removed
 
-    def raw_files(self) -> list[str]:
+    def raw_files(self) -> dict[str, datetime]:
         from pyarrow.fs import FileSelector, FileType
 
         selector = FileSelector(f"{self.base}/raw", recursive=True, allow_not_found=True)
-        infos = self.filesystem.get_file_info(selector)
-        return sorted(str(PurePosixPath(i.path).relative_to(self.base)) for i in infos if i.type == FileType.File)
+        infos = [i for i in self.filesystem.get_file_info(selector) if i.type == FileType.File]
+        return {
+            str(PurePosixPath(i.path).relative_to(self.base)): _aware(i.mtime)
+            for i in sorted(infos, key=lambda i: i.path)
+        }
 
     def delete_raw(self, key: str) -> str:
         remote = f"{self.base}/{key}"
@@ -174,8 +179,8 @@ class ObjectSnapshotStore:
     def discard_staging(self, build_id: str) -> None:
         self.cache.discard_staging(build_id)
 
-    def clear_staging(self, keep: set[str] | None = None) -> list[str]:
-        return self.cache.clear_staging(keep)
+    def clear_staging(self, keep: set[str], before: datetime) -> list[str]:
+        return self.cache.clear_staging(keep, before)
 
     # -------------------------------------------------------------- helpers
 
@@ -241,3 +246,10 @@ class ObjectSnapshotStore:
                     raise
         finally:
             self.cache.discard_staging(download)
+
+
+def _aware(moment: datetime | None) -> datetime:
+    """An object's modification time in UTC (now, when the store does not tell)."""
+    if moment is None:
+        return datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -99,7 +99,7 @@ def importtime(command: list[str], top: int = 12) -> list[tuple[str, float]]:
         [sys.executable, "-X", "importtime", *command],
         capture_output=True,
         text=True,
-        env={**os.environ, "QUANTA_DAEMON": "0"},
+        env={**os.environ},
     )
     totals: dict[str, float] = {}
     for line in result.stderr.splitlines():
