@@ -36,7 +36,8 @@ def _gc(root: Path, **options: object) -> object:
 
 
 def _new_day(four: FourMesh, n: int) -> None:
-    four.write(f"data/orders/2026-12-{n:02d}.csv", f"order_id,customer_id,amount,order_date\nx-{n},c-1,1.0,2026-12-01\n")
+    header = "order_id,customer_id,amount,order_date"
+    four.write(f"data/orders/2026-12-{n:02d}.csv", f"{header}\nx-{n},c-1,1.0,2026-12-01\n")
 
 
 def test_gc_leaves_a_live_build_s_staging_folder_and_the_build_publishes(four: FourMesh) -> None:

@@ -28,8 +28,6 @@ def test_an_unreachable_postgresql_catalog_hides_its_password() -> None:
 
 def test_a_catalog_that_cannot_be_written_fails_the_command_with_exit_1(mesh_dir: Path) -> None:
     command = f"ulimit -f 4 && {sys.executable} -m quanta build {mesh_dir}"  # files of at most 4 KiB
-    result = subprocess.run(
-        ["bash", "-c", command], env={**os.environ}, capture_output=True, text=True, timeout=120
-    )
+    result = subprocess.run(["bash", "-c", command], env={**os.environ}, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "error: the catalog sqlite:///" in result.stderr and "internal error" not in result.stderr

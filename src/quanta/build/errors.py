@@ -13,3 +13,7 @@ class InputUnavailable(BuildFailure):
 
 class IncompatibleSchema(BuildFailure):
     """The new schema breaks the last published snapshot of the same major version."""
+
+
+class InputChanged(BuildFailure):
+    """An input's files changed while the engine read them: what was read may be partial."""

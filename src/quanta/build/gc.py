@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import PurePosixPath
 
 from quanta.catalog import Catalog, SnapshotRecord
@@ -102,9 +103,7 @@ def _superseded_at(records: list[SnapshotRecord]) -> dict[str, datetime]:
     """When each published snapshot stopped being current: when the next one was published."""
     published = [r for r in records if r.published_at is not None]  # newest first
     return {
-        older.id: _aware(newer.published_at)
-        for newer, older in zip(published, published[1:], strict=False)
-        if newer.published_at is not None
+        older.id: _aware(newer.published_at) for newer, older in pairwise(published) if newer.published_at is not None
     }
 
 

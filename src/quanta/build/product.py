@@ -14,7 +14,7 @@ from typing import Any
 from quanta import faults
 from quanta.build.compat import breaking_changes, schema_record
 from quanta.build.descriptor import product_descriptor, product_entry
-from quanta.build.errors import BuildFailure, IncompatibleSchema
+from quanta.build.errors import BuildFailure, IncompatibleSchema, InputChanged
 from quanta.build.inputs import ConnectorRegistry, InputContext, ResolvedInput
 from quanta.build.python_transform import BuildInfo, entrypoint_caller
 from quanta.catalog import Catalog, Descriptor, OwnershipConflict, ProductEntry, SliRecord, SnapshotRecord
@@ -45,6 +45,8 @@ from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore, new
 
 SCHEMA_CONFORMANCE = "schema:conformance"
 CLAIM_POLL_S = 0.25
+READ_ATTEMPTS = 3
+"""How often a product's inputs are read before a build whose input files keep changing fails."""
 
 
 @dataclass
@@ -142,25 +144,73 @@ def _build(
         )
     if spec.transform is None:
         raise BuildFailure(f"{key} has no transform yet (status {spec.status}); add `transform:`")
-    context = workspace.input_context(product)
+    resolved, fingerprints = _resolve(workspace, product)
+    entry, descriptor = product_entry(product, mesh), product_descriptor(product, mesh)
+    _, reasons = _decide(workspace, product, fingerprints, options)
+    if reasons:
+        with _claimed(workspace, key, run_id, options):
+            built = _build_read_whole(workspace, product, run_id, options, started, resolved, fingerprints, descriptor)
+            if built is not None:
+                return built
+    if registered is None or registered.mesh is None or registered.descriptor_id != descriptor.id:
+        workspace.catalog.register(entry, descriptor)  # a new description or access policy; or claim a legacy key
+    return Outcome(key, "skipped", ("up to date",), time.perf_counter() - started)
+
+
+def _resolve(workspace: Workspace, product: ProductSource) -> tuple[dict[str, ResolvedInput], Fingerprints]:
+    """The product's inputs made readable, and the fingerprints a build of them would have."""
+    spec, context = product.spec, workspace.input_context(product)
     resolved = {i.id: workspace.connectors.get(i.type).resolve(i, context) for i in spec.inputs}
     fingerprints = Fingerprints(
         spec_fingerprint(spec),
         code_fingerprint(spec, product.folder, workspace.state),
         {k: r.lineage.fingerprint for k, r in resolved.items()},
     )
-    entry, descriptor = product_entry(product, mesh), product_descriptor(product, mesh)
-    current, reasons = _decide(workspace, product, fingerprints, options)
-    if reasons:
-        with _claimed(workspace, key, run_id, options):
-            current, reasons = _decide(workspace, product, fingerprints, options)  # another run may have built it
-            if reasons:
-                return _build_and_publish(
-                    workspace, product, run_id, options, started, resolved, fingerprints, current, reasons, descriptor
-                )
-    if registered is None or registered.mesh is None or registered.descriptor_id != descriptor.id:
-        workspace.catalog.register(entry, descriptor)  # a new description or access policy; or claim a legacy key
-    return Outcome(key, "skipped", ("up to date",), time.perf_counter() - started)
+    return resolved, fingerprints
+
+
+def _build_read_whole(
+    workspace: Workspace,
+    product: ProductSource,
+    run_id: str,
+    options: BuildOptions,
+    started: float,
+    resolved: dict[str, ResolvedInput],
+    fingerprints: Fingerprints,
+    descriptor: Descriptor,
+) -> Outcome | None:
+    """Decide again (another run may have built it) and build; an input that changed while it was
+    read is resolved and read again, at most READ_ATTEMPTS times in all. None: up to date."""
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        current, reasons = _decide(workspace, product, fingerprints, options)
+        if not reasons:
+            return None
+        try:
+            return _build_and_publish(
+                workspace, product, run_id, options, started, resolved, fingerprints, current, reasons, descriptor
+            )
+        except InputChanged as exc:
+            if attempt == READ_ATTEMPTS:
+                raise InputChanged(f"{exc} (read {READ_ATTEMPTS} times; nothing was published)") from exc
+        resolved, fingerprints = _resolve(workspace, product)
+    raise AssertionError("unreachable")
+
+
+def _check_read_whole(root: Path, resolved: dict[str, ResolvedInput]) -> None:
+    """Raise InputChanged if a file an input's relation reads changed since it was fingerprinted."""
+    for input_id, resolved_input in resolved.items():
+        moved = resolved_input.moved()
+        if moved:
+            shown = ", ".join(_shown(root, path) for path in moved)
+            raise InputChanged(f"input '{input_id}': file {shown} changed while it was read")
+
+
+def _shown(root: Path, path: str) -> str:
+    """A path relative to the mesh root when it is inside it."""
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return path
 
 
 def _decide(
@@ -218,6 +268,7 @@ def _build_and_publish(
         product, resolved, staged, options, hash_rows=bool(downstream_keys(workspace.mesh, workspace.index, key))
     )
     result = workspace.engine.run(job)
+    _check_read_whole(workspace.mesh.root, resolved)
     faults.checkpoint(faults.AFTER_PARQUET)
     _check_compatible(workspace.catalog, product)
     proven = _proven_unique(job, spec.schema_.primary_key, result)

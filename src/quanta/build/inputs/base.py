@@ -11,7 +11,7 @@ from quanta.engines.base import Relation
 from quanta.spec.index import ProductIndex
 from quanta.spec.loader import ProductSource
 from quanta.spec.ports import InputSpec
-from quanta.state import LocalState
+from quanta.state import FileStamp, LocalState
 from quanta.storage import SnapshotLocation, SnapshotStore
 
 
@@ -30,10 +30,17 @@ class InputContext:
 
 @dataclass(frozen=True)
 class ResolvedInput:
-    """An input ready for the engine, with its content fingerprint and lineage."""
+    """An input ready for the engine, with its content fingerprint and lineage. ``watched`` are
+    files the engine reads in place, each with its stamp from when it was fingerprinted."""
 
     relation: Relation
     lineage: LineageRecord
+    watched: tuple[tuple[str, FileStamp], ...] = ()
+
+    def moved(self) -> list[str]:
+        """The watched files whose stamp is no longer the fingerprinted one (or that are gone):
+        what the engine read of them may be another version, or parts of two."""
+        return [path for path, stamp in self.watched if _stamp(path) != stamp]
 
 
 class InputConnector(Protocol):
@@ -92,3 +99,10 @@ class DesignTimeSource:
 def relation_name(input_id: str) -> str:
     """The SQL relation name of an input: its id with ``-`` as ``_``."""
     return input_id.replace("-", "_")
+
+
+def _stamp(path: str) -> FileStamp | None:
+    try:
+        return FileStamp.of(Path(path))
+    except OSError:
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import time
 from pathlib import Path
 
 from quanta.build.errors import InputUnavailable
@@ -12,7 +13,7 @@ from quanta.engines.base import Relation, RelationFormat
 from quanta.hashing import file_sha256
 from quanta.plan.fingerprints import digest
 from quanta.spec.ports import InputSpec
-from quanta.state import LocalState
+from quanta.state import CachedHash, FileStamp, LocalState
 
 _EXTENSIONS: dict[str, RelationFormat] = {
     ".csv": "csv",
@@ -22,6 +23,11 @@ _EXTENSIONS: dict[str, RelationFormat] = {
     ".jsonl": "ndjson",
     ".parquet": "parquet",
 }
+
+RACY_WINDOW_NS = 2 * 10**9
+"""A cached hash is trusted only if the file last changed this long before its stamp was taken:
+timestamps tick coarsely (a second on some file systems), so a write in the same tick as the
+stamp would leave the stamp as it was."""
 
 
 class FilesConnector:
@@ -41,10 +47,9 @@ class FilesConnector:
             raise InputUnavailable(f"input '{spec.id}': cannot tell the format of {files[0].name}; set `format:`")
         relation_options = (("header", options.header), ("delimiter", options.delimiter)) if fmt == "csv" else ()
         relation = Relation(relation_name(spec.id), fmt, tuple(str(f) for f in files), relation_options)
-        lineage = LineageRecord(
-            spec.id, "files", content_fingerprint(files, context.state), system=options.system, source=options.path
-        )
-        return ResolvedInput(relation, lineage)
+        fingerprint, stamps = stamped_fingerprint(files, context.state)
+        lineage = LineageRecord(spec.id, "files", fingerprint, system=options.system, source=options.path)
+        return ResolvedInput(relation, lineage, tuple(zip(relation.paths, stamps, strict=True)))
 
 
 def _matches(spec: InputSpec, context: InputContext) -> list[Path]:
@@ -55,19 +60,32 @@ def _matches(spec: InputSpec, context: InputContext) -> list[Path]:
 
 
 def content_fingerprint(files: list[Path], state: LocalState) -> str:
-    """Hash of the files' contents; a file is re-read only when its size or mtime changed."""
+    """Hash of the files' contents; a file is re-read only when its stamp changed."""
+    return stamped_fingerprint(files, state)[0]
+
+
+def stamped_fingerprint(files: list[Path], state: LocalState) -> tuple[str, list[FileStamp]]:
+    """Hash of the files' contents and each file's stamp taken before it was hashed (or found in
+    the cache): a file whose stamp later differs may have been read in another version."""
     keys = [str(f.resolve()) for f in files]
     cached = state.cached_hashes(keys)
-    fresh: dict[str, tuple[int, int, str]] = {}
-    hashes = []
+    fresh: dict[str, CachedHash] = {}
+    entries = []
     for key, path in zip(keys, files, strict=True):
-        stat = path.stat()
-        known = cached.get(key)
-        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-            hashes.append(known[2])
-            continue
-        value = file_sha256(path)
-        fresh[key] = (stat.st_size, stat.st_mtime_ns, value)
-        hashes.append(value)
+        stamped_ns = time.time_ns()
+        stamp = FileStamp.of(path)
+        entry = cached.get(key)
+        if entry is None or not _trusted(entry, stamp):
+            entry = CachedHash(stamp, file_sha256(path), stamped_ns)
+            if FileStamp.of(path) == stamp:  # not changed while hashed: worth remembering
+                fresh[key] = entry
+        entries.append(entry)
     state.store_hashes(fresh)
-    return digest(*(f"{path.name}:{value}" for path, value in zip(files, hashes, strict=True)))
+    fingerprint = digest(*(f"{path.name}:{entry.sha256}" for path, entry in zip(files, entries, strict=True)))
+    return fingerprint, [entry.stamp for entry in entries]
+
+
+def _trusted(entry: CachedHash, stamp: FileStamp) -> bool:
+    """The cached hash still describes the file: same stamp, and its last change (ctime) was not
+    in the tick the stamp was taken in."""
+    return entry.stamp == stamp and entry.stamped_ns - stamp.ctime_ns >= RACY_WINDOW_NS
