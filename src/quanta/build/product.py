@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from quanta import faults
+from quanta.build.clock import Stopwatch
 from quanta.build.compat import breaking_changes, schema_record
 from quanta.build.descriptor import product_descriptor, product_entry
 from quanta.build.errors import BuildFailure, IncompatibleSchema, InputChanged
@@ -112,19 +112,19 @@ def build_product(
     registered: ProductEntry | None = None,
 ) -> Outcome:
     """Build one product if it needs it; ``registered`` is its catalog entry as the run found it."""
-    started = time.perf_counter()
+    clock = Stopwatch()
     key = product.spec.key
     try:
-        return _build(workspace, product, run_id, options, started, registered)
+        return _build(workspace, product, run_id, options, clock, registered)
     except SchemaMismatch as exc:  # the output does not conform to the declared schema: an SLI of its own
         workspace.catalog.slis.store(
             key, None, [SliRecord(SCHEMA_CONFORMANCE, "failed", 1.0, "<=", 0, True, options.now, str(exc))]
         )
-        return Outcome(key, "failed", ("build failed",), time.perf_counter() - started, error=str(exc))
+        return Outcome(key, "failed", ("build failed",), clock.elapsed, error=str(exc))
     except OwnershipConflict as exc:
-        return Outcome(key, "failed", ("owned by another mesh",), time.perf_counter() - started, error=str(exc))
+        return Outcome(key, "failed", ("owned by another mesh",), clock.elapsed, error=str(exc))
     except (BuildFailure, TransformError) as exc:
-        return Outcome(key, "failed", ("build failed",), time.perf_counter() - started, error=str(exc))
+        return Outcome(key, "failed", ("build failed",), clock.elapsed, error=str(exc))
 
 
 def _build(
@@ -132,7 +132,7 @@ def _build(
     product: ProductSource,
     run_id: str,
     options: BuildOptions,
-    started: float,
+    clock: Stopwatch,
     registered: ProductEntry | None,
 ) -> Outcome:
     spec, key = product.spec, product.spec.key
@@ -148,13 +148,13 @@ def _build(
     entry, descriptor = product_entry(product, mesh), product_descriptor(product, mesh)
     _, reasons = _decide(workspace, product, fingerprints, options)
     if reasons:
-        with _claimed(workspace, key, run_id, options):
-            built = _build_read_whole(workspace, product, run_id, options, started, resolved, fingerprints, descriptor)
+        with _claimed(workspace, key, run_id, options, clock):
+            built = _build_read_whole(workspace, product, run_id, options, clock, resolved, fingerprints, descriptor)
             if built is not None:
                 return built
     if registered is None or registered.mesh is None or registered.descriptor_id != descriptor.id:
         workspace.catalog.register(entry, descriptor)  # a new description or access policy; or claim a legacy key
-    return Outcome(key, "skipped", ("up to date",), time.perf_counter() - started)
+    return Outcome(key, "skipped", ("up to date",), clock.elapsed)
 
 
 def _resolve(workspace: Workspace, product: ProductSource) -> tuple[dict[str, ResolvedInput], Fingerprints]:
@@ -174,7 +174,7 @@ def _build_read_whole(
     product: ProductSource,
     run_id: str,
     options: BuildOptions,
-    started: float,
+    clock: Stopwatch,
     resolved: dict[str, ResolvedInput],
     fingerprints: Fingerprints,
     descriptor: Descriptor,
@@ -187,7 +187,7 @@ def _build_read_whole(
             return None
         try:
             return _build_and_publish(
-                workspace, product, run_id, options, started, resolved, fingerprints, current, reasons, descriptor
+                workspace, product, run_id, options, clock, resolved, fingerprints, current, reasons, descriptor
             )
         except InputChanged as exc:
             if attempt == READ_ATTEMPTS:
@@ -237,12 +237,14 @@ def damaged(store: SnapshotStore, product: ProductSource, current: SnapshotRecor
 
 
 @contextmanager
-def _claimed(workspace: Workspace, key: str, run_id: str, options: BuildOptions) -> Iterator[None]:
-    """Hold the catalog's build claim on ``key``, waiting while another live run holds it."""
+def _claimed(workspace: Workspace, key: str, run_id: str, options: BuildOptions, clock: Stopwatch) -> Iterator[None]:
+    """Hold the catalog's build claim on ``key``, waiting (not charged to it) while another live
+    run holds it."""
     runs = workspace.catalog.runs
-    while runs.claim(key, run_id) is not None:
-        if options.cancel.wait(CLAIM_POLL_S):
-            raise BuildFailure(f"{key}: cancelled while another build held it")
+    with clock.waiting():
+        while runs.claim(key, run_id) is not None:
+            if options.cancel.wait(CLAIM_POLL_S):
+                raise BuildFailure(f"{key}: cancelled while another build held it")
     try:
         yield
     finally:
@@ -254,7 +256,7 @@ def _build_and_publish(
     product: ProductSource,
     run_id: str,
     options: BuildOptions,
-    started: float,
+    clock: Stopwatch,
     resolved: dict[str, ResolvedInput],
     fingerprints: Fingerprints,
     current: SnapshotRecord | None,
@@ -264,9 +266,8 @@ def _build_and_publish(
     spec, key = product.spec, product.spec.key
     location = location_of(product)
     staged = workspace.store.staging_dir(run_id, location)
-    job = _job(
-        product, resolved, staged, options, hash_rows=bool(downstream_keys(workspace.mesh, workspace.index, key))
-    )
+    hash_rows = bool(downstream_keys(workspace.mesh, workspace.index, key))
+    job = _job(product, resolved, staged, options, clock, hash_rows)
     result = workspace.engine.run(job)
     _check_read_whole(workspace.mesh.root, resolved)
     faults.checkpoint(faults.AFTER_PARQUET)
@@ -295,7 +296,7 @@ def _build_and_publish(
             key,
             "failed",
             ("quality gate",),
-            time.perf_counter() - started,
+            clock.elapsed,
             result.rows,
             snapshot_id,
             f"quality gate: {failures} (snapshot {snapshot_id} kept unpublished for inspection)",
@@ -305,14 +306,19 @@ def _build_and_publish(
         key,
         "unchanged" if unchanged else "built",
         tuple(reasons),
-        time.perf_counter() - started,
+        clock.elapsed,
         result.rows,
         snapshot_id,
     )
 
 
 def _job(
-    product: ProductSource, resolved: dict[str, ResolvedInput], staged: Path, options: BuildOptions, hash_rows: bool
+    product: ProductSource,
+    resolved: dict[str, ResolvedInput],
+    staged: Path,
+    options: BuildOptions,
+    clock: Stopwatch,
+    hash_rows: bool,
 ) -> TransformJob:
     spec = product.spec
     columns = tuple(Column(p.name, p.logical_type) for p in spec.schema_.properties)
@@ -330,7 +336,7 @@ def _job(
         return TransformJob(relations, columns, staged, steps=tuple(steps), hash_rows=hash_rows)
     assert isinstance(transform, PythonTransform)
     info = BuildInfo(spec.ref, spec.version, options.now)
-    caller = entrypoint_caller(product.folder, transform.entrypoint, info)
+    caller = entrypoint_caller(product.folder, transform.entrypoint, info, clock.waiting)
     return TransformJob(relations, columns, staged, python=caller, hash_rows=hash_rows)
 
 

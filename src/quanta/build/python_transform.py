@@ -6,7 +6,9 @@ import hashlib
 import importlib.util
 import inspect
 import sys
+import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,36 +26,57 @@ class BuildInfo:
     now: datetime
 
 
-def entrypoint_caller(folder: Path, entrypoint: str, info: BuildInfo) -> Callable[[Any], Any]:
-    """A function the engine calls with the inputs; it imports the module fresh each time."""
+_LOADING = threading.Lock()
+"""Loading a product's module edits the process-wide ``sys.path`` and ``sys.modules``: one product
+at a time. Its function then runs outside the lock, beside other products' transforms."""
+
+
+def entrypoint_caller(
+    folder: Path, entrypoint: str, info: BuildInfo, waiting: Callable[[], AbstractContextManager[None]] = nullcontext
+) -> Callable[[Any], Any]:
+    """A function the engine calls with the inputs; it imports the module fresh each time. Time
+    spent waiting for another product's module to load is spent inside ``waiting()``."""
     file_name, function_name = entrypoint.split(":", 1)
     path = folder / file_name
 
     def call(inputs: Any) -> Any:
-        module_name = "quanta_transform_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
-        shadowed = {name: sys.modules.pop(name) for name in _local_module_names(folder) if name in sys.modules}
-        before = set(sys.modules)
-        sys.path.insert(0, str(folder))
+        with waiting():
+            _LOADING.acquire()
         try:
-            spec = importlib.util.spec_from_file_location(module_name, path)
-            if spec is None or spec.loader is None:
-                raise BuildFailure(f"cannot import {path}")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            function = getattr(module, function_name, None)
-            if not callable(function):
-                raise BuildFailure(f"{file_name} has no function {function_name}()")
-            wants_info = len(inspect.signature(function).parameters) >= 2
-            return function(inputs, info) if wants_info else function(inputs)
+            function = _load(folder, path, function_name)
         finally:
-            sys.path.remove(str(folder))
-            for name in set(sys.modules) - before:  # the product's own modules are imported afresh next time
-                module_file = getattr(sys.modules[name], "__file__", None) or ""
-                if name == module_name or module_file.startswith(str(folder)):
-                    del sys.modules[name]
-            sys.modules.update(shadowed)
+            _LOADING.release()
+        wants_info = len(inspect.signature(function).parameters) >= 2
+        return function(inputs, info) if wants_info else function(inputs)
 
     return call
+
+
+def _load(folder: Path, path: Path, function_name: str) -> Callable[..., Any]:
+    """Import the module at ``path`` with ``folder`` first on the import path, its own modules
+    winning over same-named ones, and leave ``sys.path`` and ``sys.modules`` as they were. Modules
+    the product imports at its top level stay bound to it; import them there, not inside functions."""
+    module_name = "quanta_transform_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    shadowed = {name: sys.modules.pop(name) for name in _local_module_names(folder) if name in sys.modules}
+    before = set(sys.modules)
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise BuildFailure(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        function = getattr(module, function_name, None)
+        if not callable(function):
+            raise BuildFailure(f"{path.name} has no function {function_name}()")
+        return function
+    finally:
+        sys.path.remove(str(folder))
+        for name in set(sys.modules) - before:  # the product's own modules are imported afresh next time
+            module_file = getattr(sys.modules[name], "__file__", None) or ""
+            if name == module_name or module_file.startswith(str(folder)):
+                del sys.modules[name]
+        sys.modules.update(shadowed)
 
 
 def _local_module_names(folder: Path) -> set[str]:

@@ -32,7 +32,6 @@ from quanta.engines.metrics import Metric
 from quanta.hashing import file_sha256
 
 OUTPUT_FILE = "part-0.parquet"
-_PYTHON_LOCK = threading.Lock()  # user Python runs one at a time (sys.path, module imports)
 
 
 class DuckDBEngine:
@@ -136,11 +135,10 @@ class DuckDBEngine:
         self, connection: duckdb.DuckDBPyConnection, job: TransformJob
     ) -> tuple[duckdb.DuckDBPyRelation, dict[str, Any]]:
         if job.python is not None:
-            with _PYTHON_LOCK:
-                try:
-                    result = job.python(PythonInputs(connection, [r.name for r in job.relations]))
-                except Exception as exc:  # user code: any exception fails the product, with its message
-                    raise TransformError(f"{type(exc).__name__}: {exc}") from exc
+            try:  # side by side with other products' transforms (DuckDB and NumPy release the GIL)
+                result = job.python(PythonInputs(connection, [r.name for r in job.relations]))
+            except Exception as exc:  # user code: any exception fails the product, with its message
+                raise TransformError(f"{type(exc).__name__}: {exc}") from exc
             artefacts: dict[str, Any] = {}
             if isinstance(result, tuple):
                 result, artefacts = result
