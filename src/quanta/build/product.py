@@ -14,7 +14,7 @@ from typing import Any
 from quanta import faults
 from quanta.build.compat import breaking_changes, schema_record
 from quanta.build.descriptor import product_descriptor, product_entry
-from quanta.build.errors import BuildFailure, IncompatibleSchema
+from quanta.build.errors import BuildFailure, IncompatibleSchema, InputUnavailable
 from quanta.build.inputs import ConnectorRegistry, InputContext, ResolvedInput
 from quanta.build.python_transform import BuildInfo, entrypoint_caller
 from quanta.catalog import Catalog, Descriptor, OwnershipConflict, ProductEntry, SliRecord, SnapshotRecord
@@ -39,6 +39,7 @@ from quanta.quality.retention import retention_sli
 from quanta.quality.run import run_checks
 from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.ports import InputSpec
 from quanta.spec.transform import PythonTransform, SqlTransform
 from quanta.state import LocalState
 from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore, new_id
@@ -143,7 +144,7 @@ def _build(
     if spec.transform is None:
         raise BuildFailure(f"{key} has no transform yet (status {spec.status}); add `transform:`")
     context = workspace.input_context(product)
-    resolved = {i.id: workspace.connectors.get(i.type).resolve(i, context) for i in spec.inputs}
+    resolved = {i.id: resolve_input(workspace.connectors, i, context) for i in spec.inputs}
     fingerprints = Fingerprints(
         spec_fingerprint(spec),
         code_fingerprint(spec, product.folder, workspace.state),
@@ -161,6 +162,16 @@ def _build(
     if registered is None or registered.mesh is None or registered.descriptor_id != descriptor.id:
         workspace.catalog.register(entry, descriptor)  # a new description or access policy; or claim a legacy key
     return Outcome(key, "skipped", ("up to date",), time.perf_counter() - started)
+
+
+def resolve_input(connectors: ConnectorRegistry, spec: InputSpec, context: InputContext) -> ResolvedInput:
+    """Resolve one input; any error of its connector fails this product only, naming the input."""
+    try:
+        return connectors.get(spec.type).resolve(spec, context)
+    except BuildFailure:
+        raise
+    except Exception as exc:
+        raise InputUnavailable(f"input '{spec.id}': {type(exc).__name__}: {exc}") from exc
 
 
 def _decide(
