@@ -14,7 +14,7 @@ from quanta import faults
 from quanta.build.clock import Stopwatch
 from quanta.build.compat import breaking_changes, schema_record
 from quanta.build.descriptor import product_descriptor, product_entry
-from quanta.build.errors import BuildFailure, IncompatibleSchema, InputChanged
+from quanta.build.errors import BuildFailure, IncompatibleSchema, InputChanged, InputUnavailable
 from quanta.build.inputs import ConnectorRegistry, InputContext, ResolvedInput
 from quanta.build.python_transform import BuildInfo, entrypoint_caller
 from quanta.catalog import Catalog, Descriptor, OwnershipConflict, ProductEntry, SliRecord, SnapshotRecord
@@ -39,6 +39,7 @@ from quanta.quality.retention import retention_sli
 from quanta.quality.run import run_checks
 from quanta.spec.index import ProductIndex, address
 from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.ports import InputSpec
 from quanta.spec.transform import PythonTransform, SqlTransform
 from quanta.state import LocalState
 from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore, new_id
@@ -160,7 +161,7 @@ def _build(
 def _resolve(workspace: Workspace, product: ProductSource) -> tuple[dict[str, ResolvedInput], Fingerprints]:
     """The product's inputs made readable, and the fingerprints a build of them would have."""
     spec, context = product.spec, workspace.input_context(product)
-    resolved = {i.id: workspace.connectors.get(i.type).resolve(i, context) for i in spec.inputs}
+    resolved = {i.id: resolve_input(workspace.connectors, i, context) for i in spec.inputs}
     fingerprints = Fingerprints(
         spec_fingerprint(spec),
         code_fingerprint(spec, product.folder, workspace.state),
@@ -211,6 +212,16 @@ def _shown(root: Path, path: str) -> str:
         return str(Path(path).relative_to(root))
     except ValueError:
         return path
+
+
+def resolve_input(connectors: ConnectorRegistry, spec: InputSpec, context: InputContext) -> ResolvedInput:
+    """Resolve one input; any error of its connector fails this product only, naming the input."""
+    try:
+        return connectors.get(spec.type).resolve(spec, context)
+    except BuildFailure:
+        raise
+    except Exception as exc:
+        raise InputUnavailable(f"input '{spec.id}': {type(exc).__name__}: {exc}") from exc
 
 
 def _decide(

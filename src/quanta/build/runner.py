@@ -47,7 +47,7 @@ def run_build(
     started = time.perf_counter()
     catalog = workspace.catalog
     catalog.runs.start(run_id, _who(), list(arguments), workspace.mesh.spec.name)
-    interrupted = False
+    completed = False  # a run that stops on an error, or on Ctrl-C, is recorded failed
     workers = (os.cpu_count() or 1) if workspace.engine.capabilities.concurrent_jobs else 1
     try:
         with catalog.runs.heartbeat(run_id), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -55,15 +55,15 @@ def run_build(
                 catalog.products.register_mesh(mesh_descriptor(workspace.mesh))
                 registered = {entry.key: entry for entry in catalog.products.entries()}
                 _run_generations(workspace, options, selected, registered, pool, report, notify)
+                completed = True
             except KeyboardInterrupt:  # Ctrl-C: stop what runs, start nothing more
-                interrupted = True
                 options.cancel.set()
                 pool.shutdown(wait=False, cancel_futures=True)
                 workspace.engine.interrupt()
                 raise
     finally:
         report.duration_s = time.perf_counter() - started
-        succeeded = report.ok and not interrupted
+        succeeded = completed and report.ok
         catalog.runs.finish(run_id, "succeeded" if succeeded else "failed", report.duration_s)
         workspace.store.discard_staging(run_id)
     return report

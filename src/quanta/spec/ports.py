@@ -112,11 +112,12 @@ class ApiInputOptions(SpecModel):
     pagination: Pagination = Field(default_factory=Pagination)
     """Paging scheme."""
     headers_from_env: dict[str, str] = Field(default_factory=dict)
-    """Header name → environment variable holding its value (secrets never live in specs)."""
+    """Header name → environment variable holding its value (secrets never live in specs); sent only
+    to the origin of ``url``, never after a redirect or a next-page link to another one."""
     timeout: Duration = "30s"
-    """Per-request timeout."""
+    """Total time one request may take, redirects and the whole body included."""
     retries: int = Field(default=5, ge=0, le=20)
-    """Retries on 429, 5xx and timeouts, with exponential backoff."""
+    """Retries on 429, 5xx and timeouts, with exponential backoff (or as ``Retry-After`` asks)."""
 
 
 # ---------------------------------------------------------------- built-in output types
