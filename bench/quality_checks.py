@@ -1,10 +1,9 @@
 """Benchmark: ten checks on a 5M-row orders table.
 
-(a) `quanta test` on a product holding the table through the warm fork server, (a') the same
-cold (`QUANTA_DAEMON=0`), (b) one hand-written fused DuckDB query computing the same ten
-metrics, (c) one query per check. Whole processes, same threads and memory limit, interleaved;
-medians of wall time and peak RSS (for (a), of the server's child that ran the command), the
-ratios, and Quanta's fixed start-up cost both ways (`quanta test` on a 10-row copy).
+(a) `quanta test` on a product holding the table, (b) one hand-written fused DuckDB query
+computing the same ten metrics, (c) one query per check. Whole processes, same threads and
+memory limit, interleaved; medians of wall time and peak RSS (each process's own), the ratios,
+and Quanta's fixed start-up cost (`quanta test` on a 10-row copy of the product).
 
     python bench/quality_checks.py [--rows 5000000] [--runs 5] [--threads 2] [--memory 1GB]
 """
@@ -19,8 +18,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from forkserver import Modes
 
 CHECKS = {  # the ten metrics, each as a failing-row count or a value
     "customer_id not null": "count(*) FILTER (WHERE customer_id IS NULL)",
@@ -101,10 +98,10 @@ def script(snapshot: Path, threads: int, memory: str, fused: bool) -> str:
     return setup + "".join(f'c.execute("""SELECT {sql} FROM t""").fetchall()\n' for sql in CHECKS.values())
 
 
-def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+def measure(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child process."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -121,30 +118,24 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        modes = Modes(base / "run")
-        modes.start()
         mesh, snapshot = prepare(base, args.rows, args.threads, args.memory)
         test = [sys.executable, "-m", "quanta", "test", "sales.orders", "--mesh", str(mesh)]
         fused = [sys.executable, "-c", script(snapshot, args.threads, args.memory, True)]
         per_check = [sys.executable, "-c", script(snapshot, args.threads, args.memory, False)]
         commands = {
-            "(a) quanta test (fork server)": (test, modes.warm),
-            "(a') quanta test (cold)": (test, modes.cold),
-            "(b) one fused DuckDB query": (fused, None),
-            "(c) one query per check": (per_check, None),
+            "(a) quanta test": test,
+            "(b) one fused DuckDB query": fused,
+            "(c) one query per check": per_check,
         }
         startup = [sys.executable, "-m", "quanta", "test", "sales.orders", "--mesh", str(base / "tiny")]
-        for command, env in [*commands.values(), (startup, modes.warm), (startup, modes.cold)]:
-            measure(command, env)  # warm caches
+        for command in [*commands.values(), startup]:
+            measure(command)  # warm caches
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-        fixed: dict[str, list[float]] = {name: [] for name in modes.both()}
+        fixed: list[float] = []
         for _ in range(args.runs):
-            for name, (command, env) in commands.items():
-                wall, rss = measure(command, env)
-                samples[name].append((wall, modes.last_child_rss() if env is modes.warm else rss))
-            for name, env in modes.both().items():
-                fixed[name].append(measure(startup, env)[0])
-        modes.stop()
+            for name, command in commands.items():
+                samples[name].append(measure(command))
+            fixed.append(measure(startup)[0])
     medians = {n: (statistics.median(s[0] for s in v), statistics.median(s[1] for s in v)) for n, v in samples.items()}
     base_wall = medians["(b) one fused DuckDB query"][0]
     print(
@@ -154,8 +145,7 @@ def main() -> None:
     print(f"{'run':<32}{'wall s':>9}{'x (b)':>8}{'peak RSS MiB':>15}")
     for name, (wall, rss) in medians.items():
         print(f"{name:<32}{wall:>9.2f}{wall / base_wall:>8.2f}{rss:>15.0f}")
-    for name, values in fixed.items():
-        print(f"quanta fixed start-up ({name}; quanta test on a 10-row product): {statistics.median(values):.2f} s")
+    print(f"\nquanta fixed start-up (quanta test on a 10-row product): {statistics.median(fixed):.2f} s")
     print("targets: (a) <= 1.2 x (b) in wall time; (a) <= 300 MiB peak RSS")
 
 

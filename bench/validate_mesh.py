@@ -1,7 +1,6 @@
 """Benchmark: `quanta validate` on a generated mesh of N products (default 200).
 
-Compares, as whole processes and interleaved, (a) `quanta validate` (through the warm fork
-server and cold, `QUANTA_DAEMON=0`) against (b) a baseline
+Compares, as whole processes and interleaved, (a) `quanta validate` against (b) a baseline
 that only parses every YAML file with PyYAML's C loader and does nothing else; prints medians
 and the ratio, then a `python -X importtime` summary of the CLI start-up.
 
@@ -11,6 +10,7 @@ and the ratio, then a `python -X importtime` summary of the CLI start-up.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -18,8 +18,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-from forkserver import Modes
 
 DOMAINS = ["customer", "sales", "after-sales", "merchandising", "marketing", "finance", "logistics", "stores"]
 
@@ -101,9 +99,9 @@ BASELINE = (
 )
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> float:
+def timed(command: list[str]) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    result = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{command} failed:\n{result.stderr[-2000:]}")
@@ -129,30 +127,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        modes = Modes(Path(tmp) / "run")
-        modes.start()
         root = Path(tmp) / "mesh"
         generate(root, args.products)
         quanta = [sys.executable, "-m", "quanta", "validate", str(root)]
         baseline = [sys.executable, "-c", BASELINE, str(root)]
-        timed(quanta, modes.cold)  # warm the file cache and .pyc files
-        a: dict[str, list[float]] = {name: [] for name in modes.both()}
-        b = []
+        timed(quanta)  # warm the file cache and .pyc files
+        a, b = [], []
         for _ in range(args.runs):
-            for name, env in modes.both().items():
-                a[name].append(timed(quanta, env))
+            a.append(timed(quanta))
             b.append(timed(baseline))
-        modes.stop()
-    med_b = statistics.median(b)
+    med_a, med_b = statistics.median(a), statistics.median(b)
     print(f"\nquanta validate, {args.products} products, {args.runs} interleaved runs\n")
     print(f"{'run':<48}{'median s':>10}{'min s':>9}{'max s':>9}{'x (b)':>8}")
-    for name, values in a.items():
-        label = f"(a) quanta validate ({name})"
-        med_a = statistics.median(values)
-        print(f"{label:<48}{med_a:>10.3f}{min(values):>9.3f}{max(values):>9.3f}{med_a / med_b:>8.2f}")
+    print(f"{'(a) quanta validate':<48}{med_a:>10.3f}{min(a):>9.3f}{max(a):>9.3f}{med_a / med_b:>8.2f}")
     print(f"{'(b) baseline: parse every YAML file (C loader)':<48}{med_b:>10.3f}{min(b):>9.3f}{max(b):>9.3f}")
-    med_a = statistics.median(a["fork server"])
-    print(f"target: (a) < 1.0 s -> {'met' if med_a < 1.0 else 'NOT met'} with the fork server\n")
+    print(f"target: (a) < 1.0 s -> {'met' if med_a < 1.0 else 'NOT met'}\n")
     print("python -X importtime -m quanta --help (cumulative, top-level packages)")
     for name, seconds in importtime_summary():
         print(f"  {name:<30}{seconds * 1000:>8.1f} ms")
