@@ -83,10 +83,11 @@ def _run_generations(
     for generation in generations(workspace.mesh, workspace.index):
         todo = [p for p in generation if selected is None or p.spec.key in selected]
         blocked = [p for p in todo if set(upstream_keys(p, workspace.index)) & failed]
+        done: list[Outcome] = []
         for product in blocked:
             bad = sorted(set(upstream_keys(product, workspace.index)) & failed)
-            outcome = Outcome(product.spec.key, "blocked", (f"upstream failed: {', '.join(bad)}",))
-            _record(workspace, report.run_id, outcome, report, notify)
+            done.append(Outcome(product.spec.key, "blocked", (f"upstream failed: {', '.join(bad)}",)))
+            notify(product.spec.key, "done", done[-1])
             failed.add(product.spec.key)
         runnable = [p for p in todo if p not in blocked]
         for product in runnable:
@@ -95,29 +96,37 @@ def _run_generations(
             (p, pool.submit(build_product, workspace, p, report.run_id, options, registered.get(p.spec.key)))
             for p in runnable
         ]
-        for product, future in futures:
-            outcome = future.result()
-            if not outcome.ok:
-                failed.add(product.spec.key)
-            _record(workspace, report.run_id, outcome, report, notify)
+        try:
+            for product, future in futures:
+                outcome = future.result()
+                if not outcome.ok:
+                    failed.add(product.spec.key)
+                done.append(outcome)
+                notify(outcome.key, "done", outcome)
+        finally:  # an interrupted run still records what it finished
+            _record(workspace, report, done)
 
 
-def _record(workspace: Workspace, run_id: str, outcome: Outcome, report: BuildReport, notify: Listener) -> None:
-    workspace.catalog.runs.record_step(
-        StepRecord(
-            run_id,
-            outcome.key,
-            outcome.status,
-            list(outcome.reasons),
-            datetime.now(UTC),
-            outcome.duration_s,
-            outcome.rows,
-            outcome.snapshot_id,
-            outcome.error,
-        )
+def _record(workspace: Workspace, report: BuildReport, outcomes: list[Outcome]) -> None:
+    """A generation's outcomes: in the report, and in the catalog in one transaction."""
+    now = datetime.now(UTC)
+    workspace.catalog.runs.record_steps(
+        [
+            StepRecord(
+                report.run_id,
+                o.key,
+                o.status,
+                list(o.reasons),
+                now,
+                o.duration_s,
+                o.rows,
+                o.snapshot_id,
+                o.error,
+            )
+            for o in outcomes
+        ]
     )
-    report.outcomes.append(outcome)
-    notify(outcome.key, "done", outcome)
+    report.outcomes.extend(outcomes)
 
 
 def _who() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
@@ -134,20 +134,28 @@ class Runs:
     # ---------------------------------------------------------------- steps
 
     def record_step(self, step: StepRecord) -> None:
+        self.record_steps([step])
+
+    def record_steps(self, steps: Sequence[StepRecord]) -> None:
+        """Record what a run did with some products, in one transaction."""
+        if not steps:
+            return
+        rows = [
+            {
+                "run_id": step.run_id,
+                "product_key": step.product_key,
+                "status": step.status,
+                "reasons": json.dumps(step.reasons),
+                "started_at": naive(step.started_at),
+                "duration_s": step.duration_s,
+                "rows": step.rows,
+                "snapshot_id": step.snapshot_id,
+                "error": step.error,
+            }
+            for step in steps
+        ]
         with self._engine.begin() as connection:
-            connection.execute(
-                insert(build_steps).values(
-                    run_id=step.run_id,
-                    product_key=step.product_key,
-                    status=step.status,
-                    reasons=json.dumps(step.reasons),
-                    started_at=naive(step.started_at),
-                    duration_s=step.duration_s,
-                    rows=step.rows,
-                    snapshot_id=step.snapshot_id,
-                    error=step.error,
-                )
-            )
+            connection.execute(insert(build_steps), rows)
 
     def steps(self, run_id: str | None = None, product_key: str | None = None) -> list[StepRecord]:
         query = select(build_steps).order_by(build_steps.c.started_at.desc(), build_steps.c.id.desc())
