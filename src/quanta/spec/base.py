@@ -22,7 +22,7 @@ class SpecModel(BaseModel):
         validate_by_alias=True,
         validate_by_name=False,
         serialize_by_alias=True,
-        use_attribute_docstrings=True,
+        use_attribute_docstrings=False,  # read on demand: quanta.spec.docstrings
         defer_build=True,
     )
 

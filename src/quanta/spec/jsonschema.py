@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import models_json_schema
 
+from quanta.spec.base import SpecModel
+from quanta.spec.docstrings import describe_schema
 from quanta.spec.mesh import Mesh
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.ports import Envelope
@@ -45,6 +47,7 @@ def spec_json_schema(plugins: PluginRegistry | None = None) -> dict[str, Any]:
     )
     product.__doc__ = DataProduct.__doc__
     _, definitions = models_json_schema([(Mesh, "validation"), (product, "validation")], by_alias=True)
+    describe_schema(definitions, [SpecModel])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

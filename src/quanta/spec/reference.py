@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from quanta.spec.codes import CODE_DOCS
+from quanta.spec.docstrings import field_descriptions
 from quanta.spec.mesh import Mesh
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.ports import Envelope
@@ -66,17 +67,18 @@ def _models(root: type[BaseModel], seen: set[type[BaseModel]], heading: str = "#
             "| field | type | required / default | description | example |",
             "|---|---|---|---|---|",
         ]
+        descriptions = field_descriptions(model)
         for name, field in model.model_fields.items():
-            lines.append(_row(name, field))
+            lines.append(_row(name, field, descriptions.get(name, "")))
             queue += [m for m in _nested(field.annotation) if m not in seen]
         lines.append("")
     return lines
 
 
-def _row(name: str, field: FieldInfo) -> str:
+def _row(name: str, field: FieldInfo, description: str) -> str:
     alias = field.alias or name
     required = "required" if field.is_required() else _default(field)
-    description = (field.description or "").replace("\n", " ").replace("|", "\\|")
+    description = description.replace("\n", " ").replace("|", "\\|")
     examples = field.examples or _examples_of(field)
     example = f"`{json.dumps(examples[0])}`" if examples else ""
     return f"| `{alias}` | {_type(field.annotation)} | {required} | {description} | {example} |"
