@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from helpers import build, read, rows, statuses
 
 from conftest import FakeCrm, FourMesh
+from quanta.project import Mesh
 
 ALL = ["sales.orders@v1", "customer.customers@v1", "sales.daily-revenue@v1", "customer.customer-value@v1"]
 
@@ -157,3 +159,28 @@ def test_query_masks_classified_properties_unless_unmasked(four: FourMesh) -> No
     masked = rows(four.root, "select email from customer.customers order by customer_id limit 1")
     clear = rows(four.root, "select email from customer.customers order by customer_id limit 1", unmask=True)
     assert masked == [{"email": "***"}] and clear == [{"email": "c1@example.com"}]
+
+
+def test_an_unexpected_error_fails_only_its_product_and_the_run(
+    four: FourMesh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import quanta.build.product as product_module
+
+    real = product_module._check_compatible
+
+    def broken(catalog: object, product: object) -> None:
+        if product.spec.key == "sales.orders@v1":  # type: ignore[attr-defined]
+            raise RuntimeError("disk on fire")
+        real(catalog, product)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(product_module, "_check_compatible", broken)
+    mesh = Mesh.load(four.root)
+    try:
+        outcomes = {o.key: o for o in mesh.build().outcomes}
+        assert outcomes["sales.orders@v1"].status == "failed"
+        assert "internal error: RuntimeError: disk on fire" in (outcomes["sales.orders@v1"].error or "")
+        assert outcomes["sales.daily-revenue@v1"].status == "blocked"
+        assert outcomes["customer.customers@v1"].status == "built"
+        assert mesh.workspace.catalog.runs.runs(limit=1)[0].status == "failed"
+    finally:
+        mesh.close()

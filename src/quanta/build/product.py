@@ -17,7 +17,15 @@ from quanta.build.descriptor import product_descriptor, product_entry
 from quanta.build.errors import BuildFailure, IncompatibleSchema, InputChanged, InputUnavailable
 from quanta.build.inputs import ConnectorRegistry, InputContext, ResolvedInput
 from quanta.build.python_transform import BuildInfo, entrypoint_caller
-from quanta.catalog import Catalog, Descriptor, OwnershipConflict, ProductEntry, SliRecord, SnapshotRecord
+from quanta.catalog import (
+    Catalog,
+    CatalogUnavailable,
+    Descriptor,
+    OwnershipConflict,
+    ProductEntry,
+    SliRecord,
+    SnapshotRecord,
+)
 from quanta.engines.base import (
     Column,
     Engine,
@@ -126,6 +134,11 @@ def build_product(
         return Outcome(key, "failed", ("owned by another mesh",), clock.elapsed, error=str(exc))
     except (BuildFailure, TransformError) as exc:
         return Outcome(key, "failed", ("build failed",), clock.elapsed, error=str(exc))
+    except CatalogUnavailable:
+        raise  # every product would fail the same way: stop the run with the one clear error
+    except Exception as exc:  # a bug or an unforeseen environment error fails this product only
+        message = f"internal error: {type(exc).__name__}: {exc} (please report it)"
+        return Outcome(key, "failed", ("build failed",), clock.elapsed, error=message)
 
 
 def _build(
