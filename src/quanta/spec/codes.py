@@ -13,7 +13,10 @@ class Code(enum.StrEnum):
 
     # reading files
     FILE_NOT_FOUND = "file-not-found"
+    NOT_A_FILE = "not-a-file"
+    FILE_TOO_LARGE = "file-too-large"
     YAML_SYNTAX = "yaml-syntax"
+    YAML_TOO_COMPLEX = "yaml-too-complex"
     DUPLICATE_KEY = "duplicate-key"
     NOT_A_MAPPING = "not-a-mapping"
     WRONG_KIND = "wrong-kind"
@@ -58,7 +61,13 @@ class Code(enum.StrEnum):
 
 CODE_DOCS: dict[Code, str] = {
     Code.FILE_NOT_FOUND: "A mesh or product file named on the command line or in `products:` does not exist.",
+    Code.NOT_A_FILE: "A spec path names a FIFO, a device, a socket or a folder instead of a regular file.",
+    Code.FILE_TOO_LARGE: "A spec file is larger than 1 MiB; it is refused unread.",
     Code.YAML_SYNTAX: "The file is not valid YAML; the location is where the parser gave up.",
+    Code.YAML_TOO_COMPLEX: (
+        "Aliases expand the document beyond 200,000 values or 4 MiB of text, an alias refers to its own "
+        "anchor, or values nest deeper than 64 levels."
+    ),
     Code.DUPLICATE_KEY: "A mapping repeats a key; YAML would silently keep the last one, Quanta refuses.",
     Code.NOT_A_MAPPING: "The document is not a mapping (for example an empty file or a list).",
     Code.WRONG_KIND: "`kind:` is not the one expected here (`Mesh` for mesh.yaml, `DataProduct` for products).",

@@ -6,7 +6,9 @@ Cross-file rules (references, cycles, collisions) live in :mod:`quanta.rules`.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,11 @@ from quanta.spec.yamlsource import Document, node_location, parse_yaml
 
 MESH_FILE = "mesh.yaml"
 _ENVELOPE_KEYS = frozenset(f.alias or n for n, f in Envelope.model_fields.items())
-_SECRET_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+MAX_SPEC_BYTES = 1 << 20
+"""A spec file larger than this (1 MiB) is refused unread."""
+_SECRET_URL = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+"""``scheme://user:password@``; the look-behind starts a match only where a scheme can start, so
+a search is linear in the text (each start scans to the next ``/``, blank or ``@`` at most)."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -136,12 +142,9 @@ def _claimed_refs(path: Path) -> set[str]:
 def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
     """Parse a YAML file and run the checks that need only the text (duplicates, secrets)."""
     shown = display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [Diagnostic(Code.FILE_NOT_FOUND.value, f"no such file: {shown}", Location(shown))]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Diagnostic(Code.FILE_NOT_FOUND.value, f"cannot read {shown}: {exc}", Location(shown))]
+    text, problem = read_spec_text(path, shown)
+    if text is None:
+        return None, [problem] if problem else []
     document, diagnostics = parse_yaml(text, shown)
     if document is None:
         return None, diagnostics
@@ -161,6 +164,37 @@ def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
     return document, diagnostics
 
 
+def read_spec_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
+    """The text of a regular file of at most :data:`MAX_SPEC_BYTES`, or why not (never blocks on
+    a FIFO, never reads a device)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None, _unreadable(Code.NOT_A_FILE, f"{shown} is not a regular file", shown)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
+                return None, _unreadable(Code.NOT_A_FILE, f"{shown} is not a regular file", shown)
+            data = handle.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        return None, _unreadable(Code.FILE_NOT_FOUND, f"no such file: {shown}", shown)
+    except OSError as exc:
+        return None, _unreadable(Code.FILE_NOT_FOUND, f"cannot read {shown}: {exc.strerror or exc}", shown)
+    if len(data) > MAX_SPEC_BYTES:
+        return None, _unreadable(Code.FILE_TOO_LARGE, f"{shown} is larger than 1 MiB", shown)
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, _unreadable(Code.FILE_NOT_FOUND, f"cannot read {shown}: {exc}", shown)
+
+
+def _unreadable(code: Code, message: str, shown: str) -> Diagnostic:
+    hints = {
+        Code.NOT_A_FILE: "a spec must be a plain file (not a FIFO, a device or a folder)",
+        Code.FILE_TOO_LARGE: "a spec this large is a mistake; split it or move data out of it",
+    }
+    return Diagnostic(code.value, message, Location(shown), hint=hints.get(code, ""))
+
+
 def validate(model: type[M], document: Document, diagnostics: list[Diagnostic]) -> M | None:
     """Validate a document's data against ``model``; errors are appended, located."""
     try:
@@ -173,7 +207,18 @@ def validate(model: type[M], document: Document, diagnostics: list[Diagnostic]) 
 def _product_files(source: MeshSource, diagnostics: list[Diagnostic]) -> Iterator[Path]:
     seen: set[Path] = set()
     for index, pattern in enumerate(source.spec.products):
-        matches = sorted(p for p in source.root.glob(pattern) if p.is_file())
+        try:
+            matches = sorted(p for p in source.root.glob(pattern) if not p.is_dir())
+        except (ValueError, NotImplementedError) as exc:
+            diagnostics.append(
+                Diagnostic(
+                    Code.INVALID_VALUE.value,
+                    f"'{pattern}' is not a glob pattern: {exc}",
+                    source.document.locate(("products", index)),
+                    field=f"products[{index}]",
+                )
+            )
+            continue
         if not matches:
             diagnostics.append(
                 Diagnostic(
@@ -236,11 +281,17 @@ def _secrets(document: Document) -> Iterator[Diagnostic]:
 
 
 def _scalars(node: yaml.Node | None, parts: tuple[Any, ...]) -> Iterator[tuple[yaml.ScalarNode, tuple[Any, ...]]]:
-    if isinstance(node, yaml.ScalarNode):
-        yield node, parts
-    elif isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield from _scalars(value, (*parts, key.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _scalars(item, (*parts, index))
+    """Every scalar node once, with the path where it first appears (aliases are not re-walked)."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node | None, tuple[Any, ...]]] = [(node, parts)]
+    while stack:
+        current, where = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            yield current, where
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend((value, (*where, key.value)) for key, value in reversed(current.value))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, (*where, index)) for index, item in reversed(list(enumerate(current.value))))

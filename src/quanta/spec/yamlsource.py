@@ -172,14 +172,106 @@ def parse_yaml(text: str, path: str) -> tuple[Document | None, list[Diagnostic]]
         ]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), Location(path, 1, 1))]
+    except RecursionError:  # pragma: no cover - the pure-Python composer; libyaml stops at 1000 levels
+        return None, [_complex(path, None, f"values nest deeper than {MAX_DEPTH} levels")]
     finally:
         loader.dispose()
+    refused = _too_complex(root, path) if root is not None else None
+    if refused is not None:
+        return None, [refused]
     diagnostics: list[Diagnostic] = []
     try:
         data = _Builder(path, diagnostics).build(root) if root is not None else None
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), node_location(path, root))]
     return Document(path, data, root), diagnostics
+
+
+MAX_NODES = 200_000
+"""At most this many values once aliases are expanded (a 'billion laughs' guard)."""
+MAX_TEXT = 4 << 20
+"""At most this many characters in all scalars once aliases are expanded."""
+MAX_DEPTH = 64
+"""At most this many levels of nesting."""
+
+
+@dataclass(frozen=True)
+class _Extent:
+    """What a node becomes once its aliases are expanded."""
+
+    nodes: int
+    text: int
+    height: int
+
+
+def _too_complex(root: yaml.Node, path: str) -> Diagnostic | None:
+    """A diagnostic when expanding ``root`` would exceed the limits; linear in the node graph."""
+    extents: dict[int, _Extent] = {}
+    shared = False
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, expanded = stack.pop()
+        key = id(node)
+        if expanded:
+            open_nodes.discard(key)
+            extent = extents[key] = _combine(node, [extents[id(child)] for child in _children(node)])
+            if extent.nodes > MAX_NODES or extent.text > MAX_TEXT:
+                return _complex(path, node, _size_message(shared))
+            continue
+        if key in open_nodes:
+            return _complex(path, node, "an alias refers to the value it is part of (it would expand forever)")
+        if key in extents:
+            shared = True
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(_children(node)) if id(child) not in extents)
+        shared |= any(id(child) in extents for child in _children(node))
+    if extents[id(root)].height > MAX_DEPTH:
+        return _complex(path, _deepest(root, extents), f"values nest deeper than {MAX_DEPTH} levels")
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _combine(node: yaml.Node, children: list[_Extent]) -> _Extent:
+    if isinstance(node, yaml.ScalarNode):
+        return _Extent(1, len(node.value), 1)
+    return _Extent(
+        1 + sum(c.nodes for c in children),
+        sum(c.text for c in children),
+        1 + max((c.height for c in children), default=0),
+    )
+
+
+def _deepest(root: yaml.Node, extents: dict[int, _Extent]) -> yaml.Node:
+    """The node at nesting level ``MAX_DEPTH + 1`` along the deepest path."""
+    node = root
+    for _ in range(MAX_DEPTH):
+        node = max(_children(node), key=lambda child: extents[id(child)].height)
+    return node
+
+
+def _size_message(shared: bool) -> str:
+    if shared:
+        return f"aliases expand this value beyond {MAX_NODES:,} values or {MAX_TEXT >> 20} MiB of text"
+    return f"this value holds more than {MAX_NODES:,} values or {MAX_TEXT >> 20} MiB of text"
+
+
+def _complex(path: str, node: yaml.Node | None, message: str) -> Diagnostic:
+    return Diagnostic(
+        Code.YAML_TOO_COMPLEX.value,
+        message,
+        node_location(path, node),
+        hint="write the values out or split the file; anchors and aliases are meant for small repeats",
+    )
 
 
 def _clamp(text: str, path: str, line: int, column: int) -> Location:
