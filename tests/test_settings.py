@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from quanta.errors import ConfigError
 from quanta.project import Mesh
+from quanta.project.settings import resolve_standalone
 
 
 def _with_profile(mesh_dir: Path) -> Mesh:
@@ -72,3 +76,77 @@ def test_a_bad_environment_value_names_the_variable(mesh_dir: Path, monkeypatch:
     monkeypatch.setenv("QUANTA_RUN_LEASE", "-3")
     with pytest.raises(ConfigError, match="QUANTA_RUN_LEASE"):
         Mesh.load(mesh_dir).settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("QUANTA_THREADS", "0", "greater than or equal to 1"),
+        ("QUANTA_THREADS", "5000", "less than or equal to 1024"),
+        ("QUANTA_THREADS", "2.5", "integer"),
+        ("QUANTA_THREADS", "", "integer"),
+        ("QUANTA_MEMORY_LIMIT", "lots", "pattern"),
+        ("QUANTA_CATALOG", "", "must not be empty"),
+        ("QUANTA_STORAGE", "  ", "must not be empty"),
+        ("QUANTA_STORAGE_ENDPOINT", "", "must not be empty"),
+        ("QUANTA_CACHE", "", "must not be empty"),
+        ("QUANTA_PROFILE", "", "must not be empty"),
+        ("QUANTA_ENGINE", "", "'duckdb' or 'spark'"),
+        ("QUANTA_RUN_LEASE", "nan", "finite"),
+        ("QUANTA_RUN_LEASE", "0", "greater than 0"),
+        ("QUANTA_FAULT", "after-everything", "after-parquet"),
+    ],
+)
+def test_every_bad_environment_value_names_its_variable(
+    mesh_dir: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    mesh = Mesh.load(mesh_dir)
+    with pytest.raises(ConfigError) as raised:
+        mesh.settings()
+    assert str(raised.value).startswith(f"{name}: ") and says in str(raised.value), str(raised.value)
+    with pytest.raises(ConfigError, match=name):
+        resolve_standalone("sqlite:///catalog.db")
+
+
+def test_a_bad_catalog_variable_is_not_echoed(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUANTA_THREADS", "x")
+    monkeypatch.setenv("QUANTA_CATALOG", " ")
+    with pytest.raises(ConfigError) as raised:
+        Mesh.load(mesh_dir).settings()
+    assert "QUANTA_THREADS" in str(raised.value) and "QUANTA_CATALOG" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("QUANTA_DAEMON", "maybe"),
+        ("QUANTA_DAEMON_IDLE", "soon"),
+        ("QUANTA_DAEMON_IDLE", "-5"),
+        ("QUANTA_DAEMON_IDLE", "inf"),
+        ("QUANTA_RUNTIME_DIR", "relative/folder"),
+        ("QUANTA_RUNTIME_DIR", ""),
+    ],
+)
+def test_bad_launcher_variables_name_the_variable(tmp_path: Path, name: str, value: str) -> None:
+    environment = {**os.environ, name: value}
+    if name != "QUANTA_DAEMON":
+        environment["QUANTA_DAEMON"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-m", "quanta", "validate", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: {name}"), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "1", "off", "on", "false", "true", "no", "yes", ""])
+def test_good_daemon_switches_are_accepted(value: str) -> None:
+    from quanta.cli.launch import environment_problems
+
+    assert environment_problems({"QUANTA_DAEMON": value}) == []

@@ -29,6 +29,7 @@ ROUTED = frozenset(
 )
 """Commands served by the fork server: non-interactive, and the ones whose start-up matters."""
 _OFF = {"0", "false", "no", "off"}
+_ON = {"1", "true", "yes", "on"}
 _SERVER_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "VIRTUAL_ENV", "QUANTA_DAEMON_IDLE"}
 """What the server itself keeps of its first client's environment: no credentials. Each command
 gets its own client's full environment."""
@@ -39,6 +40,10 @@ HEADER = struct.Struct("!I")
 def main() -> None:
     """Console-script entry point."""
     argv = sys.argv[1:]
+    problems = environment_problems(os.environ)
+    if problems:
+        sys.stderr.write("".join(f"error: {problem}\n" for problem in problems))
+        sys.exit(2)
     if enabled(os.environ) and routed(argv) and _plain_interpreter():
         status = _via_server(argv)
         if status is not None:
@@ -48,12 +53,35 @@ def main() -> None:
     run()
 
 
+def environment_problems(environ: Mapping[str, str]) -> list[str]:
+    """What is wrong with the variables the launcher reads, each naming its variable."""
+    problems = []
+    switch = environ.get("QUANTA_DAEMON", "").strip().lower()
+    if switch and switch not in _OFF | _ON:
+        problems.append("QUANTA_DAEMON must be 0 or 1 (or off/on, false/true, no/yes)")
+    idle = environ.get("QUANTA_DAEMON_IDLE")
+    if idle is not None and not _positive_seconds(idle):
+        problems.append("QUANTA_DAEMON_IDLE must be a number of seconds greater than 0")
+    folder = environ.get("QUANTA_RUNTIME_DIR")
+    if folder is not None and not os.path.isabs(folder):
+        problems.append("QUANTA_RUNTIME_DIR must be an absolute folder path")
+    return problems
+
+
+def _positive_seconds(text: str) -> bool:
+    try:
+        seconds = float(text)
+    except ValueError:
+        return False
+    return 0 < seconds < float("inf")
+
+
 def enabled(environ: Mapping[str, str]) -> bool:
     """Whether to use the fork server in this environment."""
     setting = environ.get("QUANTA_DAEMON", "").strip().lower()
     if setting in _OFF or not (hasattr(os, "fork") and hasattr(socket, "send_fds")) or sys.platform != "linux":
         return False
-    return setting == "1" or not environ.get("CI")
+    return setting in _ON or not environ.get("CI")
 
 
 def _plain_interpreter() -> bool:
