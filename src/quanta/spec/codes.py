@@ -47,6 +47,7 @@ class Code(enum.StrEnum):
     DUPLICATE_PRODUCT = "duplicate-product"
     SQL_NAME_COLLISION = "sql-name-collision"
     MISSING_FILE = "missing-file"
+    FILE_OUTSIDE_PRODUCT = "file-outside-product"
     # design rules (quanta design check)
     JOB_DESCRIPTION_MISSING = "job-description-missing"
     JOB_DESCRIPTION_LONG = "job-description-long"
@@ -96,6 +97,9 @@ CODE_DOCS: dict[Code, str] = {
     Code.DUPLICATE_PRODUCT: "Two product specs have the same domain, name and major version.",
     Code.SQL_NAME_COLLISION: "Two products derive the same SQL name.",
     Code.MISSING_FILE: "A file the spec refers to (SQL step, Python entry point, template) does not exist.",
+    Code.FILE_OUTSIDE_PRODUCT: (
+        "A report template lies outside the product folder (an absolute path, `..`, or a symlink leading out)."
+    ),
     Code.JOB_DESCRIPTION_MISSING: "Design: a product has no job description (`description:`).",
     Code.JOB_DESCRIPTION_LONG: "Design: the job description is longer than two sentences or about 40 words.",
     Code.JOB_DESCRIPTION_CONCEPTS: "Design: the job description strings several concepts together with 'and'.",
