@@ -163,7 +163,16 @@ def test_overflowing_durations_are_located(mesh_dir: Path, value: str) -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    ["/etc/*", "../**/*.yaml", "products/../../x.yaml", "", "C:/specs/*.yaml", "products/**/../../../*.yaml"],
+    [
+        "/etc/*",
+        "../**/*.yaml",
+        "products/../../x.yaml",
+        "",
+        ".",
+        "./",
+        "C:/specs/*.yaml",
+        "products/**/../../../*.yaml",
+    ],
 )
 def test_product_globs_stay_inside_the_mesh(mesh_dir: Path, pattern: str) -> None:
     _replace(mesh_dir / "mesh.yaml", "products: [products/**/dataproduct.yaml]", f"products: ['{pattern}']")

@@ -209,7 +209,7 @@ def _product_files(source: MeshSource, diagnostics: list[Diagnostic]) -> Iterato
     for index, pattern in enumerate(source.spec.products):
         try:
             matches = sorted(p for p in source.root.glob(pattern) if not p.is_dir())
-        except (ValueError, NotImplementedError) as exc:
+        except (ValueError, NotImplementedError, IndexError) as exc:  # pathlib's ways of refusing a pattern
             diagnostics.append(
                 Diagnostic(
                     Code.INVALID_VALUE.value,

@@ -34,8 +34,11 @@ def _check_glob(pattern: str) -> str:
         raise ValueError("a product glob must not be empty")
     if pattern.startswith(("/", "\\")) or PureWindowsPath(pattern).drive:
         raise ValueError(f"'{pattern}' is absolute; product globs are relative to mesh.yaml")
-    if ".." in re.split(r"[/\\]", pattern):
+    parts = {part for part in re.split(r"[/\\]", pattern) if part}
+    if ".." in parts:
         raise ValueError(f"'{pattern}' leads out of the mesh folder ('..'); product specs live inside it")
+    if parts <= {"."}:
+        raise ValueError(f"'{pattern}' names the mesh folder itself, not product files")
     return pattern
 
 
