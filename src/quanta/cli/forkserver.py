@@ -315,4 +315,4 @@ def _drain(fd: int) -> None:
 if __name__ == "__main__":
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # never import from the folder the server was started in
-    serve(Path(sys.argv[1]), float(os.environ.get("QUANTA_DAEMON_IDLE", "900")))
+    serve(Path(sys.argv[1]), float(os.environ.get("QUANTA_DAEMON_IDLE") or "900"))

@@ -54,16 +54,17 @@ def main() -> None:
 
 
 def environment_problems(environ: Mapping[str, str]) -> list[str]:
-    """What is wrong with the variables the launcher reads, each naming its variable."""
+    """What is wrong with the variables the launcher reads, each naming its variable (an empty
+    one counts as unset)."""
     problems = []
     switch = environ.get("QUANTA_DAEMON", "").strip().lower()
     if switch and switch not in _OFF | _ON:
         problems.append("QUANTA_DAEMON must be 0 or 1 (or off/on, false/true, no/yes)")
     idle = environ.get("QUANTA_DAEMON_IDLE")
-    if idle is not None and not _positive_seconds(idle):
+    if idle and not _positive_seconds(idle):
         problems.append("QUANTA_DAEMON_IDLE must be a number of seconds greater than 0")
     folder = environ.get("QUANTA_RUNTIME_DIR")
-    if folder is not None and not os.path.isabs(folder):
+    if folder and not os.path.isabs(folder):
         problems.append("QUANTA_RUNTIME_DIR must be an absolute folder path")
     return problems
 

@@ -32,10 +32,11 @@ Fault = Annotated[str, AfterValidator(_check_fault)]
 
 class EnvironmentSettings(BaseSettings):
     """Overrides read from the environment (never from specs), validated like the settings they
-    override. The launcher checks its own variables (``QUANTA_DAEMON``, ``QUANTA_DAEMON_IDLE``,
-    ``QUANTA_RUNTIME_DIR``) in :func:`quanta.cli.launch.environment_problems`."""
+    override; an empty variable counts as unset, a blank one is an error. The launcher checks
+    its own variables (``QUANTA_DAEMON``, ``QUANTA_DAEMON_IDLE``, ``QUANTA_RUNTIME_DIR``) in
+    :func:`quanta.cli.launch.environment_problems`."""
 
-    model_config = SettingsConfigDict(env_prefix="QUANTA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QUANTA_", extra="ignore", env_ignore_empty=True)
 
     profile: Setting | None = None
     engine: Literal["duckdb", "spark"] | None = None
