@@ -142,9 +142,9 @@ def _claimed_refs(path: Path) -> set[str]:
 def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
     """Parse a YAML file and run the checks that need only the text (duplicates, secrets)."""
     shown = display_path(path)
-    text, problem = read_spec_text(path, shown)
-    if text is None:
-        return None, [problem] if problem else []
+    text = read_spec_text(path, shown)
+    if isinstance(text, Diagnostic):
+        return None, [text]
     document, diagnostics = parse_yaml(text, shown)
     if document is None:
         return None, diagnostics
@@ -164,27 +164,27 @@ def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
     return document, diagnostics
 
 
-def read_spec_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
-    """The text of a regular file of at most :data:`MAX_SPEC_BYTES`, or why not (never blocks on
-    a FIFO, never reads a device)."""
+def read_spec_text(path: Path, shown: str) -> str | Diagnostic:
+    """The text of a regular file of at most :data:`MAX_SPEC_BYTES`, or a diagnostic saying why
+    not (it never blocks on a FIFO nor reads a device)."""
     try:
         if not stat.S_ISREG(path.stat().st_mode):
-            return None, _unreadable(Code.NOT_A_FILE, f"{shown} is not a regular file", shown)
+            return _unreadable(Code.NOT_A_FILE, f"{shown} is not a regular file", shown)
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
         with os.fdopen(descriptor, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
-                return None, _unreadable(Code.NOT_A_FILE, f"{shown} is not a regular file", shown)
+                return _unreadable(Code.NOT_A_FILE, f"{shown} is not a regular file", shown)
             data = handle.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
-        return None, _unreadable(Code.FILE_NOT_FOUND, f"no such file: {shown}", shown)
+        return _unreadable(Code.FILE_NOT_FOUND, f"no such file: {shown}", shown)
     except OSError as exc:
-        return None, _unreadable(Code.FILE_NOT_FOUND, f"cannot read {shown}: {exc.strerror or exc}", shown)
+        return _unreadable(Code.FILE_NOT_FOUND, f"cannot read {shown}: {exc.strerror or exc}", shown)
     if len(data) > MAX_SPEC_BYTES:
-        return None, _unreadable(Code.FILE_TOO_LARGE, f"{shown} is larger than 1 MiB", shown)
+        return _unreadable(Code.FILE_TOO_LARGE, f"{shown} is larger than 1 MiB", shown)
     try:
-        return data.decode("utf-8"), None
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, _unreadable(Code.FILE_NOT_FOUND, f"cannot read {shown}: {exc}", shown)
+        return _unreadable(Code.FILE_NOT_FOUND, f"cannot read {shown}: {exc}", shown)
 
 
 def _unreadable(code: Code, message: str, shown: str) -> Diagnostic:
