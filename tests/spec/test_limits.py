@@ -225,3 +225,15 @@ def test_a_long_string_repeated_by_aliases_is_bounded(mesh_dir: Path) -> None:
     diagnostics, elapsed = _validate_bounded(mesh_dir)
     assert elapsed < 15
     assert "yaml-too-complex" in {d["code"] for d in diagnostics}
+
+
+def test_many_errors_in_one_file_stay_fast_and_are_capped(mesh_dir: Path) -> None:
+    spec = mesh_dir / PRODUCT
+    lines = len(spec.read_text().splitlines())
+    spec.write_text(spec.read_text() + "".join(f"k{i}: 1\n" for i in range(90_000)))
+    assert spec.stat().st_size < 1 << 20
+    diagnostics, elapsed = _validate_bounded(mesh_dir, seconds=60)
+    assert elapsed < 10
+    mine = [d for d in diagnostics if str(d["path"]).endswith(PRODUCT)]
+    assert [d["code"] for d in mine] == ["unknown-field"] * 100 + ["too-many-errors"]
+    assert mine[-1]["line"] == lines + 101 and "89,900 more" in str(mine[-1]["message"])

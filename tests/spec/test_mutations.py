@@ -277,6 +277,7 @@ documents = st.one_of(
         st.integers(1, 150_000),
     ),
     st.builds(lambda n: ("text", f"x-number: {'9' * n}\n"), st.integers(1, 10_000)),
+    st.builds(lambda n: ("text", "".join(f"k{i}: [1]\n" for i in range(n))), st.integers(1, 20_000)),
     st.builds(lambda n: ("text", "# " + "x" * n + "\n"), st.integers((1 << 20) - 3000, (1 << 20) + 3000)),
     st.sampled_from([("fifo", ""), ("device", "/dev/zero"), ("device", "/dev/null"), ("dangling", "")]),
 )

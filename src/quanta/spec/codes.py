@@ -30,6 +30,7 @@ class Code(enum.StrEnum):
     DUPLICATE_ID = "duplicate-id"
     SECRET_IN_SPEC = "secret-in-spec"
     NO_PRODUCTS = "no-products"
+    TOO_MANY_ERRORS = "too-many-errors"
     # references across the mesh
     UNKNOWN_PRODUCT = "unknown-product"
     UNKNOWN_MAJOR = "unknown-major"
@@ -81,6 +82,7 @@ CODE_DOCS: dict[Code, str] = {
     Code.DUPLICATE_ID: "Two siblings share an id or name (ports, inputs, properties, domains, roles, use cases…).",
     Code.SECRET_IN_SPEC: "A credential appears in a spec; secrets belong in profiles or environment variables.",
     Code.NO_PRODUCTS: "A `products:` pattern of the mesh matches no file (warning).",
+    Code.TOO_MANY_ERRORS: "A file has more than 100 validation errors; the rest are counted, not shown.",
     Code.UNKNOWN_PRODUCT: "A reference names a product (`domain.name`) that the mesh does not contain.",
     Code.UNKNOWN_MAJOR: "A product input pins a major version the referenced product does not have.",
     Code.UNKNOWN_SYSTEM: "A source input or the glossary names an undeclared system of record.",

@@ -91,11 +91,13 @@ def load_mesh(path: Path, plugins: PluginRegistry | None = None) -> LoadResult:
         return LoadResult(None, diagnostics)
     source = MeshSource(mesh, document, mesh_file.resolve().parent)
     for product_file in _product_files(source, diagnostics):
-        product = load_product(product_file, plugins, diagnostics)
+        product_document, found = read_document(product_file)
+        diagnostics.extend(found)
+        product = _validated_product(product_document, plugins, diagnostics) if product_document is not None else None
         if product is not None:
             source.products.append(product)
         else:
-            source.unloaded |= _claimed_refs(product_file)
+            source.unloaded |= _claimed_refs(product_document)
     return LoadResult(source, diagnostics)
 
 
@@ -103,8 +105,12 @@ def load_product(path: Path, plugins: PluginRegistry, diagnostics: list[Diagnost
     """Load one product spec, appending its diagnostics; None when it does not validate."""
     document, found = read_document(path)
     diagnostics.extend(found)
-    if document is None:
-        return None
+    return _validated_product(document, plugins, diagnostics) if document is not None else None
+
+
+def _validated_product(
+    document: Document, plugins: PluginRegistry, diagnostics: list[Diagnostic]
+) -> ProductSource | None:
     before = len(diagnostics)
     options = dict(_plugin_options(document, plugins, diagnostics))
     product = validate(DataProduct, document, diagnostics)
@@ -129,9 +135,8 @@ def product_from_data(data: dict[str, Any], plugins: PluginRegistry, origin: str
     return product
 
 
-def _claimed_refs(path: Path) -> set[str]:
+def _claimed_refs(document: Document | None) -> set[str]:
     """The references an unloadable spec would have had, read from its raw data when possible."""
-    document, _ = read_document(path)
     data = document.data if document is not None else {}
     name, domain = data.get("name"), data.get("domain")
     if not isinstance(name, str):

@@ -7,7 +7,7 @@ otherwise) and only `true`/`false` are booleans, so a country code `NO` stays `"
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,26 @@ class Document:
     root: yaml.Node | None
     file: Path | None = None
     """The file on disk (``path`` is how diagnostics show it)."""
+    _pairs: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict, repr=False, compare=False)
+    """Each mapping node's entries by key, built on first use: locating stays linear in the
+    number of diagnostics even for a mapping with many thousands of keys."""
+
+    def child(self, node: yaml.Node | None, part: PathPart) -> yaml.Node | None:
+        """The child of ``node`` that ``part`` names (a key's first occurrence), or None."""
+        entry = self.entry(node, part)
+        return entry[1] if entry is not None else child_node(node, part)
+
+    def entry(self, node: yaml.Node | None, part: PathPart) -> tuple[yaml.Node, yaml.Node] | None:
+        """The key and value nodes of mapping ``node`` under key ``part``, or None."""
+        if not isinstance(node, yaml.MappingNode) or not isinstance(part, str):
+            return None
+        pairs = self._pairs.get(id(node))
+        if pairs is None:
+            pairs = self._pairs[id(node)] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    pairs.setdefault(key.value, (key, value))
+        return pairs.get(part)
 
     def node_at(self, parts: tuple[PathPart, ...]) -> tuple[yaml.Node | None, int]:
         """The deepest existing node along ``parts`` and how many parts it consumed.
@@ -112,7 +132,7 @@ class Document:
         node = self.root
         used = 0
         for index, part in enumerate(parts):
-            child = child_node(node, part)
+            child = self.child(node, part)
             if child is None:
                 continue
             node, used = child, index + 1
@@ -125,11 +145,8 @@ class Document:
         parent, used = self.node_at(parts[:-1])
         if used != len(parts) - 1 and len(parts) > 1:
             return None
-        if isinstance(parent, yaml.MappingNode):
-            for key, _ in parent.value:
-                if key.value == parts[-1]:
-                    return key
-        return None
+        entry = self.entry(parent, parts[-1])
+        return entry[0] if entry is not None else None
 
     def locate(self, parts: tuple[PathPart, ...], *, key: bool = False) -> Location:
         """Location of the node at ``parts`` (its key when ``key`` and it is a mapping entry)."""
@@ -147,6 +164,7 @@ def node_location(path: str, node: yaml.Node | None) -> Location:
 
 
 def child_node(node: yaml.Node | None, part: PathPart) -> yaml.Node | None:
+    """The child ``part`` names, by a scan (:meth:`Document.child` looks keys up in an index)."""
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
         for key, value in node.value:
             if key.value == part:
@@ -195,40 +213,41 @@ MAX_DEPTH = 64
 """At most this many levels of nesting."""
 
 
-@dataclass(frozen=True)
-class _Extent:
-    """What a node becomes once its aliases are expanded."""
-
-    nodes: int
-    text: int
-    height: int
+_Extent = tuple[int, int, int]
+"""What a node becomes once its aliases are expanded: values, characters of scalar text, height."""
 
 
 def _too_complex(root: yaml.Node, path: str) -> Diagnostic | None:
-    """A diagnostic when expanding ``root`` would exceed the limits; linear in the node graph."""
+    """A diagnostic when expanding ``root`` would exceed the limits; linear in the node graph
+    (each node is measured once, however many aliases refer to it)."""
     extents: dict[int, _Extent] = {}
-    shared = False
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     open_nodes: set[int] = set()
+    shared = False
+    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
     while stack:
-        node, expanded = stack.pop()
-        key = id(node)
-        if expanded:
-            open_nodes.discard(key)
-            extent = extents[key] = _combine(node, [extents[id(child)] for child in _children(node)])
-            if extent.nodes > MAX_NODES or extent.text > MAX_TEXT:
+        node, children = stack.pop()
+        if children is not None:  # every child is measured
+            open_nodes.discard(id(node))
+            extent = extents[id(node)] = _combine(node, [extents[id(child)] for child in children])
+            if extent[0] > MAX_NODES or extent[1] > MAX_TEXT:
                 return _complex(path, node, _size_message(shared))
             continue
-        if key in open_nodes:
+        if id(node) in open_nodes:
             return _complex(path, node, "an alias refers to the value it is part of (it would expand forever)")
-        if key in extents:
+        if id(node) in extents:
             shared = True
             continue
-        open_nodes.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(_children(node)) if id(child) not in extents)
-        shared |= any(id(child) in extents for child in _children(node))
-    if extents[id(root)].height > MAX_DEPTH:
+        children = _children(node)
+        open_nodes.add(id(node))
+        stack.append((node, children))
+        for child in reversed(children):
+            if id(child) in extents:
+                shared = True
+            elif isinstance(child, yaml.ScalarNode):
+                extents[id(child)] = (1, len(child.value), 1)
+            else:
+                stack.append((child, None))
+    if extents[id(root)][2] > MAX_DEPTH:
         return _complex(path, _deepest(root, extents), f"values nest deeper than {MAX_DEPTH} levels")
     return None
 
@@ -243,19 +262,20 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 def _combine(node: yaml.Node, children: list[_Extent]) -> _Extent:
     if isinstance(node, yaml.ScalarNode):
-        return _Extent(1, len(node.value), 1)
-    return _Extent(
-        1 + sum(c.nodes for c in children),
-        sum(c.text for c in children),
-        1 + max((c.height for c in children), default=0),
-    )
+        return 1, len(node.value), 1
+    nodes, text, height = 1, 0, 0
+    for child_nodes, child_text, child_height in children:
+        nodes += child_nodes
+        text += child_text
+        height = max(height, child_height)
+    return nodes, text, height + 1
 
 
 def _deepest(root: yaml.Node, extents: dict[int, _Extent]) -> yaml.Node:
     """The node at nesting level ``MAX_DEPTH + 1`` along the deepest path."""
     node = root
     for _ in range(MAX_DEPTH):
-        node = max(_children(node), key=lambda child: extents[id(child)].height)
+        node = max(_children(node), key=lambda child: extents[id(child)][2])
     return node
 
 
