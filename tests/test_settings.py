@@ -8,6 +8,7 @@ import pytest
 
 from quanta.errors import ConfigError
 from quanta.project import Mesh
+from quanta.project.settings import resolve_standalone
 
 
 def _with_profile(mesh_dir: Path) -> Mesh:
@@ -72,3 +73,49 @@ def test_a_bad_environment_value_names_the_variable(mesh_dir: Path, monkeypatch:
     monkeypatch.setenv("QUANTA_RUN_LEASE", "-3")
     with pytest.raises(ConfigError, match="QUANTA_RUN_LEASE"):
         Mesh.load(mesh_dir).settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("QUANTA_THREADS", "0", "greater than or equal to 1"),
+        ("QUANTA_THREADS", "5000", "less than or equal to 1024"),
+        ("QUANTA_THREADS", "2.5", "integer"),
+        ("QUANTA_MEMORY_LIMIT", "lots", "pattern"),
+        ("QUANTA_CATALOG", " ", "must not be empty"),
+        ("QUANTA_STORAGE", "  ", "must not be empty"),
+        ("QUANTA_STORAGE_ENDPOINT", "\t", "must not be empty"),
+        ("QUANTA_CACHE", "  ", "must not be empty"),
+        ("QUANTA_PROFILE", " ", "must not be empty"),
+        ("QUANTA_ENGINE", "sparkle", "'duckdb' or 'spark'"),
+        ("QUANTA_RUN_LEASE", "nan", "finite"),
+        ("QUANTA_RUN_LEASE", "0", "greater than 0"),
+        ("QUANTA_FAULT", "after-everything", "after-parquet"),
+    ],
+)
+def test_every_bad_environment_value_names_its_variable(
+    mesh_dir: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    mesh = Mesh.load(mesh_dir)
+    with pytest.raises(ConfigError) as raised:
+        mesh.settings()
+    assert str(raised.value).startswith(f"{name}: ") and says in str(raised.value), str(raised.value)
+    with pytest.raises(ConfigError, match=name):
+        resolve_standalone("sqlite:///catalog.db")
+
+
+def test_an_empty_variable_counts_as_unset(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("QUANTA_THREADS", "QUANTA_CATALOG", "QUANTA_ENGINE", "QUANTA_PROFILE", "QUANTA_RUN_LEASE"):
+        monkeypatch.setenv(name, "")
+    platform = Mesh.load(mesh_dir).settings()
+    assert (platform.threads, platform.catalog, platform.engine) == (None, "sqlite:///.quanta/catalog.db", "duckdb")
+
+
+def test_every_bad_variable_is_named_and_no_value_is_shown(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUANTA_THREADS", "x")
+    monkeypatch.setenv("QUANTA_MEMORY_LIMIT", "hunter2")
+    with pytest.raises(ConfigError) as raised:
+        Mesh.load(mesh_dir).settings()
+    message = str(raised.value)
+    assert "QUANTA_THREADS" in message and "QUANTA_MEMORY_LIMIT" in message and "hunter2" not in message

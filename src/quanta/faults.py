@@ -13,6 +13,8 @@ AFTER_PARQUET = "after-parquet"
 BEFORE_CATALOG_COMMIT = "before-catalog-commit"
 DURING_CATALOG_COMMIT = "during-catalog-commit"
 BEFORE_MANIFEST_UPLOAD = "before-manifest-upload"
+CHECKPOINTS = (AFTER_PARQUET, BEFORE_CATALOG_COMMIT, DURING_CATALOG_COMMIT, BEFORE_MANIFEST_UPLOAD)
+"""Every checkpoint; ``QUANTA_FAULT`` must name one of them."""
 
 
 def checkpoint(name: str) -> None:

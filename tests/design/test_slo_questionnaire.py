@@ -3,6 +3,9 @@ keeping the spec's comments; sources get their freshness inferred from consumers
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -82,3 +85,16 @@ def test_source_freshness_is_inferred_from_consumers_and_conflicts_flagged(mesh_
     assert "conflict: sales.orders promises 3d" in result.output
     product = Mesh.load(mesh_dir).product("sales.orders").spec
     assert product.slos.freshness is not None and product.slos.freshness.max_age == "2d"
+
+
+def test_an_answers_file_that_is_a_fifo_is_refused_not_waited_on(mesh_dir: Path) -> None:
+    answers = mesh_dir / "answers.yaml"
+    os.mkfifo(answers)
+    done = subprocess.run(
+        [sys.executable, "-m", "quanta", "design", "slo", "sales.daily-revenue", "--answers", str(answers)],
+        cwd=mesh_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "not-a-file" in done.stderr, done.stderr

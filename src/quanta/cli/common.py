@@ -68,7 +68,10 @@ def parse_time(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise QuantaError(f"'{text}' is not an ISO date or timestamp such as 2026-11-29T12:00:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise QuantaError(f"'{text}' is out of range: in UTC it falls outside years 1 to 9999") from None
 
 
 def arrow_table(table: Any, title: str | None = None) -> Table:

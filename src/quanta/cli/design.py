@@ -155,7 +155,9 @@ def slo(
 ) -> None:
     """Ask the SLO questions and write slos, a schedule and a batch/streaming recommendation."""
     from quanta.design.slo import QUESTIONS, SloAnswers, infer_from_consumers, propose
+    from quanta.errors import Diagnostic
     from quanta.project import Mesh
+    from quanta.spec.loader import read_spec_text
     from quanta.spec.yamlsource import parse_yaml
 
     loaded = Mesh.load(mesh)
@@ -167,7 +169,8 @@ def slo(
         for note in notes:
             out.print(note)
     if answers is not None:
-        document, problems = parse_yaml(answers.read_text(), str(answers))
+        text = read_spec_text(answers, str(answers))
+        document, problems = (None, [text]) if isinstance(text, Diagnostic) else parse_yaml(text, str(answers))
         if document is None:
             raise typer.BadParameter("; ".join(p.render() for p in problems))
         data = document.data

@@ -45,7 +45,7 @@ def render_report(request: ReportRequest) -> str:
     from markupsafe import Markup
 
     environment = ImmutableSandboxedEnvironment(  # templates may not reach Python internals
-        loader=jinja2.FileSystemLoader(request.folder),
+        loader=jinja2.FunctionLoader(lambda name: template_source(request.folder, name)),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -73,12 +73,31 @@ def render_report(request: ReportRequest) -> str:
             sql=sql,
             bar_chart=chart,
         )
-    except jinja2.TemplateNotFound:
-        raise ReportError(f"template {request.template} not found in {request.folder}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise ReportError(f"template {exc.name} not found in {request.folder}") from None
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None) or _template_line(exc, request.folder / request.template)
         where = f"{request.template}:{line}" if line else request.template
         raise ReportError(f"{where}: {exc.message or exc}") from None
+
+
+def template_source(folder: Path, name: str) -> tuple[str, str, Callable[[], bool]]:
+    """A template's text, file name and up-to-date check, read only from inside ``folder``: a
+    name with ``..`` or that is not a regular file is not found; one whose real path (symlinks
+    followed) leads out of the folder is refused."""
+    import jinja2
+    from jinja2.loaders import split_template_path
+
+    path = folder.joinpath(*split_template_path(name))
+    real = path.resolve()
+    if not real.is_relative_to(folder.resolve()):
+        raise ReportError(f"template {name} leads outside the product folder {folder}; templates must live in it")
+    if not real.is_file():
+        raise jinja2.TemplateNotFound(name)
+    try:
+        return real.read_text(encoding="utf-8"), str(path), lambda: True
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"template {name} cannot be read: {exc}") from None
 
 
 MISSING = "\u2013"  # an en dash for a missing number

@@ -10,38 +10,58 @@ variable. ``QUANTA_RUN_LEASE`` (seconds) sets how long a build run's lease lasts
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from quanta.errors import ConfigError
-from quanta.spec.mesh import Mesh, PlatformSettings
+from quanta.faults import CHECKPOINTS
+from quanta.spec.mesh import MAX_THREADS, MemoryLimit, Mesh, PlatformSettings, Setting
+
+
+def _check_fault(value: str) -> str:
+    if value not in CHECKPOINTS:
+        raise ValueError("must name a checkpoint: " + ", ".join(CHECKPOINTS))
+    return value
+
+
+Fault = Annotated[str, AfterValidator(_check_fault)]
 
 
 class EnvironmentSettings(BaseSettings):
-    """Overrides read from the environment (never from specs)."""
+    """Overrides read from the environment (never from specs), validated like the settings they
+    override; an empty variable counts as unset, a blank one is an error."""
 
-    model_config = SettingsConfigDict(env_prefix="QUANTA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QUANTA_", extra="ignore", env_ignore_empty=True)
 
-    profile: str | None = None
+    profile: Setting | None = None
     engine: Literal["duckdb", "spark"] | None = None
-    storage: str | None = None
-    storage_endpoint: str | None = None
-    cache: str | None = None
-    catalog: str | None = None
-    threads: int | None = None
-    memory_limit: str | None = None
-    run_lease: float | None = Field(default=None, gt=0, le=86400)
+    storage: Setting | None = None
+    storage_endpoint: Setting | None = None
+    cache: Setting | None = None
+    catalog: Setting | None = None
+    threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] | None = None
+    memory_limit: MemoryLimit | None = None
+    run_lease: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
+    fault: Fault | None = None
+    """A fault-injection checkpoint (tests only, :mod:`quanta.faults`)."""
 
 
 def environment_settings() -> EnvironmentSettings:
-    """The ``QUANTA_*`` variables; a bad value is a configuration error naming the variable."""
+    """The ``QUANTA_*`` variables; a bad value is a configuration error naming the variable (never
+    showing the value, which may hold a credential)."""
     try:
         return EnvironmentSettings()
     except ValidationError as exc:
-        problems = "; ".join(f"QUANTA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(problems) from None
+        raise ConfigError("; ".join(_problem(error) for error in exc.errors())) from None
+
+
+def _problem(error: ErrorDetails) -> str:
+    variable = "QUANTA_" + "_".join(str(part) for part in error["loc"][:1]).upper()
+    message = str((error.get("ctx") or {}).get("error", "")) if error["type"] == "value_error" else ""
+    return f"{variable}: {message or error['msg']}"
 
 
 def resolve_platform(

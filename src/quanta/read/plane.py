@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,20 @@ class Selector:
 
     snapshot_id: str | None = None
     as_of: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", _in_utc(self.as_of))
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive one is UTC already); :class:`QueryError` when UTC cannot hold it."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise QueryError(f"'{moment.isoformat()}' is out of range: in UTC it falls outside years 1 to 9999") from None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from quanta.rules.base import Rule, Violation, violation
@@ -143,7 +144,15 @@ class ReferencedFilesExist(Rule):
                 elif port.type == "model":
                     files.append((("outputs", i, "entrypoint"), port.options.entrypoint.split(":")[0]))
             for parts, relative in files:
-                if not (product.folder / relative).is_file():
+                if parts[-1] == "template" and not _inside(product.folder, relative):
+                    yield violation(
+                        product.document,
+                        parts,
+                        Code.FILE_OUTSIDE_PRODUCT.value,
+                        f"template '{relative}' leads outside the product folder",
+                        hint=f"put the template (not a symlink to it) in {product.folder}",
+                    )
+                elif not (product.folder / relative).is_file():
                     yield violation(
                         product.document,
                         parts,
@@ -151,3 +160,8 @@ class ReferencedFilesExist(Rule):
                         f"file '{relative}' does not exist next to the spec",
                         hint=f"create {product.folder / relative}",
                     )
+
+
+def _inside(folder: Path, relative: str) -> bool:
+    """Whether ``relative`` names a path whose real location (symlinks followed) is in ``folder``."""
+    return (folder / relative).resolve().is_relative_to(folder.resolve())

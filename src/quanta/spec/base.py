@@ -58,12 +58,20 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+MAX_DURATION = timedelta(days=36500)
+"""The longest duration a spec may give (100 years): anything longer overflows date arithmetic."""
+
+
 def parse_duration(text: str) -> timedelta:
-    """``"7d"``, ``"12h"``, ``"30m"``, ``"45s"``, ``"200ms"``, ``"2w"`` → timedelta."""
+    """``"7d"``, ``"12h"``, ``"30m"``, ``"45s"``, ``"200ms"``, ``"2w"`` → timedelta (at most
+    :data:`MAX_DURATION`)."""
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"'{text}' is not a duration like 30m, 12h, 7d, 200ms")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]  # a huge number is inf, never an error
+    if not seconds <= MAX_DURATION.total_seconds():
+        raise ValueError(f"'{text.strip()}' is too long; durations are at most 100 years (36500d)")
+    return timedelta(seconds=seconds)
 
 
 def _check_duration(value: str) -> str:

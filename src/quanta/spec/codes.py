@@ -13,7 +13,10 @@ class Code(enum.StrEnum):
 
     # reading files
     FILE_NOT_FOUND = "file-not-found"
+    NOT_A_FILE = "not-a-file"
+    FILE_TOO_LARGE = "file-too-large"
     YAML_SYNTAX = "yaml-syntax"
+    YAML_TOO_COMPLEX = "yaml-too-complex"
     DUPLICATE_KEY = "duplicate-key"
     NOT_A_MAPPING = "not-a-mapping"
     WRONG_KIND = "wrong-kind"
@@ -27,6 +30,7 @@ class Code(enum.StrEnum):
     DUPLICATE_ID = "duplicate-id"
     SECRET_IN_SPEC = "secret-in-spec"
     NO_PRODUCTS = "no-products"
+    TOO_MANY_ERRORS = "too-many-errors"
     # references across the mesh
     UNKNOWN_PRODUCT = "unknown-product"
     UNKNOWN_MAJOR = "unknown-major"
@@ -44,6 +48,7 @@ class Code(enum.StrEnum):
     DUPLICATE_PRODUCT = "duplicate-product"
     SQL_NAME_COLLISION = "sql-name-collision"
     MISSING_FILE = "missing-file"
+    FILE_OUTSIDE_PRODUCT = "file-outside-product"
     # design rules (quanta design check)
     JOB_DESCRIPTION_MISSING = "job-description-missing"
     JOB_DESCRIPTION_LONG = "job-description-long"
@@ -58,7 +63,13 @@ class Code(enum.StrEnum):
 
 CODE_DOCS: dict[Code, str] = {
     Code.FILE_NOT_FOUND: "A mesh or product file named on the command line or in `products:` does not exist.",
+    Code.NOT_A_FILE: "A spec path names a FIFO, a device, a socket or a folder instead of a regular file.",
+    Code.FILE_TOO_LARGE: "A spec file is larger than 1 MiB; it is refused unread.",
     Code.YAML_SYNTAX: "The file is not valid YAML; the location is where the parser gave up.",
+    Code.YAML_TOO_COMPLEX: (
+        "Aliases expand the document beyond 200,000 values or 4 MiB of text, an alias refers to its own "
+        "anchor, or values nest deeper than 64 levels."
+    ),
     Code.DUPLICATE_KEY: "A mapping repeats a key; YAML would silently keep the last one, Quanta refuses.",
     Code.NOT_A_MAPPING: "The document is not a mapping (for example an empty file or a list).",
     Code.WRONG_KIND: "`kind:` is not the one expected here (`Mesh` for mesh.yaml, `DataProduct` for products).",
@@ -71,6 +82,7 @@ CODE_DOCS: dict[Code, str] = {
     Code.DUPLICATE_ID: "Two siblings share an id or name (ports, inputs, properties, domains, roles, use cases…).",
     Code.SECRET_IN_SPEC: "A credential appears in a spec; secrets belong in profiles or environment variables.",
     Code.NO_PRODUCTS: "A `products:` pattern of the mesh matches no file (warning).",
+    Code.TOO_MANY_ERRORS: "A file has more than 100 validation errors; the rest are counted, not shown.",
     Code.UNKNOWN_PRODUCT: "A reference names a product (`domain.name`) that the mesh does not contain.",
     Code.UNKNOWN_MAJOR: "A product input pins a major version the referenced product does not have.",
     Code.UNKNOWN_SYSTEM: "A source input or the glossary names an undeclared system of record.",
@@ -87,6 +99,9 @@ CODE_DOCS: dict[Code, str] = {
     Code.DUPLICATE_PRODUCT: "Two product specs have the same domain, name and major version.",
     Code.SQL_NAME_COLLISION: "Two products derive the same SQL name.",
     Code.MISSING_FILE: "A file the spec refers to (SQL step, Python entry point, template) does not exist.",
+    Code.FILE_OUTSIDE_PRODUCT: (
+        "A report template lies outside the product folder (an absolute path, `..`, or a symlink leading out)."
+    ),
     Code.JOB_DESCRIPTION_MISSING: "Design: a product has no job description (`description:`).",
     Code.JOB_DESCRIPTION_LONG: "Design: the job description is longer than two sentences or about 40 words.",
     Code.JOB_DESCRIPTION_CONCEPTS: "Design: the job description strings several concepts together with 'and'.",

@@ -14,7 +14,10 @@ from pydantic_core import ErrorDetails
 from quanta.errors import Diagnostic
 from quanta.spec.base import KEBAB, SEMVER, SNAKE
 from quanta.spec.codes import Code
-from quanta.spec.yamlsource import Document, PathPart, child_node
+from quanta.spec.yamlsource import Document, PathPart
+
+MAX_ERRORS = 100
+"""At most this many validation errors are located and shown per model and file."""
 
 _PATTERN_MEANING = {
     KEBAB: "a lower-case kebab-case name such as 'customer-orders'",
@@ -62,8 +65,22 @@ def diagnostics_from(
     prefix: tuple[PathPart, ...] = (),
     extra_allowed: Iterable[str] = (),
 ) -> list[Diagnostic]:
-    """Located diagnostics for every error of ``error`` raised validating data at ``prefix``."""
-    return [_diagnostic(detail, document, model, prefix, set(extra_allowed)) for detail in error.errors()]
+    """Located diagnostics for the errors of ``error`` raised validating data at ``prefix``: the
+    first :data:`MAX_ERRORS`, then one saying how many more there are."""
+    details = error.errors()
+    found = [_diagnostic(detail, document, model, prefix, set(extra_allowed)) for detail in details[:MAX_ERRORS]]
+    if len(details) > MAX_ERRORS:
+        rest = details[MAX_ERRORS]
+        found.append(
+            Diagnostic(
+                Code.TOO_MANY_ERRORS.value,
+                f"{len(details) - MAX_ERRORS:,} more errors from here on are not shown",
+                document.locate(prefix + tuple(rest["loc"]), key=rest["type"] == "extra_forbidden"),
+                field=field_path(_real_path(document, prefix + tuple(rest["loc"]))),
+                hint=f"fix the first {MAX_ERRORS} and validate again",
+            )
+        )
+    return found
 
 
 def _diagnostic(
@@ -142,7 +159,7 @@ def _real_path(document: Document, parts: tuple[PathPart, ...]) -> tuple[PathPar
     real: list[PathPart] = []
     node = document.root
     for part in parts:
-        child = child_node(node, part)
+        child = document.child(node, part)
         if child is None:
             if isinstance(part, str) and part in _union_tags_seen(node):
                 continue

@@ -6,7 +6,9 @@ Cross-file rules (references, cycles, collisions) live in :mod:`quanta.rules`.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,11 @@ from quanta.spec.yamlsource import Document, node_location, parse_yaml
 
 MESH_FILE = "mesh.yaml"
 _ENVELOPE_KEYS = frozenset(f.alias or n for n, f in Envelope.model_fields.items())
-_SECRET_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+MAX_SPEC_BYTES = 1 << 20
+"""A spec file larger than this (1 MiB) is refused unread."""
+_SECRET_URL = re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+"""``scheme://user:password@``; the look-behind starts a match only where a scheme can start, so
+a search is linear in the text (each start scans to the next ``/``, blank or ``@`` at most)."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -85,11 +91,13 @@ def load_mesh(path: Path, plugins: PluginRegistry | None = None) -> LoadResult:
         return LoadResult(None, diagnostics)
     source = MeshSource(mesh, document, mesh_file.resolve().parent)
     for product_file in _product_files(source, diagnostics):
-        product = load_product(product_file, plugins, diagnostics)
+        product_document, found = read_document(product_file)
+        diagnostics.extend(found)
+        product = _validated_product(product_document, plugins, diagnostics) if product_document is not None else None
         if product is not None:
             source.products.append(product)
         else:
-            source.unloaded |= _claimed_refs(product_file)
+            source.unloaded |= _claimed_refs(product_document)
     return LoadResult(source, diagnostics)
 
 
@@ -97,8 +105,12 @@ def load_product(path: Path, plugins: PluginRegistry, diagnostics: list[Diagnost
     """Load one product spec, appending its diagnostics; None when it does not validate."""
     document, found = read_document(path)
     diagnostics.extend(found)
-    if document is None:
-        return None
+    return _validated_product(document, plugins, diagnostics) if document is not None else None
+
+
+def _validated_product(
+    document: Document, plugins: PluginRegistry, diagnostics: list[Diagnostic]
+) -> ProductSource | None:
     before = len(diagnostics)
     options = dict(_plugin_options(document, plugins, diagnostics))
     product = validate(DataProduct, document, diagnostics)
@@ -123,9 +135,8 @@ def product_from_data(data: dict[str, Any], plugins: PluginRegistry, origin: str
     return product
 
 
-def _claimed_refs(path: Path) -> set[str]:
+def _claimed_refs(document: Document | None) -> set[str]:
     """The references an unloadable spec would have had, read from its raw data when possible."""
-    document, _ = read_document(path)
     data = document.data if document is not None else {}
     name, domain = data.get("name"), data.get("domain")
     if not isinstance(name, str):
@@ -136,12 +147,9 @@ def _claimed_refs(path: Path) -> set[str]:
 def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
     """Parse a YAML file and run the checks that need only the text (duplicates, secrets)."""
     shown = display_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [Diagnostic(Code.FILE_NOT_FOUND.value, f"no such file: {shown}", Location(shown))]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Diagnostic(Code.FILE_NOT_FOUND.value, f"cannot read {shown}: {exc}", Location(shown))]
+    text = read_spec_text(path, shown)
+    if isinstance(text, Diagnostic):
+        return None, [text]
     document, diagnostics = parse_yaml(text, shown)
     if document is None:
         return None, diagnostics
@@ -161,6 +169,37 @@ def read_document(path: Path) -> tuple[Document | None, list[Diagnostic]]:
     return document, diagnostics
 
 
+def read_spec_text(path: Path, shown: str) -> str | Diagnostic:
+    """The text of a regular file of at most :data:`MAX_SPEC_BYTES`, or a diagnostic saying why
+    not (it never blocks on a FIFO nor reads a device)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return _unreadable(Code.NOT_A_FILE, f"{shown} is not a regular file", shown)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since the check
+                return _unreadable(Code.NOT_A_FILE, f"{shown} is not a regular file", shown)
+            data = handle.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        return _unreadable(Code.FILE_NOT_FOUND, f"no such file: {shown}", shown)
+    except OSError as exc:
+        return _unreadable(Code.FILE_NOT_FOUND, f"cannot read {shown}: {exc.strerror or exc}", shown)
+    if len(data) > MAX_SPEC_BYTES:
+        return _unreadable(Code.FILE_TOO_LARGE, f"{shown} is larger than 1 MiB", shown)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _unreadable(Code.FILE_NOT_FOUND, f"cannot read {shown}: {exc}", shown)
+
+
+def _unreadable(code: Code, message: str, shown: str) -> Diagnostic:
+    hints = {
+        Code.NOT_A_FILE: "a spec must be a plain file (not a FIFO, a device or a folder)",
+        Code.FILE_TOO_LARGE: "a spec this large is a mistake; split it or move data out of it",
+    }
+    return Diagnostic(code.value, message, Location(shown), hint=hints.get(code, ""))
+
+
 def validate(model: type[M], document: Document, diagnostics: list[Diagnostic]) -> M | None:
     """Validate a document's data against ``model``; errors are appended, located."""
     try:
@@ -173,7 +212,18 @@ def validate(model: type[M], document: Document, diagnostics: list[Diagnostic]) 
 def _product_files(source: MeshSource, diagnostics: list[Diagnostic]) -> Iterator[Path]:
     seen: set[Path] = set()
     for index, pattern in enumerate(source.spec.products):
-        matches = sorted(p for p in source.root.glob(pattern) if p.is_file())
+        try:
+            matches = sorted(p for p in source.root.glob(pattern) if not p.is_dir())
+        except (ValueError, NotImplementedError, IndexError) as exc:  # pathlib's ways of refusing a pattern
+            diagnostics.append(
+                Diagnostic(
+                    Code.INVALID_VALUE.value,
+                    f"'{pattern}' is not a glob pattern: {exc}",
+                    source.document.locate(("products", index)),
+                    field=f"products[{index}]",
+                )
+            )
+            continue
         if not matches:
             diagnostics.append(
                 Diagnostic(
@@ -236,11 +286,17 @@ def _secrets(document: Document) -> Iterator[Diagnostic]:
 
 
 def _scalars(node: yaml.Node | None, parts: tuple[Any, ...]) -> Iterator[tuple[yaml.ScalarNode, tuple[Any, ...]]]:
-    if isinstance(node, yaml.ScalarNode):
-        yield node, parts
-    elif isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield from _scalars(value, (*parts, key.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _scalars(item, (*parts, index))
+    """Every scalar node once, with the path where it first appears (aliases are not re-walked)."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node | None, tuple[Any, ...]]] = [(node, parts)]
+    while stack:
+        current, where = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            yield current, where
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend((value, (*where, key.value)) for key, value in reversed(current.value))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((item, (*where, index)) for index, item in reversed(list(enumerate(current.value))))

@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from pathlib import PureWindowsPath
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from quanta.spec.base import Name, ProductRef, PropertyName, Regex, SpecModel
 from quanta.spec.schema import LogicalType
+
+MAX_THREADS = 1024
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+Setting = Annotated[str, AfterValidator(_not_blank)]
+"""A platform setting given as text: never empty or blank."""
+Threads = Annotated[int, Field(strict=True, ge=1, le=MAX_THREADS)]
+"""Engine threads: a whole number from 1 to 1024 (``true`` or ``2.5`` are refused)."""
+MemoryLimit = Annotated[str, Field(pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")]
+"""An engine memory limit such as ``4GB``."""
+
+
+def _check_glob(pattern: str) -> str:
+    """A product glob stays inside the mesh folder: relative, without ``..``."""
+    if not pattern.strip():
+        raise ValueError("a product glob must not be empty")
+    if pattern.startswith(("/", "\\")) or PureWindowsPath(pattern).drive:
+        raise ValueError(f"'{pattern}' is absolute; product globs are relative to mesh.yaml")
+    parts = {part for part in re.split(r"[/\\]", pattern) if part}
+    if ".." in parts:
+        raise ValueError(f"'{pattern}' leads out of the mesh folder ('..'); product specs live inside it")
+    if parts <= {"."}:
+        raise ValueError(f"'{pattern}' names the mesh folder itself, not product files")
+    return pattern
+
+
+ProductGlob = Annotated[str, AfterValidator(_check_glob)]
+"""A glob, relative to mesh.yaml, that stays inside the mesh folder."""
 
 
 class PlatformSettings(SpecModel):
@@ -15,18 +51,18 @@ class PlatformSettings(SpecModel):
 
     engine: Literal["duckdb", "spark"] = "duckdb"
     """Build engine."""
-    storage: str = ".quanta/warehouse"
+    storage: Setting = ".quanta/warehouse"
     """Where snapshots live: a folder (relative to the mesh) or ``s3://bucket/prefix``."""
-    storage_endpoint: str | None = None
+    storage_endpoint: Setting | None = None
     """S3-compatible endpoint URL (MinIO, moto, …); AWS when omitted. Credentials come from the
     standard AWS environment variables, never from here."""
-    cache: str = ".quanta/cache"
+    cache: Setting = ".quanta/cache"
     """Local folder (relative to the mesh) caching snapshots read from an object store."""
-    catalog: str = "sqlite:///.quanta/catalog.db"
+    catalog: Setting = "sqlite:///.quanta/catalog.db"
     """SQLAlchemy URL of the catalog; credentials come from the environment, never from here."""
-    threads: int | None = Field(default=None, ge=1)
+    threads: Threads | None = None
     """Engine threads (all cores when omitted)."""
-    memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    memory_limit: MemoryLimit | None = None
     """Engine memory limit, e.g. ``4GB``."""
 
 
@@ -35,17 +71,17 @@ class PlatformOverride(SpecModel):
 
     engine: Literal["duckdb", "spark"] | None = None
     """Build engine."""
-    storage: str | None = None
+    storage: Setting | None = None
     """Snapshot location."""
-    storage_endpoint: str | None = None
+    storage_endpoint: Setting | None = None
     """S3-compatible endpoint URL."""
-    cache: str | None = None
+    cache: Setting | None = None
     """Local cache folder for object-store snapshots."""
-    catalog: str | None = None
+    catalog: Setting | None = None
     """Catalog URL (no credentials)."""
-    threads: int | None = Field(default=None, ge=1)
+    threads: Threads | None = None
     """Engine threads."""
-    memory_limit: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    memory_limit: MemoryLimit | None = None
     """Engine memory limit."""
 
 
@@ -150,5 +186,5 @@ class Mesh(SpecModel):
     """Systems of record that source inputs come from."""
     use_cases: list[UseCase] = Field(default_factory=list)
     """Use cases in overlay order."""
-    products: list[str] = Field(default_factory=lambda: ["products/**/dataproduct.yaml"])
+    products: list[ProductGlob] = Field(default_factory=lambda: ["products/**/dataproduct.yaml"])
     """Globs, relative to mesh.yaml, of product spec files."""

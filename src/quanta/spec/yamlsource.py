@@ -7,7 +7,7 @@ otherwise) and only `true`/`false` are booleans, so a country code `NO` stays `"
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,26 @@ class Document:
     root: yaml.Node | None
     file: Path | None = None
     """The file on disk (``path`` is how diagnostics show it)."""
+    _pairs: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict, repr=False, compare=False)
+    """Each mapping node's entries by key, built on first use: locating stays linear in the
+    number of diagnostics even for a mapping with many thousands of keys."""
+
+    def child(self, node: yaml.Node | None, part: PathPart) -> yaml.Node | None:
+        """The child of ``node`` that ``part`` names (a key's first occurrence), or None."""
+        entry = self.entry(node, part)
+        return entry[1] if entry is not None else child_node(node, part)
+
+    def entry(self, node: yaml.Node | None, part: PathPart) -> tuple[yaml.Node, yaml.Node] | None:
+        """The key and value nodes of mapping ``node`` under key ``part``, or None."""
+        if not isinstance(node, yaml.MappingNode) or not isinstance(part, str):
+            return None
+        pairs = self._pairs.get(id(node))
+        if pairs is None:
+            pairs = self._pairs[id(node)] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    pairs.setdefault(key.value, (key, value))
+        return pairs.get(part)
 
     def node_at(self, parts: tuple[PathPart, ...]) -> tuple[yaml.Node | None, int]:
         """The deepest existing node along ``parts`` and how many parts it consumed.
@@ -112,7 +132,7 @@ class Document:
         node = self.root
         used = 0
         for index, part in enumerate(parts):
-            child = child_node(node, part)
+            child = self.child(node, part)
             if child is None:
                 continue
             node, used = child, index + 1
@@ -125,11 +145,8 @@ class Document:
         parent, used = self.node_at(parts[:-1])
         if used != len(parts) - 1 and len(parts) > 1:
             return None
-        if isinstance(parent, yaml.MappingNode):
-            for key, _ in parent.value:
-                if key.value == parts[-1]:
-                    return key
-        return None
+        entry = self.entry(parent, parts[-1])
+        return entry[0] if entry is not None else None
 
     def locate(self, parts: tuple[PathPart, ...], *, key: bool = False) -> Location:
         """Location of the node at ``parts`` (its key when ``key`` and it is a mapping entry)."""
@@ -147,6 +164,7 @@ def node_location(path: str, node: yaml.Node | None) -> Location:
 
 
 def child_node(node: yaml.Node | None, part: PathPart) -> yaml.Node | None:
+    """The child ``part`` names, by a scan (:meth:`Document.child` looks keys up in an index)."""
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
         for key, value in node.value:
             if key.value == part:
@@ -172,14 +190,108 @@ def parse_yaml(text: str, path: str) -> tuple[Document | None, list[Diagnostic]]
         ]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), Location(path, 1, 1))]
+    except RecursionError:  # pragma: no cover - the pure-Python composer; libyaml stops at 1000 levels
+        return None, [_complex(path, None, f"values nest deeper than {MAX_DEPTH} levels")]
     finally:
         loader.dispose()
+    refused = _too_complex(root, path) if root is not None else None
+    if refused is not None:
+        return None, [refused]
     diagnostics: list[Diagnostic] = []
     try:
         data = _Builder(path, diagnostics).build(root) if root is not None else None
     except (yaml.YAMLError, ValueError, TypeError) as exc:
         return None, [Diagnostic(Code.YAML_SYNTAX.value, str(exc), node_location(path, root))]
     return Document(path, data, root), diagnostics
+
+
+MAX_NODES = 200_000
+"""At most this many values once aliases are expanded (a 'billion laughs' guard)."""
+MAX_TEXT = 4 << 20
+"""At most this many characters in all scalars once aliases are expanded."""
+MAX_DEPTH = 64
+"""At most this many levels of nesting."""
+
+
+_Extent = tuple[int, int, int]
+"""What a node becomes once its aliases are expanded: values, characters of scalar text, height."""
+
+
+def _too_complex(root: yaml.Node, path: str) -> Diagnostic | None:
+    """A diagnostic when expanding ``root`` would exceed the limits; linear in the node graph
+    (each node is measured once, however many aliases refer to it)."""
+    extents: dict[int, _Extent] = {}
+    open_nodes: set[int] = set()
+    shared = False
+    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
+    while stack:
+        node, children = stack.pop()
+        if children is not None:  # every child is measured
+            open_nodes.discard(id(node))
+            extent = extents[id(node)] = _combine(node, [extents[id(child)] for child in children])
+            if extent[0] > MAX_NODES or extent[1] > MAX_TEXT:
+                return _complex(path, node, _size_message(shared))
+            continue
+        if id(node) in open_nodes:
+            return _complex(path, node, "an alias refers to the value it is part of (it would expand forever)")
+        if id(node) in extents:
+            shared = True
+            continue
+        children = _children(node)
+        open_nodes.add(id(node))
+        stack.append((node, children))
+        for child in reversed(children):
+            if id(child) in extents:
+                shared = True
+            elif isinstance(child, yaml.ScalarNode):
+                extents[id(child)] = (1, len(child.value), 1)
+            else:
+                stack.append((child, None))
+    if extents[id(root)][2] > MAX_DEPTH:
+        return _complex(path, _deepest(root, extents), f"values nest deeper than {MAX_DEPTH} levels")
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _combine(node: yaml.Node, children: list[_Extent]) -> _Extent:
+    if isinstance(node, yaml.ScalarNode):
+        return 1, len(node.value), 1
+    nodes, text, height = 1, 0, 0
+    for child_nodes, child_text, child_height in children:
+        nodes += child_nodes
+        text += child_text
+        height = max(height, child_height)
+    return nodes, text, height + 1
+
+
+def _deepest(root: yaml.Node, extents: dict[int, _Extent]) -> yaml.Node:
+    """The node at nesting level ``MAX_DEPTH + 1`` along the deepest path."""
+    node = root
+    for _ in range(MAX_DEPTH):
+        node = max(_children(node), key=lambda child: extents[id(child)][2])
+    return node
+
+
+def _size_message(shared: bool) -> str:
+    if shared:
+        return f"aliases expand this value beyond {MAX_NODES:,} values or {MAX_TEXT >> 20} MiB of text"
+    return f"this value holds more than {MAX_NODES:,} values or {MAX_TEXT >> 20} MiB of text"
+
+
+def _complex(path: str, node: yaml.Node | None, message: str) -> Diagnostic:
+    return Diagnostic(
+        Code.YAML_TOO_COMPLEX.value,
+        message,
+        node_location(path, node),
+        hint="write the values out or split the file; anchors and aliases are meant for small repeats",
+    )
 
 
 def _clamp(text: str, path: str, line: int, column: int) -> Location:
