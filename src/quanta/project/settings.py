@@ -106,6 +106,6 @@ def resolve_standalone(
 
 
 def _with_overrides(values: dict[str, object], environment: EnvironmentSettings) -> PlatformSettings:
-    overrides = environment.model_dump(exclude_none=True, exclude={"profile", "run_lease"})
+    overrides = environment.model_dump(exclude_none=True, exclude={"profile", "run_lease", "fault"})
     values.update({PlatformSettings.model_fields[name].alias or name: value for name, value in overrides.items()})
     return PlatformSettings.model_validate(values)
