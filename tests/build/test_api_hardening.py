@@ -132,6 +132,18 @@ def test_credentials_follow_a_same_origin_redirect_but_not_one_to_another_origin
     assert "x-api-key" not in moved_away and "authorization" not in moved_away
 
 
+def test_a_session_cookie_does_not_follow_a_redirect_to_another_port(tmp_path: Path, site: Site, other: Site) -> None:
+    """Cookies are scoped by host, not port: a cookie the API sets must not reach another origin."""
+    site.routes["/start"] = lambda handler: reply(
+        handler, 302, Location=f"{other.origin}/customers", Set_Cookie="session=sekrit; Path=/"
+    )
+    other.routes["/customers"] = page(CUSTOMERS)
+    mesh = api_mesh(tmp_path / "m", f"{site.origin}/start")
+    assert customers_outcome(mesh.root) == ("built", "")
+    (moved_away,) = other.headers_at("/customers")
+    assert "cookie" not in moved_away
+
+
 def test_credentials_do_not_follow_a_next_page_link_to_another_origin(tmp_path: Path, site: Site, other: Site) -> None:
     site.routes["/customers"] = page(CUSTOMERS[:2], Link=f'<{other.origin}/customers?page=2>; rel="next"')
     other.routes["/customers"] = page(CUSTOMERS[2:])

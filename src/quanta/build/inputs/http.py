@@ -174,6 +174,7 @@ class Fetcher:
 
     def _follow(self, url: str, deadline: Deadline) -> tuple[httpx.Response, bytes]:
         for _ in range(MAX_REDIRECTS + 1):
+            self.client.cookies.clear()  # a jar is scoped by host, not port: no cookie crosses origins
             headers, trace = self._headers_for(url), {"trace": deadline.trace}
             with self.client.stream("GET", url, headers=headers, extensions=trace) as response:
                 location = response.headers.get("location")
