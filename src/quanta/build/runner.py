@@ -7,14 +7,14 @@ import getpass
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from quanta.build.descriptor import mesh_descriptor
 from quanta.build.product import BuildOptions, Outcome, Workspace, build_product
 from quanta.catalog import ProductEntry, StepRecord
-from quanta.plan.order import generations, upstream_keys
+from quanta.plan.order import BuildGraph
 from quanta.spec.loader import ProductSource
 from quanta.storage import new_id
 
@@ -54,7 +54,7 @@ def run_build(
             try:
                 catalog.products.register_mesh(mesh_descriptor(workspace.mesh))
                 registered = {entry.key: entry for entry in catalog.products.entries()}
-                _run_generations(workspace, options, selected, registered, pool, report, notify)
+                _run_graph(workspace, options, selected, registered, pool, report, notify)
                 completed = True
             except KeyboardInterrupt:  # Ctrl-C: stop what runs, start nothing more
                 options.cancel.set()
@@ -69,7 +69,7 @@ def run_build(
     return report
 
 
-def _run_generations(
+def _run_graph(
     workspace: Workspace,
     options: BuildOptions,
     selected: set[str] | None,
@@ -78,33 +78,41 @@ def _run_generations(
     report: BuildReport,
     notify: Listener,
 ) -> None:
-    """Each generation's products side by side; a product whose upstream failed is blocked."""
-    failed: set[str] = set()
-    for generation in generations(workspace.mesh, workspace.index):
-        todo = [p for p in generation if selected is None or p.spec.key in selected]
-        blocked = [p for p in todo if set(upstream_keys(p, workspace.index)) & failed]
-        done: list[Outcome] = []
-        for product in blocked:
-            bad = sorted(set(upstream_keys(product, workspace.index)) & failed)
-            done.append(Outcome(product.spec.key, "blocked", (f"upstream failed: {', '.join(bad)}",)))
-            notify(product.spec.key, "done", done[-1])
-            failed.add(product.spec.key)
-        runnable = [p for p in todo if p not in blocked]
-        for product in runnable:
-            notify(product.spec.key, "start", None)
-        futures = [
-            (p, pool.submit(build_product, workspace, p, report.run_id, options, registered.get(p.spec.key)))
-            for p in runnable
-        ]
-        try:
-            for product, future in futures:
+    """Each product as soon as its upstreams are done, the longest expected first (so the long
+    ones do not end up last); a product whose upstream failed is blocked."""
+    graph = BuildGraph(workspace.mesh, workspace.index)
+    expected = workspace.catalog.runs.typical_durations()
+    running: dict[Future[Outcome], str] = {}
+    finished: list[Outcome] = []
+    try:
+        while graph.active:
+            for key in sorted(graph.ready(), key=lambda k: (-expected.get(k, 0.0), k)):
+                blockers = graph.failed_upstreams(key)
+                if selected is not None and key not in selected:
+                    graph.done(key, ok=True)  # not part of this run: its last snapshot stands
+                elif blockers:
+                    finished.append(Outcome(key, "blocked", (f"upstream failed: {', '.join(blockers)}",)))
+                    notify(key, "done", finished[-1])
+                    graph.done(key, ok=False)
+                else:
+                    notify(key, "start", None)
+                    future = pool.submit(
+                        build_product, workspace, graph.product(key), report.run_id, options, registered.get(key)
+                    )
+                    running[future] = key
+            if not running:
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
                 outcome = future.result()
-                if not outcome.ok:
-                    failed.add(product.spec.key)
-                done.append(outcome)
+                graph.done(running.pop(future), ok=outcome.ok)
+                finished.append(outcome)
                 notify(outcome.key, "done", outcome)
-        finally:  # an interrupted run still records what it finished
-            _record(workspace, report, done)
+            _record(workspace, report, finished)
+            finished = []
+    finally:  # an interrupted run still records what it finished
+        _record(workspace, report, finished)
+    report.outcomes.sort(key=lambda o: graph.position(o.key))
 
 
 def _record(workspace: Workspace, report: BuildReport, outcomes: list[Outcome]) -> None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, or_, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
 
 from quanta.catalog.database import aware, database_now, maybe_aware, naive, upsert
 from quanta.catalog.records import RunRecord, StepRecord
@@ -178,6 +178,21 @@ class Runs:
                 )
                 for r in connection.execute(query)
             ]
+
+    def typical_durations(self) -> dict[str, float]:
+        """Each product's duration in its newest step that built (or tried to build) it: what a
+        scheduler may expect of its next build."""
+        latest = (
+            select(func.max(build_steps.c.id).label("id"))
+            .where(build_steps.c.status.in_(("built", "unchanged", "failed")))
+            .group_by(build_steps.c.product_key)
+            .subquery()
+        )
+        query = select(build_steps.c.product_key, build_steps.c.duration_s).join(
+            latest, build_steps.c.id == latest.c.id
+        )
+        with self._engine.connect() as connection:
+            return {row.product_key: float(row.duration_s) for row in connection.execute(query)}
 
     def last_attempt(self, product_key: str) -> StepRecord | None:
         """The newest step that built or tried to build the product."""
