@@ -113,6 +113,21 @@ def previous_of(catalog: Catalog, current: SnapshotRecord | None) -> Previous:
     return Previous(current.spec_fingerprint, current.code_fingerprint, inputs, current.created_at)
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One product's build within a run: what each of its steps needs."""
+
+    workspace: Workspace
+    product: ProductSource
+    run_id: str
+    options: BuildOptions
+    clock: Stopwatch
+
+    @property
+    def key(self) -> str:
+        return self.product.spec.key
+
+
 def build_product(
     workspace: Workspace,
     product: ProductSource,
@@ -121,10 +136,10 @@ def build_product(
     registered: ProductEntry | None = None,
 ) -> Outcome:
     """Build one product if it needs it; ``registered`` is its catalog entry as the run found it."""
-    clock = Stopwatch()
-    key = product.spec.key
+    attempt = _Attempt(workspace, product, run_id, options, Stopwatch())
+    key, clock = attempt.key, attempt.clock
     try:
-        return _build(workspace, product, run_id, options, clock, registered)
+        return _build(attempt, registered)
     except SchemaMismatch as exc:  # the output does not conform to the declared schema: an SLI of its own
         workspace.catalog.slis.store(
             key, None, [SliRecord(SCHEMA_CONFORMANCE, "failed", 1.0, "<=", 0, True, options.now, str(exc))]
@@ -141,15 +156,8 @@ def build_product(
         return Outcome(key, "failed", ("build failed",), clock.elapsed, error=message)
 
 
-def _build(
-    workspace: Workspace,
-    product: ProductSource,
-    run_id: str,
-    options: BuildOptions,
-    clock: Stopwatch,
-    registered: ProductEntry | None,
-) -> Outcome:
-    spec, key = product.spec, product.spec.key
+def _build(attempt: _Attempt, registered: ProductEntry | None) -> Outcome:
+    workspace, spec, key = attempt.workspace, attempt.product.spec, attempt.key
     mesh = workspace.mesh.spec.name
     if registered is not None and registered.mesh not in (None, mesh):
         raise OwnershipConflict(
@@ -158,21 +166,22 @@ def _build(
         )
     if spec.transform is None:
         raise BuildFailure(f"{key} has no transform yet (status {spec.status}); add `transform:`")
-    resolved, fingerprints = _resolve(workspace, product)
-    entry, descriptor = product_entry(product, mesh), product_descriptor(product, mesh)
-    _, reasons = _decide(workspace, product, fingerprints, options)
+    resolved, fingerprints = _resolve(attempt)
+    entry, descriptor = product_entry(attempt.product, mesh), product_descriptor(attempt.product, mesh)
+    _, reasons = _decide(attempt, fingerprints)
     if reasons:
-        with _claimed(workspace, key, run_id, options, clock):
-            built = _build_read_whole(workspace, product, run_id, options, clock, resolved, fingerprints, descriptor)
+        with _claimed(attempt):
+            built = _build_read_whole(attempt, resolved, fingerprints, descriptor)
             if built is not None:
                 return built
     if registered is None or registered.mesh is None or registered.descriptor_id != descriptor.id:
         workspace.catalog.register(entry, descriptor)  # a new description or access policy; or claim a legacy key
-    return Outcome(key, "skipped", ("up to date",), clock.elapsed)
+    return Outcome(key, "skipped", ("up to date",), attempt.clock.elapsed)
 
 
-def _resolve(workspace: Workspace, product: ProductSource) -> tuple[dict[str, ResolvedInput], Fingerprints]:
+def _resolve(attempt: _Attempt) -> tuple[dict[str, ResolvedInput], Fingerprints]:
     """The product's inputs made readable, and the fingerprints a build of them would have."""
+    workspace, product = attempt.workspace, attempt.product
     spec, context = product.spec, workspace.input_context(product)
     resolved = {i.id: resolve_input(workspace.connectors, i, context) for i in spec.inputs}
     fingerprints = Fingerprints(
@@ -184,29 +193,20 @@ def _resolve(workspace: Workspace, product: ProductSource) -> tuple[dict[str, Re
 
 
 def _build_read_whole(
-    workspace: Workspace,
-    product: ProductSource,
-    run_id: str,
-    options: BuildOptions,
-    clock: Stopwatch,
-    resolved: dict[str, ResolvedInput],
-    fingerprints: Fingerprints,
-    descriptor: Descriptor,
+    attempt: _Attempt, resolved: dict[str, ResolvedInput], fingerprints: Fingerprints, descriptor: Descriptor
 ) -> Outcome | None:
     """Decide again (another run may have built it) and build; an input that changed while it was
     read is resolved and read again, at most READ_ATTEMPTS times in all. None: up to date."""
-    for attempt in range(1, READ_ATTEMPTS + 1):
-        current, reasons = _decide(workspace, product, fingerprints, options)
+    for reading in range(1, READ_ATTEMPTS + 1):
+        current, reasons = _decide(attempt, fingerprints)
         if not reasons:
             return None
         try:
-            return _build_and_publish(
-                workspace, product, run_id, options, clock, resolved, fingerprints, current, reasons, descriptor
-            )
+            return _build_and_publish(attempt, resolved, fingerprints, current, reasons, descriptor)
         except InputChanged as exc:
-            if attempt == READ_ATTEMPTS:
+            if reading == READ_ATTEMPTS:
                 raise InputChanged(f"{exc} (read {READ_ATTEMPTS} times; nothing was published)") from exc
-        resolved, fingerprints = _resolve(workspace, product)
+        resolved, fingerprints = _resolve(attempt)
     raise AssertionError("unreachable")
 
 
@@ -237,10 +237,9 @@ def resolve_input(connectors: ConnectorRegistry, spec: InputSpec, context: Input
         raise InputUnavailable(f"input '{spec.id}': {type(exc).__name__}: {exc}") from exc
 
 
-def _decide(
-    workspace: Workspace, product: ProductSource, fingerprints: Fingerprints, options: BuildOptions
-) -> tuple[SnapshotRecord | None, list[str]]:
+def _decide(attempt: _Attempt, fingerprints: Fingerprints) -> tuple[SnapshotRecord | None, list[str]]:
     """The current snapshot and the reasons to build (none: up to date)."""
+    workspace, product, options = attempt.workspace, attempt.product, attempt.options
     current = workspace.catalog.snapshots.current(product.spec.key)
     damage = damaged(workspace.store, product, current)
     if damage:
@@ -261,13 +260,13 @@ def damaged(store: SnapshotStore, product: ProductSource, current: SnapshotRecor
 
 
 @contextmanager
-def _claimed(workspace: Workspace, key: str, run_id: str, options: BuildOptions, clock: Stopwatch) -> Iterator[None]:
-    """Hold the catalog's build claim on ``key``, waiting (not charged to it) while another live
-    run holds it."""
-    runs = workspace.catalog.runs
-    with clock.waiting():
+def _claimed(attempt: _Attempt) -> Iterator[None]:
+    """Hold the catalog's build claim on the product, waiting (not charged to it) while another
+    live run holds it."""
+    runs, key, run_id = attempt.workspace.catalog.runs, attempt.key, attempt.run_id
+    with attempt.clock.waiting():
         while runs.claim(key, run_id) is not None:
-            if options.cancel.wait(CLAIM_POLL_S):
+            if attempt.options.cancel.wait(CLAIM_POLL_S):
                 raise BuildFailure(f"{key}: cancelled while another build held it")
     try:
         yield
@@ -276,22 +275,19 @@ def _claimed(workspace: Workspace, key: str, run_id: str, options: BuildOptions,
 
 
 def _build_and_publish(
-    workspace: Workspace,
-    product: ProductSource,
-    run_id: str,
-    options: BuildOptions,
-    clock: Stopwatch,
+    attempt: _Attempt,
     resolved: dict[str, ResolvedInput],
     fingerprints: Fingerprints,
     current: SnapshotRecord | None,
     reasons: list[str],
     descriptor: Descriptor,
 ) -> Outcome:
-    spec, key = product.spec, product.spec.key
+    workspace, product, options, clock = attempt.workspace, attempt.product, attempt.options, attempt.clock
+    spec, key, run_id = product.spec, attempt.key, attempt.run_id
     location = location_of(product)
     staged = workspace.store.staging_dir(run_id, location)
     hash_rows = bool(downstream_keys(workspace.mesh, workspace.index, key))
-    job = _job(product, resolved, staged, options, clock, hash_rows)
+    job = _job(attempt, resolved, staged, hash_rows)
     result = workspace.engine.run(job)
     _check_read_whole(workspace.mesh.root, resolved)
     faults.checkpoint(faults.AFTER_PARQUET)
@@ -336,14 +332,8 @@ def _build_and_publish(
     )
 
 
-def _job(
-    product: ProductSource,
-    resolved: dict[str, ResolvedInput],
-    staged: Path,
-    options: BuildOptions,
-    clock: Stopwatch,
-    hash_rows: bool,
-) -> TransformJob:
+def _job(attempt: _Attempt, resolved: dict[str, ResolvedInput], staged: Path, hash_rows: bool) -> TransformJob:
+    product = attempt.product
     spec = product.spec
     columns = tuple(Column(p.name, p.logical_type) for p in spec.schema_.properties)
     relations = tuple(r.relation for r in resolved.values())
@@ -359,8 +349,8 @@ def _job(
             steps.append(SqlStep(path.stem, sql, transform.dialect))
         return TransformJob(relations, columns, staged, steps=tuple(steps), hash_rows=hash_rows)
     assert isinstance(transform, PythonTransform)
-    info = BuildInfo(spec.ref, spec.version, options.now)
-    caller = entrypoint_caller(product.folder, transform.entrypoint, info, clock.waiting)
+    info = BuildInfo(spec.ref, spec.version, attempt.options.now)
+    caller = entrypoint_caller(product.folder, transform.entrypoint, info, attempt.clock.waiting)
     return TransformJob(relations, columns, staged, python=caller, hash_rows=hash_rows)
 
 
