@@ -53,6 +53,9 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_principals_are_added_listed_shown_and_removed(shop: Path) -> None:
     again = quanta("access", "principal", "add", "ann", cwd=shop)
     assert again.returncode == 1 and "principal 'ann' already exists" in again.stderr
+    unknown = quanta("access", "principal", "add", "zed", "--role", "analyst", cwd=shop)
+    assert unknown.returncode == 1 and "role 'analyst' is in no published mesh's roles" in unknown.stderr
+    assert "did you mean 'analysts'" in unknown.stderr
     bad = quanta("access", "principal", "add", "zed", "--attr", "country", cwd=shop)
     assert bad.returncode == 1 and "write name=value" in bad.stderr
     listed = json.loads(quanta("access", "principal", "list", "-f", "json", cwd=shop).stdout)

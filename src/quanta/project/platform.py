@@ -162,7 +162,27 @@ class Platform:
         """Register a user or service account (``admin``: a platform admin)."""
         if not record.id or any(c.isspace() for c in record.id):
             raise QuantaError(f"principal id '{record.id}': use a non-empty name without spaces")
+        known = self.roles()
+        if known:  # once a mesh is published, roles are the meshes' `roles:`
+            from quanta.spec.errormap import suggest
+
+            for role in record.roles:
+                if role not in known:
+                    hint = suggest(role, sorted(known))
+                    raise ConfigError(
+                        f"role '{role}' is in no published mesh's roles: ({', '.join(sorted(known))})"
+                        + (f"; {hint}" if hint else "")
+                    )
         return self.catalog.access.add(record)
+
+    def roles(self) -> set[str]:
+        """The role names of every published mesh (grants and principals refer to them)."""
+        return {
+            str(role["name"])
+            for mesh in self.catalog.products.meshes()
+            for role in mesh.spec.get("roles") or []
+            if isinstance(role, dict) and "name" in role
+        }
 
     def principal(self, name: str) -> Principal:
         """A catalog principal as the decision point sees it (a platform admin is the platform owner)."""
