@@ -98,18 +98,18 @@ def _postgres_at(url: str, revision: str) -> None:
 
 def test_a_shared_postgresql_catalog_upgrades_only_through_the_command(postgres_url: str, tmp_path: Path) -> None:
     _postgres_at(postgres_url, "0003")
-    with pytest.raises(CatalogOutdated, match=r"revision 0003 and this Quanta needs 0004.*quanta catalog upgrade"):
+    with pytest.raises(CatalogOutdated, match=rf"revision 0003 and this Quanta needs {HEAD}.*quanta catalog upgrade"):
         Catalog(postgres_url)
     refused = quanta("status", "--catalog", postgres_url, cwd=tmp_path)
     assert refused.returncode == 1 and "quanta catalog upgrade" in refused.stderr, refused.stderr
     assert "Traceback" not in refused.stderr
     upgraded = quanta("catalog", "upgrade", "--catalog", postgres_url, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "from revision 0003 to 0004" in upgraded.stdout
+    assert f"from revision 0003 to {HEAD}" in upgraded.stdout
     catalog = Catalog(postgres_url)
     assert current_revision(catalog.engine) == HEAD
     catalog.close()
-    assert "at revision 0004 already" in quanta("catalog", "upgrade", "--catalog", postgres_url, cwd=tmp_path).stdout
+    assert f"at revision {HEAD} already" in quanta("catalog", "upgrade", "--catalog", postgres_url, cwd=tmp_path).stdout
 
 
 def test_an_older_quanta_refuses_a_newer_catalog(catalog_url: str, tmp_path: Path) -> None:

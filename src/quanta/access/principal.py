@@ -14,6 +14,8 @@ class Principal:
     roles: frozenset[str] = frozenset()
     attributes: dict[str, str] = field(default_factory=dict, hash=False)
     owner: bool = False
+    team: str | None = None
+    """The team it belongs to (a domain's team owns its products)."""
 
 
 LOCAL_OWNER = Principal("local", owner=True)

@@ -8,11 +8,13 @@ from quanta.catalog.records import (
     Descriptor,
     LineageRecord,
     MeshDescriptor,
+    PrincipalRecord,
     ProductEntry,
     RunRecord,
     SliRecord,
     SnapshotRecord,
     StepRecord,
+    TokenRecord,
 )
 
 __all__ = [
@@ -22,9 +24,11 @@ __all__ = [
     "LineageRecord",
     "MeshDescriptor",
     "OwnershipConflict",
+    "PrincipalRecord",
     "ProductEntry",
     "RunRecord",
     "SliRecord",
     "SnapshotRecord",
     "StepRecord",
+    "TokenRecord",
 ]

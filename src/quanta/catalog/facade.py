@@ -4,7 +4,8 @@
 - ``snapshots``: snapshot records and the current pointers;
 - ``lineage``: what each snapshot was built from;
 - ``runs``: build runs with heartbeat leases, their steps and build claims;
-- ``slis``: measured service level indicators.
+- ``slis``: measured service level indicators;
+- ``access``: principals, their API tokens (hashes only) and SCRAM password verifiers.
 
 Writes that span stores (publishing) run here in one transaction.
 """
@@ -16,6 +17,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from quanta import faults
+from quanta.catalog.access import Access
 from quanta.catalog.database import aware, create_catalog_engine, database_now
 from quanta.catalog.lineage import Lineage
 from quanta.catalog.migrate import ensure_current
@@ -42,6 +44,7 @@ class Catalog:
         self.lineage = Lineage(self.engine)
         self.runs = Runs(self.engine, lease_s)
         self.slis = Slis(self.engine)
+        self.access = Access(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

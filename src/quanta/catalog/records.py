@@ -139,3 +139,34 @@ class MeshDescriptor:
         from quanta.hashing import canonical_digest
 
         return canonical_digest({"mesh": self.name, "spec": self.spec, "origin": self.origin})
+
+
+@dataclass(frozen=True)
+class PrincipalRecord:
+    """A user or service account the platform knows."""
+
+    id: str
+    kind: str = "user"
+    """``user`` or ``service``."""
+    display_name: str | None = None
+    roles: tuple[str, ...] = ()
+    """Roles from the mesh's ``roles:``."""
+    team: str | None = None
+    """The team it belongs to (a domain's team owns its products)."""
+    attributes: dict[str, str] = field(default_factory=dict)
+    """Bound by row filters as ``:principal.<name>``."""
+    admin: bool = False
+    """A platform admin: the platform owner's rights."""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An API token as stored: never the token, only its hash (kept out of this record)."""
+
+    id: str
+    principal_id: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None

@@ -163,3 +163,37 @@ slis = Table(
     Column("message", Text),
     Index("ix_slis_product_check", "product_key", "check_id", "measured_at"),
 )
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("kind", String(20), nullable=False),  # user | service
+    Column("display_name", Text),
+    Column("roles", JSON, nullable=False),  # the mesh's roles: [name, …]
+    Column("team", String(100)),
+    Column("attributes", JSON, nullable=False),  # {name: value}, bound by row filters
+    Column("admin", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("principal_id", String(200), ForeignKey("principals.id", ondelete="CASCADE"), nullable=False),
+    Column("sha256", String(64), nullable=False),  # the token itself is never stored
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime),
+    Column("revoked_at", DateTime),
+    Column("last_used_at", DateTime),
+    Index("ix_api_tokens_principal", "principal_id"),
+)
+
+scram_verifiers = Table(
+    "scram_verifiers",
+    metadata,
+    Column("principal_id", String(200), ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True),
+    Column("verifier", Text, nullable=False),  # SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
+    Column("updated_at", DateTime, nullable=False),
+)

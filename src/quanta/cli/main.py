@@ -11,6 +11,7 @@ import typer
 from rich.text import Text
 
 from quanta.cli import (
+    access,
     build,
     catalog,
     design,
@@ -59,6 +60,7 @@ app.command("slo")(slo.slo)
 app.command("report")(outputs.report)
 app.command("export")(outputs.export)
 app.command("verify")(verify.verify)
+app.add_typer(access.app, name="access")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(design.app, name="design")
 app.add_typer(example.app, name="example")

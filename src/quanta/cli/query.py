@@ -33,6 +33,9 @@ def query(
     unmask: bool = typer.Option(False, "--unmask", help="Show classified properties in clear."),
     as_of: str | None = typer.Option(None, "--as-of", help="Read the snapshots current at this ISO time."),
     limit: int | None = typer.Option(None, "--limit", help="At most this many rows."),
+    as_principal: str | None = typer.Option(
+        None, "--as", help="Show exactly what this catalog principal would see (masks, row filters, denials)."
+    ),
     profile: str | None = PROFILE_OPTION,
     catalog: str | None = CATALOG_OPTION,
     storage: str | None = STORAGE_OPTION,
@@ -40,7 +43,7 @@ def query(
     """Query products with SQL (classified properties masked unless --unmask)."""
     products = scope(mesh_path, profile, catalog, storage)
     try:
-        table = products.query(sql, unmask=unmask, as_of=parse_time(as_of), limit=limit)
+        table = products.query(sql, unmask=unmask, as_of=parse_time(as_of), limit=limit, principal=as_principal)
     finally:
         products.close()
     if output is QueryFormat.table:

@@ -201,9 +201,17 @@ class Mesh:
         key = self.product(name).spec.key
         return self.platform.read(key, snapshot_id=snapshot_id, as_of=as_of, unmask=unmask, limit=limit)
 
-    def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None, limit: int | None = None) -> Any:
-        """One gated query over every product published to the platform."""
-        return self.platform.query(sql, unmask=unmask, as_of=as_of, limit=limit)
+    def query(
+        self,
+        sql: str,
+        *,
+        unmask: bool = False,
+        as_of: datetime | None = None,
+        limit: int | None = None,
+        principal: str | None = None,
+    ) -> Any:
+        """One gated query over every product published to the platform (as ``principal`` would see it)."""
+        return self.platform.query(sql, unmask=unmask, as_of=as_of, limit=limit, principal=principal)
 
     def report(self, name: str, port: str, *, snapshot_id: str | None = None, out: Path | None = None) -> Path:
         """Render a report port of a product's current (or given) snapshot to one HTML file."""

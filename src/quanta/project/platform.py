@@ -6,19 +6,22 @@ its published descriptor. A :class:`~quanta.project.mesh.Mesh` reads through one
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quanta.access import LOCAL_OWNER
-from quanta.catalog import Catalog, Descriptor
-from quanta.errors import ConfigError, NotFound
+from quanta.access import LOCAL_OWNER, Principal
+from quanta.access.credentials import FailureLimiter
+from quanta.catalog import Catalog, Descriptor, PrincipalRecord, TokenRecord
+from quanta.errors import AccessDenied, ConfigError, NotFound, QuantaError
 from quanta.spec.mesh import PlatformSettings
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.product import DataProduct
 from quanta.storage import LocalSnapshotStore, SnapshotLocation, SnapshotStore
 
 if TYPE_CHECKING:
+    from quanta.access import Decision
     from quanta.catalog.search import SearchHit
     from quanta.ports.files import ExportResult
 
@@ -32,6 +35,8 @@ class Platform:
         self.catalog = catalog
         self._store = store
         self.plane = DataPlane(catalog, lambda: self.store, plugins)
+        self.limiter = FailureLimiter()
+        """Failed authentications per source, in this process."""
         if store is not None:
             backfill_descriptors(catalog, store)
 
@@ -98,9 +103,26 @@ class Platform:
         selector = Selector(snapshot_id, as_of)
         return self.plane.table(LOCAL_OWNER, name, None, selector, unmask=unmask, limit=limit)
 
-    def query(self, sql: str, *, unmask: bool = False, as_of: datetime | None = None, limit: int | None = None) -> Any:
-        """One gated query over every published product (tables ``<domain>.<product>``)."""
-        return self.plane.query(LOCAL_OWNER, sql, as_of=as_of, unmask=unmask, limit=limit)
+    def query(
+        self,
+        sql: str,
+        *,
+        unmask: bool = False,
+        as_of: datetime | None = None,
+        limit: int | None = None,
+        principal: str | None = None,
+    ) -> Any:
+        """One gated query over every published product (tables ``<domain>.<product>``), as the
+        platform owner or, with ``principal``, exactly as that catalog principal would see it."""
+        if principal is None:
+            return self.plane.query(LOCAL_OWNER, sql, as_of=as_of, unmask=unmask, limit=limit)
+        if unmask:
+            raise QuantaError("--unmask shows what the owner sees: it cannot be combined with --as")
+        who = self.principal(principal)
+        try:
+            return self.plane.query(who, sql, as_of=as_of, limit=limit)
+        except AccessDenied as exc:
+            raise AccessDenied(f"{principal} may not run this query: {exc}") from None
 
     def export(
         self,
@@ -134,6 +156,102 @@ class Platform:
             found[f"{spec.key} {record.id}"] = self.store.verify(location_of(spec), record.id)
         return found
 
+    # ---------------------------------------------------------------- access: principals and credentials
+
+    def add_principal(self, record: PrincipalRecord) -> PrincipalRecord:
+        """Register a user or service account (``admin``: a platform admin)."""
+        if not record.id or any(c.isspace() for c in record.id):
+            raise QuantaError(f"principal id '{record.id}': use a non-empty name without spaces")
+        known = self.roles()
+        if known:  # once a mesh is published, roles are the meshes' `roles:`
+            from quanta.spec.errormap import suggest
+
+            for role in record.roles:
+                if role not in known:
+                    hint = suggest(role, sorted(known))
+                    raise ConfigError(
+                        f"role '{role}' is in no published mesh's roles: ({', '.join(sorted(known))})"
+                        + (f"; {hint}" if hint else "")
+                    )
+        return self.catalog.access.add(record)
+
+    def roles(self) -> set[str]:
+        """The role names of every published mesh (grants and principals refer to them)."""
+        return {
+            str(role["name"])
+            for mesh in self.catalog.products.meshes()
+            for role in mesh.spec.get("roles") or []
+            if isinstance(role, dict) and "name" in role
+        }
+
+    def principal(self, name: str) -> Principal:
+        """A catalog principal as the decision point sees it (a platform admin is the platform owner)."""
+        record = self.catalog.access.require(name)
+        return Principal(record.id, frozenset(record.roles), dict(record.attributes), record.admin, record.team)
+
+    def create_token(self, principal: str, days: float | None = 90) -> tuple[str, TokenRecord]:
+        """A new API token for ``principal`` expiring after ``days`` (None: never): the token, shown
+        once, and its record. Only its SHA-256 is stored."""
+        from quanta.access.credentials import mint_token
+
+        if days is not None and days <= 0:
+            raise QuantaError("a token's lifetime must be positive")
+        minted = mint_token()
+        expires = self.catalog.access.now() + timedelta(days=days) if days is not None else None
+        record = self.catalog.access.add_token(minted.id, principal, minted.sha256, expires)
+        return minted.token, record
+
+    def revoke_token(self, token_id: str) -> None:
+        if not self.catalog.access.revoke(token_id):
+            found = self.catalog.access.token(token_id)
+            raise NotFound(f"token {token_id} is already revoked" if found else f"the catalog has no token {token_id}")
+
+    def set_password(self, principal: str, password: str) -> None:
+        """Store the SCRAM-SHA-256 verifier of ``password`` for SQL clients (never the password)."""
+        from quanta.access.credentials import scram_verifier
+
+        if not password:
+            raise QuantaError("the password is empty")
+        self.catalog.access.set_verifier(principal, scram_verifier(password))
+
+    def authenticate(self, token: str, source: str = "local") -> Principal:
+        """The principal an API token stands for, recording its use. An unknown, malformed, expired
+        or revoked token is refused (one message for all); failures are limited per ``source``."""
+        from quanta.access.credentials import parse_token, token_matches
+
+        wait = self.limiter.retry_after(source)
+        if wait is not None:
+            raise AccessDenied(f"too many failed authentications from {source}: retry in {wait:.0f} s")
+        token_id = parse_token(token)
+        found = self.catalog.access.token(token_id) if token_id else None
+        record, stored = found if found else (None, None)
+        matched = token_matches(token, stored)
+        if not matched or record is None or record.revoked_at is not None or _expired(record, self.catalog):
+            self.limiter.failed(source)
+            raise AccessDenied("invalid, expired or revoked token")
+        self.limiter.succeeded(source)
+        self.catalog.access.used(record.id)
+        return self.principal(record.principal_id)
+
+    def explain(self, principal: str, product: str, port: str | None = None) -> Explanation:
+        """Why ``principal`` may or may not read ``product`` (through ``port``; its SQL port when
+        None): which grant, which properties are masked and how, which row filter."""
+        who = self.principal(principal)
+        spec = self.spec(product)
+        if port is None and not who.owner:  # as `quanta query` would read it; any port when it has no SQL port
+            port = next((o.id for o in spec.outputs if o.type == "sql"), None)
+        try:
+            record = self.plane.snapshot(spec)
+        except NotFound:
+            record = None
+        decision = self.plane.decide(who, spec, port, record)
+        bound = None
+        if decision.allowed and decision.row_filter:
+            from quanta.sql.rowfilter import bind_row_filter
+
+            bound = bind_row_filter(decision.row_filter, who.attributes).sql(dialect="duckdb")
+        return Explanation(who, spec.key, port, decision, bound, record.id if record else None)
+
 
 def upgrade_catalog(settings: PlatformSettings, root: Path) -> tuple[str | None, str]:
     """Bring the catalog the settings name to this Quanta's schema (the one way a shared catalog is
@@ -148,6 +266,23 @@ def upgrade_catalog(settings: PlatformSettings, root: Path) -> tuple[str | None,
         engine.dispose()
     Platform.open(settings, root).close()  # opening backfills descriptors when storage is known
     return revisions
+
+
+def _expired(record: TokenRecord, catalog: Catalog) -> bool:
+    return record.expires_at is not None and record.expires_at <= catalog.access.now()
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What :meth:`Platform.explain` found."""
+
+    principal: Principal
+    product: str
+    port: str | None
+    decision: Decision
+    row_filter: str | None
+    """The row filter bound to the principal's attributes, as SQL."""
+    snapshot_id: str | None
 
 
 def catalog_url(settings: PlatformSettings, root: Path) -> str:

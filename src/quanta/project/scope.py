@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from quanta.catalog import Catalog
     from quanta.catalog.search import SearchHit
     from quanta.ports.files import ExportResult
+    from quanta.project.platform import Platform
 
 
 class ProductScope(Protocol):
@@ -43,7 +44,13 @@ class ProductScope(Protocol):
     ) -> Any: ...
 
     def query(
-        self, sql: str, *, unmask: bool = False, as_of: datetime | None = None, limit: int | None = None
+        self,
+        sql: str,
+        *,
+        unmask: bool = False,
+        as_of: datetime | None = None,
+        limit: int | None = None,
+        principal: str | None = None,
     ) -> Any: ...
 
     def export(
@@ -61,6 +68,17 @@ class ProductScope(Protocol):
     def verify(self, names: list[str], snapshot_id: str | None = None) -> dict[str, list[str]]: ...
 
     def close(self) -> None: ...
+
+
+def platform_of(products: ProductScope) -> Platform:
+    """The platform behind a scope: the platform itself, or a mesh's."""
+    from quanta.project.platform import Platform
+
+    if isinstance(products, Platform):
+        return products
+    platform = getattr(products, "platform", None)
+    assert isinstance(platform, Platform)
+    return platform
 
 
 def open_scope(

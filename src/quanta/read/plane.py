@@ -188,16 +188,31 @@ class DataPlane:
         from quanta.sql.rowfilter import bind_row_filter
 
         record = record or self.snapshot(spec, selector, rejected=principal.owner)
-        columns = [p["name"] for p in record.schema]
-        classified = {p.name for p in spec.schema_.properties if p.is_classified}
-        classified |= {p["name"] for p in record.schema if p.get("classification") in CLASSIFIED}
-        decision = decide(principal, spec, port, classified=classified, columns=columns, unmask=unmask)
+        decision = self.decide(principal, spec, port, record, unmask=unmask)
+        columns = list(decision.visible)
         if not decision.allowed:
             raise AccessDenied(decision.reason)
         files = self.files(spec, record)
         condition = bind_row_filter(decision.row_filter, principal.attributes) if decision.row_filter else None
         relation = secured_relation(files, columns, decision.masked, condition)
         return SecuredRead(spec, record, decision, files, relation)
+
+    def decide(
+        self,
+        principal: Principal,
+        spec: DataProduct,
+        port: str | None,
+        record: SnapshotRecord | None,
+        *,
+        unmask: bool = False,
+    ) -> Decision:
+        """The decision for a read of ``record`` (None: the spec's schema alone, nothing published
+        yet): the stricter of the snapshot's own and the current published classification applies."""
+        schema = record.schema if record is not None else [{"name": p.name} for p in spec.schema_.properties]
+        columns = [p["name"] for p in schema]
+        classified = {p.name for p in spec.schema_.properties if p.is_classified}
+        classified |= {p["name"] for p in schema if p.get("classification") in CLASSIFIED}
+        return decide(principal, spec, port, classified=classified, columns=columns, unmask=unmask)
 
     def manifest(self, spec: DataProduct, record: SnapshotRecord) -> dict[str, Any]:
         """The snapshot's manifest (artefacts such as fitted model parameters)."""

@@ -1,0 +1,168 @@
+"""Access: principals (users and service accounts), API tokens (their SHA-256 only) and SCRAM
+verifiers. The store keeps what :mod:`quanta.access.credentials` makes; it never sees a secret."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from quanta.catalog.database import aware, database_now, maybe_aware, naive, upsert
+from quanta.catalog.records import PrincipalRecord, TokenRecord
+from quanta.catalog.tables import api_tokens, principals, scram_verifiers
+from quanta.errors import Conflict, NotFound
+
+KINDS = ("user", "service")
+
+
+class Access:
+    """Principals, their API tokens and their password verifiers."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def now(self) -> datetime:
+        """The database's clock (aware UTC): token expiry never trusts the client's."""
+        with self._engine.connect() as connection:
+            return aware(database_now(connection))
+
+    # ---------------------------------------------------------------- principals
+
+    def add(self, principal: PrincipalRecord) -> PrincipalRecord:
+        """Record a new principal; :class:`Conflict` when the id is taken."""
+        if principal.kind not in KINDS:
+            raise ValueError(f"a principal is a user or a service, not '{principal.kind}'")
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            self._insert(principal)
+        except IntegrityError:
+            raise Conflict(f"principal '{principal.id}' already exists") from None
+        return self.get(principal.id) or principal
+
+    def _insert(self, principal: PrincipalRecord) -> None:
+        with self._engine.begin() as connection:
+            now = database_now(connection)
+            values = {
+                "id": principal.id,
+                "kind": principal.kind,
+                "display_name": principal.display_name,
+                "roles": sorted(set(principal.roles)),
+                "team": principal.team,
+                "attributes": dict(principal.attributes),
+                "admin": principal.admin,
+                "created_at": now,
+            }
+            connection.execute(insert(principals).values(**values))
+
+    def get(self, principal_id: str) -> PrincipalRecord | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(principals).where(principals.c.id == principal_id)).first()
+        return _principal(row) if row is not None else None
+
+    def require(self, principal_id: str) -> PrincipalRecord:
+        found = self.get(principal_id)
+        if found is None:
+            raise NotFound(f"the catalog has no principal '{principal_id}'")
+        return found
+
+    def all(self) -> list[PrincipalRecord]:
+        with self._engine.connect() as connection:
+            return [_principal(r) for r in connection.execute(select(principals).order_by(principals.c.id))]
+
+    def remove(self, principal_id: str) -> bool:
+        """Forget a principal with its tokens and verifier; False when it did not exist."""
+        with self._engine.begin() as connection:
+            connection.execute(delete(api_tokens).where(api_tokens.c.principal_id == principal_id))
+            connection.execute(delete(scram_verifiers).where(scram_verifiers.c.principal_id == principal_id))
+            return connection.execute(delete(principals).where(principals.c.id == principal_id)).rowcount > 0
+
+    # ---------------------------------------------------------------- API tokens
+
+    def add_token(self, token_id: str, principal_id: str, sha256: str, expires_at: datetime | None) -> TokenRecord:
+        """Record a token by its hash (the token itself is shown once, by the caller)."""
+        self.require(principal_id)
+        with self._engine.begin() as connection:
+            connection.execute(
+                insert(api_tokens).values(
+                    id=token_id,
+                    principal_id=principal_id,
+                    sha256=sha256,
+                    created_at=database_now(connection),
+                    expires_at=naive(expires_at) if expires_at else None,
+                )
+            )
+        found = self.token(token_id)
+        assert found is not None
+        return found[0]
+
+    def token(self, token_id: str) -> tuple[TokenRecord, str] | None:
+        """A token's record and its stored SHA-256."""
+        with self._engine.connect() as connection:
+            row = connection.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
+        return (_token(row), row.sha256) if row is not None else None
+
+    def tokens(self, principal_id: str | None = None) -> list[TokenRecord]:
+        query = select(api_tokens).order_by(api_tokens.c.principal_id, api_tokens.c.created_at, api_tokens.c.id)
+        if principal_id is not None:
+            query = query.where(api_tokens.c.principal_id == principal_id)
+        with self._engine.connect() as connection:
+            return [_token(r) for r in connection.execute(query)]
+
+    def revoke(self, token_id: str) -> bool:
+        """Revoke a token (kept, for the record); False when unknown or already revoked."""
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                update(api_tokens)
+                .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=database_now(connection))
+            )
+            return result.rowcount > 0
+
+    def used(self, token_id: str) -> datetime:
+        """Record a token's use now (by the database's clock); returns the time."""
+        with self._engine.begin() as connection:
+            now = database_now(connection)
+            connection.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now))
+        return aware(now)
+
+    # ---------------------------------------------------------------- SCRAM verifiers
+
+    def set_verifier(self, principal_id: str, verifier: str) -> None:
+        """Store (or replace) a principal's SCRAM-SHA-256 verifier: never its password."""
+        self.require(principal_id)
+        with self._engine.begin() as connection:
+            now = database_now(connection)
+            values = {"principal_id": principal_id, "verifier": verifier, "updated_at": now}
+            upsert(connection, scram_verifiers, values, ["principal_id"], {"verifier": verifier, "updated_at": now})
+
+    def verifier(self, principal_id: str) -> str | None:
+        with self._engine.connect() as connection:
+            query = select(scram_verifiers.c.verifier).where(scram_verifiers.c.principal_id == principal_id)
+            value = connection.execute(query).scalar()
+        return str(value) if value is not None else None
+
+
+def _principal(row: Any) -> PrincipalRecord:
+    return PrincipalRecord(
+        row.id,
+        row.kind,
+        row.display_name,
+        tuple(row.roles or ()),
+        row.team,
+        {str(k): str(v) for k, v in (row.attributes or {}).items()},
+        bool(row.admin),
+        aware(row.created_at),
+    )
+
+
+def _token(row: Any) -> TokenRecord:
+    return TokenRecord(
+        row.id,
+        row.principal_id,
+        aware(row.created_at),
+        maybe_aware(row.expires_at),
+        maybe_aware(row.revoked_at),
+        maybe_aware(row.last_used_at),
+    )

@@ -1,0 +1,343 @@
+"""``quanta access``: principals, API tokens, SQL passwords and ``explain``, thin over the platform.
+
+Whoever holds the catalog (the local CLI user, the platform owner) administers it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from quanta.cli.common import (
+    CATALOG_OPTION,
+    MESH_OPTION,
+    PROFILE_OPTION,
+    OutputFormat,
+    console,
+    literal,
+    print_json,
+    scope,
+)
+from quanta.errors import QuantaError
+
+if TYPE_CHECKING:
+    from quanta.catalog import PrincipalRecord, TokenRecord
+    from quanta.project.platform import Explanation, Platform
+
+app = typer.Typer(help="Principals, API tokens, SQL passwords and access decisions.", no_args_is_help=True)
+principal_app = typer.Typer(help="Users and service accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (shown once, stored only as a hash).", no_args_is_help=True)
+app.add_typer(principal_app, name="principal")
+app.add_typer(token_app, name="token")
+
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table or json.")
+
+
+@contextmanager
+def _platform(mesh_path: Path, profile: str | None, catalog: str | None) -> Iterator[Platform]:
+    from quanta.project.scope import platform_of
+
+    products = scope(mesh_path, profile, catalog, None)
+    try:
+        yield platform_of(products)
+    finally:
+        products.close()
+
+
+def _attributes(pairs: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise QuantaError(f"--attr '{pair}': write name=value, e.g. country=FR")
+        found[name.strip()] = value
+    return found
+
+
+def _principal_data(record: PrincipalRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "displayName": record.display_name,
+        "roles": list(record.roles),
+        "team": record.team,
+        "attributes": record.attributes,
+        "admin": record.admin,
+        "createdAt": record.created_at,
+    }
+
+
+def _token_data(record: TokenRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "principal": record.principal_id,
+        "createdAt": record.created_at,
+        "expiresAt": record.expires_at,
+        "revokedAt": record.revoked_at,
+        "lastUsedAt": record.last_used_at,
+    }
+
+
+def _when(value: Any) -> str:
+    return "—" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+# ---------------------------------------------------------------- principals
+
+
+@principal_app.command("add")
+def principal_add(
+    name: str = typer.Argument(..., help="Principal id, e.g. ann or svc:recommender."),
+    service: bool = typer.Option(False, "--service", help="A service account (default: a user)."),
+    display_name: str | None = typer.Option(None, "--display-name", help="A human-readable name."),
+    roles: list[str] = typer.Option([], "--role", help="A role from the mesh's roles: (repeatable)."),
+    team: str | None = typer.Option(None, "--team", help="The team it belongs to."),
+    attrs: list[str] = typer.Option([], "--attr", help="An attribute row filters bind, name=value (repeatable)."),
+    admin: bool = typer.Option(False, "--admin", help="A platform admin (the platform owner's rights)."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Register a user or service account."""
+    from quanta.catalog import PrincipalRecord
+
+    record = PrincipalRecord(
+        name, "service" if service else "user", display_name, tuple(roles), team, _attributes(attrs), admin
+    )
+    with _platform(mesh_path, profile, catalog) as platform:
+        platform.add_principal(record)
+    console().print(literal(f"added {record.kind} {name}" + (" (platform admin)" if admin else "")))
+
+
+@principal_app.command("list")
+def principal_list(
+    output: OutputFormat = FORMAT_OPTION,
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Every principal."""
+    with _platform(mesh_path, profile, catalog) as platform:
+        records = platform.catalog.access.all()
+    if output is OutputFormat.json:
+        print_json([_principal_data(r) for r in records])
+        return
+    table = Table(title=Text(f"{len(records)} principal(s)"))
+    for column in ("id", "kind", "roles", "team", "attributes", "admin"):
+        table.add_column(column)
+    for r in records:
+        attributes = ", ".join(f"{k}={v}" for k, v in sorted(r.attributes.items()))
+        table.add_row(
+            literal(r.id),
+            r.kind,
+            literal(", ".join(r.roles)),
+            literal(r.team or ""),
+            literal(attributes),
+            "yes" if r.admin else "",
+        )
+    console().print(table)
+
+
+@principal_app.command("show")
+def principal_show(
+    name: str = typer.Argument(..., help="Principal id."),
+    output: OutputFormat = FORMAT_OPTION,
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """One principal with its tokens and whether it has a SQL password."""
+    with _platform(mesh_path, profile, catalog) as platform:
+        record = platform.catalog.access.require(name)
+        tokens = platform.catalog.access.tokens(name)
+        has_password = platform.catalog.access.verifier(name) is not None
+    data = {**_principal_data(record), "password": has_password, "tokens": [_token_data(t) for t in tokens]}
+    if output is OutputFormat.json:
+        print_json(data)
+        return
+    out = console()
+    out.print(literal(f"{record.id} ({record.kind}{', platform admin' if record.admin else ''})"))
+    for label, value in (
+        ("display name", record.display_name or "—"),
+        ("roles", ", ".join(record.roles) or "—"),
+        ("team", record.team or "—"),
+        ("attributes", ", ".join(f"{k}={v}" for k, v in sorted(record.attributes.items())) or "—"),
+        ("SQL password", "set" if has_password else "none"),
+        ("created", _when(record.created_at)),
+    ):
+        out.print(literal(f"  {label}: {value}"))
+    active = [t for t in tokens if t.revoked_at is None]
+    out.print(literal(f"  tokens: {len(active)} active, {len(tokens) - len(active)} revoked"))
+
+
+@principal_app.command("remove")
+def principal_remove(
+    name: str = typer.Argument(..., help="Principal id."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Forget a principal, its tokens and its SQL password."""
+    from quanta.errors import NotFound
+
+    with _platform(mesh_path, profile, catalog) as platform:
+        if not platform.catalog.access.remove(name):
+            raise NotFound(f"the catalog has no principal '{name}'")
+    console().print(literal(f"removed {name} (its tokens and SQL password with it)"))
+
+
+# ---------------------------------------------------------------- tokens
+
+
+@token_app.command("create")
+def token_create(
+    principal: str = typer.Argument(..., help="The principal the token stands for."),
+    days: float = typer.Option(90, "--days", help="Expire after this many days."),
+    no_expiry: bool = typer.Option(False, "--no-expiry", help="Never expire (revoke it when done)."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Create an API token: printed once on stdout, never stored (only its hash)."""
+    from quanta.cli.render import error_console
+
+    with _platform(mesh_path, profile, catalog) as platform:
+        token, record = platform.create_token(principal, None if no_expiry else days)
+    expiry = "never expires" if record.expires_at is None else f"expires {_when(record.expires_at)} UTC"
+    error_console().print(
+        literal(f"token {record.id} for {principal}, {expiry}; shown once: store it now"), highlight=False
+    )
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(
+    principal: str | None = typer.Argument(None, help="Only this principal's tokens."),
+    output: OutputFormat = FORMAT_OPTION,
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """API tokens (ids and dates; a token itself is never kept)."""
+    with _platform(mesh_path, profile, catalog) as platform:
+        tokens = platform.catalog.access.tokens(principal)
+    if output is OutputFormat.json:
+        print_json([_token_data(t) for t in tokens])
+        return
+    table = Table(title=Text(f"{len(tokens)} token(s)"))
+    for column in ("id", "principal", "created", "expires", "last used", "revoked"):
+        table.add_column(column)
+    for t in tokens:
+        table.add_row(
+            t.id,
+            literal(t.principal_id),
+            _when(t.created_at),
+            _when(t.expires_at) if t.expires_at else "never",
+            _when(t.last_used_at),
+            _when(t.revoked_at),
+        )
+    console().print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: str = typer.Argument(..., help="Token id (from `token list`)."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Revoke an API token."""
+    with _platform(mesh_path, profile, catalog) as platform:
+        platform.revoke_token(token_id)
+    console().print(literal(f"revoked token {token_id}"))
+
+
+# ---------------------------------------------------------------- passwords and decisions
+
+
+@app.command("password")
+def password(
+    name: str = typer.Argument(..., help="Principal id."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Set a principal's SQL password, read from stdin (its first line); only a SCRAM-SHA-256
+    verifier is stored."""
+    import sys
+
+    line = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not line:
+        raise QuantaError("no password on stdin: pipe it in, e.g. `quanta access password ann < secret.txt`")
+    with _platform(mesh_path, profile, catalog) as platform:
+        platform.set_password(name, line)
+    console().print(literal(f"SQL password of {name} set (SCRAM-SHA-256 verifier stored, not the password)"))
+
+
+@app.command("explain")
+def explain(
+    principal: str = typer.Argument(..., help="Principal id."),
+    product: str = typer.Argument(..., help="Product, e.g. sales.orders or sales.orders@v1."),
+    port: str | None = typer.Option(None, "--port", help="Output port (default: its SQL port)."),
+    output: OutputFormat = FORMAT_OPTION,
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Whether a principal may read a product and why: the grant, the masks, the row filter."""
+    with _platform(mesh_path, profile, catalog) as platform:
+        found = platform.explain(principal, product, port)
+    data = _explanation_data(found)
+    if output is OutputFormat.json:
+        print_json(data)
+        return
+    out = console()
+    verdict = Text("allowed" if data["allowed"] else "denied", style="bold green" if data["allowed"] else "bold red")
+    out.print(Text.assemble(verdict, f": {principal} → {data['product']}", f" port {data['port'] or 'any'}"))
+    out.print(literal(f"  why: {data['reason']}"))
+    if not data["allowed"]:
+        return
+    grant = data["grant"]
+    if grant is not None:
+        details = f"{'role ' + grant['role'] if grant['role'] else 'principal ' + grant['principal']}"
+        details += f", ports {', '.join(grant['ports'])}"
+        details += f", purpose: {grant['purpose']}" if grant["purpose"] else ""
+        details += f", expires {grant['expires']}" if grant["expires"] else ""
+        out.print(literal(f"  grant: {details}"))
+    masked = ", ".join(f"{name} as '{mask}'" for name, mask in data["masked"].items())
+    out.print(literal(f"  masked: {masked or 'nothing'}"))
+    if data["unmasked"]:
+        out.print(literal(f"  unmasked by the grant: {', '.join(data['unmasked'])}"))
+    row_filter = data["rowFilter"]
+    shown = f"{row_filter['text']}  →  {row_filter['bound']}" if row_filter else "none (every row)"
+    out.print(literal(f"  row filter: {shown}"))
+
+
+def _explanation_data(found: Explanation) -> dict[str, Any]:
+    decision = found.decision
+    grant = decision.grant
+    return {
+        "principal": found.principal.id,
+        "product": found.product,
+        "port": found.port,
+        "snapshot": found.snapshot_id,
+        "allowed": decision.allowed,
+        "reason": decision.reason,
+        "grant": None
+        if grant is None
+        else {
+            "role": grant.role,
+            "principal": grant.principal,
+            "ports": list(grant.ports),
+            "purpose": grant.purpose,
+            "expires": grant.expires.isoformat() if grant.expires else None,
+        },
+        "masked": dict(decision.masked),
+        "unmasked": sorted(grant.unmask) if grant is not None else [],
+        "rowFilter": None if decision.row_filter is None else {"text": decision.row_filter, "bound": found.row_filter},
+    }
