@@ -233,3 +233,16 @@ def test_infer_without_consumer_freshness_never_asks(mesh_dir: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 1 and "no consumer declares a freshness SLO yet" in flat(done.stdout), done.stdout
+
+
+def test_the_documented_answers_file_example_works(mesh_dir: Path) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs/guides/workshop.md").read_text()
+    example = guide.split("### The answers file", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    answers = mesh_dir / "answers.yaml"
+    fitted = example.replace("[table, api]", "[table]").replace("[api]", "[table]").replace("email, phone", "country")
+    answers.write_text(fitted)  # the example's ports and properties, renamed to the init mesh's
+    result = slo(mesh_dir, "sales.daily-revenue", "--answers", str(answers))
+    assert result.exit_code == 0, result.output
+    spec = Mesh.load(mesh_dir).product("sales.daily-revenue").spec
+    assert spec.slos.latency is not None and spec.slos.latency.p95 == "200ms" and spec.schedule == "0 */6 * * *"
+    assert spec.slos.availability is not None and spec.slos.availability.target == 0.995
