@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from quanta.design.rules import design_rules
+from quanta.design.rules import design_rules, job_description_findings
 from quanta.errors import Diagnostic
 from quanta.project import Mesh
 
@@ -175,3 +176,47 @@ def test_consumer_product_without_slos(mesh_dir: Path) -> None:
     )
     found = only(mesh_dir, "consumer-without-slos")
     assert found.location.path.endswith(REVENUE) and found.location.line == line_of(mesh_dir, REVENUE, "name:")
+
+
+CORPUS = Path(__file__).parent / "fixtures" / "job_descriptions.yaml"
+
+
+def _corpus() -> list[dict[str, Any]]:
+    from ruamel.yaml import YAML
+
+    cases: list[dict[str, Any]] = YAML(typ="safe").load(CORPUS.read_text(encoding="utf-8"))
+    return cases
+
+
+def test_the_labelled_corpus_is_large_and_balanced() -> None:
+    cases = _corpus()
+    assert len(cases) >= 30
+    assert sum(1 for c in cases if not c["expect"]) >= 15  # good ones, short ones among them
+    assert {code for c in cases for code in c["expect"]} == {
+        "job-description-missing",
+        "job-description-long",
+        "job-description-vague",
+        "job-description-concepts",
+    }
+
+
+@pytest.mark.parametrize("case", _corpus(), ids=lambda c: c["text"][:40] or "empty")
+def test_every_labelled_job_description_is_classified_as_labelled(case: dict[str, Any]) -> None:
+    found = sorted(code for code, _, _ in job_description_findings(case["text"]))
+    assert found == sorted(case["expect"]), case["text"]
+
+
+@pytest.mark.parametrize(
+    ("description", "code"),
+    [
+        ("Customer data.", "job-description-vague"),
+        ("Orders, customers, products, returns.", "job-description-concepts"),
+    ],
+)
+def test_vague_and_list_descriptions_are_flagged_at_the_description(
+    mesh_dir: Path, description: str, code: str
+) -> None:
+    edit(mesh_dir, ORDERS, "Every order placed in the web shop, one row per order, cleaned and typed.", description)
+    found = only(mesh_dir, code)
+    assert found.location.line == line_of(mesh_dir, ORDERS, "description:")
+    assert found.severity.value == "warning"

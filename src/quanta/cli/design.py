@@ -150,50 +150,123 @@ def scaffold(
 def slo(
     name: str = typer.Argument(..., help="The product."),
     answers: Path | None = typer.Option(None, "--answers", help="YAML file with the answers (else: asked)."),
-    infer: bool = typer.Option(False, "--infer", help="Source product: infer freshness from its consumers."),
+    infer: bool = typer.Option(
+        False,
+        "--infer",
+        help="Source product: infer freshness from its consumers (never asks; other answers: --answers).",
+    ),
+    resume: bool | None = typer.Option(
+        None, "--resume/--restart", help="Continue the saved session, or start afresh (default: offered)."
+    ),
+    build_time: str = typer.Option("5m", "--build-time", help="Expected build time the schedule leaves room for."),
     mesh: Path = MESH_OPTION,
 ) -> None:
-    """Ask the SLO questions and write slos, a schedule and a batch/streaming recommendation."""
-    from quanta.design.slo import QUESTIONS, SloAnswers, infer_from_consumers, propose
+    """Ask the SLO questions and write slos, a schedule and a batch/streaming recommendation.
+
+    Interactive answers are saved after each one to .quanta/design/slo-<product>.yaml; an interrupted
+    session resumes with --resume."""
+    from pydantic import ValidationError
+
+    from quanta.design.slo import SloAnswers, infer_from_consumers, propose, session_path
     from quanta.errors import Diagnostic
     from quanta.project import Mesh
+    from quanta.spec.base import parse_duration
     from quanta.spec.loader import read_spec_text
     from quanta.spec.yamlsource import parse_yaml
 
+    try:
+        build = parse_duration(build_time)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--build-time") from None
     loaded = Mesh.load(mesh)
     product = loaded.product(name)
     out = console()
     inferred = None
     if infer:
-        inferred, notes = infer_from_consumers(loaded.source, product)
-        for note in notes:
+        inference = infer_from_consumers(loaded.source, product, build)
+        for note in inference.notes:
             out.print(note)
+        if inference.freshness is None:
+            out.print("nothing written")
+            raise typer.Exit(1)
+        inferred = inference.freshness
+    session = session_path(loaded.source.root, product.spec.ref)
+    data: dict[str, object]
     if answers is not None:
         text = read_spec_text(answers, str(answers))
         document, problems = (None, [text]) if isinstance(text, Diagnostic) else parse_yaml(text, str(answers))
         if document is None:
             raise typer.BadParameter("; ".join(p.render() for p in problems))
-        data = document.data
-    else:
-        from rich.prompt import Prompt
-
+        data = dict(document.data or {})
+    elif infer:
         data = {}
-        for key, question in QUESTIONS.items():
-            default = inferred if key == "freshness" and inferred else None
-            reply = Prompt.ask(question, default=default or "", console=out).strip()
-            if reply:
-                data[key] = _answer(key, reply)
-    if inferred and "freshness" not in data:
+    else:
+        data = _questionnaire(session, product.spec.ref, resume)
+    if inferred:
         data["freshness"] = inferred
-    proposal = propose(SloAnswers.model_validate(data), product)
+    try:
+        parsed = SloAnswers.model_validate(data)
+    except ValidationError as exc:
+        from quanta.design.slo import describe
+
+        source = str(answers) if answers is not None else str(session)
+        raise typer.BadParameter(describe(exc), param_hint=f"answers in {source}") from None
+    proposal = propose(parsed, product, build)
     out.print(_workshop(mesh).write_slos(name, proposal.slos, proposal.schedule))
+    if answers is None and not infer:
+        session.unlink(missing_ok=True)
     out.print(f"recommended delivery: {proposal.mode}")
     for note in proposal.notes:
         out.print(f"- {note}")
 
 
+def _questionnaire(session: Path, ref: str, resume: bool | None) -> dict[str, object]:
+    """Ask every question not answered yet, validating each reply as it is typed and saving the
+    answers after each one; an end of input or Ctrl-C keeps the saved session."""
+    from rich.prompt import Confirm, Prompt
+
+    from quanta.design.slo import FORMS, QUESTIONS, answer_error, field_default, save_session
+    from quanta.spec.yamlsource import parse_yaml
+
+    out = console()
+    data: dict[str, object] = {}
+    try:
+        if session.is_file():
+            document, _ = parse_yaml(session.read_text(encoding="utf-8"), str(session))
+            saved = dict(document.data or {}) if document is not None and isinstance(document.data, dict) else {}
+            saved = {k: v for k, v in saved.items() if k in QUESTIONS and answer_error(k, v) is None}
+            if resume is None:
+                resume = Confirm.ask(
+                    f"resume the saved session ({len(saved)} of {len(QUESTIONS)} answered)?", default=True, console=out
+                )
+            if resume:
+                data = saved
+                out.print(f"resuming {session}: {len(saved)} of {len(QUESTIONS)} answered")
+        for key, question in QUESTIONS.items():
+            if key in data:
+                continue
+            while True:
+                reply = Prompt.ask(question, default="", show_default=False, console=out).strip()
+                value = _answer(key, reply) if reply else field_default(key)
+                problem = "an answer is required" if value is None and key == "freshness" else answer_error(key, value)
+                if problem is None:
+                    break
+                out.print(f"not accepted: {problem}", markup=False)
+                out.print(f"accepted: {FORMS[key]}", markup=False)
+            data[key] = value
+            save_session(session, data)
+    except (EOFError, KeyboardInterrupt):
+        out.print(
+            f"\ninterrupted: {len(data)} answer(s) saved to {session}; "
+            f"continue with `quanta design slo {ref} --resume`",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+    return data
+
+
 def _answer(key: str, reply: str) -> object:
-    """An interactive reply in the shape the answers file uses."""
+    """An interactive reply in the shape the answers file uses (validated by the caller)."""
     words = reply.replace(",", " ").split()
     if key in ("consumers", "ports", "regulation"):
         return words
@@ -204,7 +277,7 @@ def _answer(key: str, reply: str) -> object:
     if key == "response_time":
         return {"ports": words[:-1], "p95": words[-1]}
     if key == "volume":
-        return {"rows": int(words[0]), "growth": words[1] if len(words) > 1 else 0}
+        return {"rows": words[0], "growth": words[1] if len(words) > 1 else 0} if len(words) <= 2 else reply
     return reply
 
 

@@ -21,43 +21,99 @@ _SENTENCE = re.compile(r"[.!?](?:\s|$)")
 WARNING = Severity.WARNING
 
 
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_'-]*")
+_VAGUE_WORDS = (
+    "a an the of for and or to in on with from by about all any some every various varied misc miscellaneous "
+    "other others etc stuff thing things data dataset datasets information info table tables record records "
+    "entity entities object objects item items content contents details detail general generic master core "
+    "main raw related relevant important useful everything anything something it its this that these "
+    "product products kind kinds type types lots lot many more"
+)
+_VAGUE = frozenset(_VAGUE_WORDS.split())
+"""Words that say nothing about what a product delivers."""
+MIN_SPECIFIC_WORDS = 2
+MAX_LIST_ITEMS = 5
+"""More short items listed in a row than this is a list of concepts, not a description of one."""
+MAX_BARE_LIST_ITEMS = 3
+"""A sentence that is nothing but a list of more short items than this names several concepts."""
+_LIST_SEPARATOR = re.compile(r"\s*(?:,|;|\band\b|\bor\b|&)\s*", re.IGNORECASE)
+
+
+def job_description_findings(description: str | None) -> list[tuple[str, str, str]]:
+    """The job-description test on one text: ``(code, message, hint)`` for each problem, none for a
+    good description (one or two sentences about one concept, saying something specific)."""
+    text = " ".join((description or "").split())
+    if not text:
+        return [(Code.JOB_DESCRIPTION_MISSING.value, "no job description", "")]
+    found: list[tuple[str, str, str]] = []
+    words, sentences = len(text.split()), len(_SENTENCE.findall(text)) or 1
+    if words > MAX_WORDS or sentences > 2:
+        found.append(
+            (
+                Code.JOB_DESCRIPTION_LONG.value,
+                f"the job description has {words} words in {sentences} sentences",
+                "if it cannot be said in one or two sentences, the product is not well defined: split it or sharpen it",
+            )
+        )
+    specific = [w for w in _WORD.findall(text) if w.lower() not in _VAGUE]
+    if len(specific) < MIN_SPECIFIC_WORDS:
+        found.append(
+            (
+                Code.JOB_DESCRIPTION_VAGUE.value,
+                f"the job description '{text}' is too vague to say what the product delivers",
+                "say what one row is and what it is for, e.g. 'Every order placed in the web shop, one row per order.'",
+            )
+        )
+    ands = len(re.findall(r"\band\b", text, re.IGNORECASE))
+    items, bare = _longest_list(text)
+    if ands >= 2 or items > MAX_LIST_ITEMS or bare > MAX_BARE_LIST_ITEMS:
+        how = "with 'and'" if ands >= 2 else f"as a list of {max(items, bare)} items"
+        found.append(
+            (
+                Code.JOB_DESCRIPTION_CONCEPTS.value,
+                f"the job description strings several concepts together {how}",
+                "a product is one cohesive concept; consider one product per concept",
+            )
+        )
+    return found
+
+
+def _longest_list(text: str) -> tuple[int, int]:
+    """Enumerations in the text's sentences: short parts (three words or fewer) separated by commas,
+    semicolons, 'and', 'or' or '&'. Returns the longest run of such parts, and the most parts of a
+    sentence that is nothing but such a list (zero when none is)."""
+    longest = bare = 0
+    for sentence in re.split(r"[.!?](?:\s|$)", text):
+        if sentence.count(",") + sentence.count(";") < 2:
+            continue
+        parts = [p for p in _LIST_SEPARATOR.split(sentence) if p.strip()]
+        run = 0
+        for part in parts:
+            run = run + 1 if len(part.split()) <= 3 else 0
+            longest = max(longest, run)
+        if all(len(p.split()) <= 3 for p in parts):
+            bare = max(bare, len(parts))
+    return longest, bare
+
+
 class JobDescriptionTest(Rule):
     name = "job-description"
-    description = "Every product has a one- or two-sentence job description about one concept."
+    description = "Every product has a one- or two-sentence job description about one specific concept."
 
     def check(self, mesh: MeshSource) -> Iterator[Violation]:
         for product in mesh.products:
-            text = " ".join((product.spec.description or "").split())
-            if not text:
-                yield violation(
-                    product.document,
-                    ("name",),
-                    Code.JOB_DESCRIPTION_MISSING.value,
-                    f"{product.spec.ref} has no job description",
-                    hint="add `description:` — one or two sentences saying what it delivers",
-                    severity=WARNING if product.spec.status == "proposed" else Severity.ERROR,
-                )
-                continue
-            words, sentences = len(text.split()), len(_SENTENCE.findall(text)) or 1
-            if words > MAX_WORDS or sentences > 2:
-                yield violation(
-                    product.document,
-                    ("description",),
-                    Code.JOB_DESCRIPTION_LONG.value,
-                    f"the job description has {words} words in {sentences} sentences",
-                    hint="if it cannot be said in one or two sentences, the product is not well "
-                    "defined: split it or sharpen it",
-                    severity=WARNING,
-                )
-            if len(re.findall(r"\band\b", text, re.IGNORECASE)) >= 2:
-                yield violation(
-                    product.document,
-                    ("description",),
-                    Code.JOB_DESCRIPTION_CONCEPTS.value,
-                    "the job description strings several concepts together with 'and'",
-                    hint="a product is one cohesive concept; consider one product per concept",
-                    severity=WARNING,
-                )
+            for code, message, hint in job_description_findings(product.spec.description):
+                if code == Code.JOB_DESCRIPTION_MISSING.value:
+                    yield violation(
+                        product.document,
+                        ("name",),
+                        code,
+                        f"{product.spec.ref} has no job description",
+                        hint="add `description:` — one or two sentences saying what it delivers",
+                        severity=WARNING if product.spec.status == "proposed" else Severity.ERROR,
+                    )
+                else:
+                    yield violation(product.document, ("description",), code, message, hint=hint, severity=WARNING)
 
 
 class UseCasesTraceToSystems(Rule):

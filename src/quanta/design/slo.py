@@ -3,13 +3,18 @@ recommendation out. Source products get SLOs inferred from their consumers, with
 
 from __future__ import annotations
 
+import functools
+import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
+from quanta.quality.consistency import schedule_interval
 from quanta.spec.base import Duration, Name, PropertyName, Ratio, parse_duration
 from quanta.spec.index import ProductIndex
 from quanta.spec.loader import MeshSource, ProductSource
@@ -17,7 +22,7 @@ from quanta.spec.loader import MeshSource, ProductSource
 QUESTIONS: dict[str, str] = {
     "consumers": "Who consumes the product (roles or personas)?",
     "ports": "Through which ports (ids)?",
-    "freshness": "How fresh must the data be when read (e.g. 1h, 1d, 7d)?",
+    "freshness": "How fresh must the data be when read, at most how old (e.g. 1h, 1d, 7d)?",
     "changes": "How often does the underlying data change (continuous, hourly, daily, weekly, monthly)?",
     "completeness": "Which optional properties must be mostly filled, and how much (e.g. email 95%)?",
     "availability": "Which ports must be available, and how often (e.g. api 99.5%)?",
@@ -27,6 +32,24 @@ QUESTIONS: dict[str, str] = {
     "impact": "What is the impact of late or wrong data (low, medium, high)?",
     "regulation": "Which regulations apply (e.g. gdpr), if any?",
 }
+
+FORMS: dict[str, str] = {
+    "consumers": "names separated by spaces or commas, e.g. sales-managers analysts (empty: none)",
+    "ports": "port ids (kebab-case) separated by spaces or commas, e.g. table api (empty: none)",
+    "freshness": "a duration: a number and a unit ms, s, m, h, d or w, e.g. 30m, 1h, 1d, 7d (required)",
+    "changes": "one of continuous, hourly, daily, weekly, monthly (empty: daily)",
+    "completeness": "property names (snake_case) then a percentage, e.g. email phone 95% (empty: none)",
+    "availability": "port ids then a percentage, e.g. api 99.5% (empty: none)",
+    "response_time": "port ids then a duration, e.g. api 200ms (empty: none)",
+    "volume": "a row count, optionally a yearly growth percentage, e.g. 100000 10% (empty: none)",
+    "retention": "a duration, e.g. 90d or 365d (empty: none)",
+    "impact": "one of low, medium, high (empty: medium)",
+    "regulation": "names separated by spaces or commas, e.g. gdpr (empty: none)",
+}
+"""The accepted forms of each interactive answer, shown when an answer is refused."""
+
+BUILD_TIME = timedelta(minutes=5)
+"""The expected build time a proposed schedule leaves room for (``--build-time``)."""
 
 
 class _Answers(BaseModel):
@@ -77,30 +100,78 @@ class Proposal:
     notes: list[str] = field(default_factory=list)
 
 
-_SCHEDULES = [  # (freshness up to, cron, description)
-    (timedelta(hours=1), "*/15 * * * *", "every 15 minutes"),
-    (timedelta(hours=6), "0 * * * *", "hourly"),
-    (timedelta(days=7), "0 5 * * *", "daily at 05:00"),
-    (timedelta(days=31), "0 6 * * 1", "weekly on Monday at 06:00"),
+SCHEDULES = [  # loosest first: (cron, description)
+    ("0 6 1 * *", "monthly on the 1st at 06:00"),
+    ("0 6 * * 1", "weekly on Monday at 06:00"),
+    ("0 5 * * *", "daily at 05:00"),
+    ("0 */6 * * *", "every 6 hours"),
+    ("0 * * * *", "hourly"),
+    ("*/30 * * * *", "every 30 minutes"),
+    ("*/15 * * * *", "every 15 minutes"),
+    ("*/5 * * * *", "every 5 minutes"),
 ]
 
 
-def propose(answers: SloAnswers, product: ProductSource) -> Proposal:
-    """SLOs, a schedule and a delivery mode for the answers."""
+def answer_error(key: str, value: object) -> str | None:
+    """Why ``value`` is no valid answer to question ``key`` (checked by the answers model's own field),
+    or None when it is valid."""
+    try:
+        _field_adapter(key).validate_python(value)
+    except ValidationError as exc:
+        return describe(exc)
+    return None
+
+
+def describe(exc: ValidationError) -> str:
+    """A validation error in a sentence: each problem with where it is, no traceback."""
+    return "; ".join(_message(error) for error in exc.errors())
+
+
+def field_default(key: str) -> Any:
+    """The answer a skipped question stands for, in the answers-file form."""
+    info = SloAnswers.model_fields[key]
+    return None if info.is_required() else info.get_default(call_default_factory=True)
+
+
+def minimum_freshness(build_time: timedelta = BUILD_TIME) -> timedelta:
+    """The freshest data a batch build can promise: the tightest schedule plus the build time."""
+    return schedule_interval(SCHEDULES[-1][0]) + build_time
+
+
+def choose_schedule(max_age: timedelta, build_time: timedelta = BUILD_TIME) -> tuple[str, str] | None:
+    """The loosest schedule whose interval plus the build time stays within ``max_age``."""
+    return next(
+        ((cron, text) for cron, text in SCHEDULES if schedule_interval(cron) + build_time <= max_age),
+        None,
+    )
+
+
+def propose(answers: SloAnswers, product: ProductSource, build_time: timedelta = BUILD_TIME) -> Proposal:
+    """SLOs, a schedule and a delivery mode for the answers. The freshness objective is never tighter
+    than the schedule allows: schedule interval plus the expected build time."""
     max_age = parse_duration(answers.freshness)
     blocking = answers.impact == "high"
     notes: list[str] = []
+    freshness = answers.freshness
     mode = "streaming" if max_age < timedelta(minutes=15) else "batch"
     if mode == "streaming":
         notes.append(
             f"freshness {answers.freshness} is below 15 minutes: streaming ingestion is recommended; "
             "the schedule below is the closest batch fallback"
         )
-    schedule, described = next(
-        ((cron, text) for limit, cron, text in _SCHEDULES if max_age <= limit), ("0 6 1 * *", "monthly")
+    chosen = choose_schedule(max_age, build_time)
+    if chosen is None:
+        chosen = SCHEDULES[-1]
+        freshness = _duration_text(minimum_freshness(build_time))
+        notes.append(
+            f"no batch schedule keeps data within {answers.freshness} (builds {chosen[1]} taking "
+            f"{_duration_text(build_time)}): the objective is {freshness} until streaming is in place"
+        )
+    schedule, described = chosen
+    notes.append(
+        f"build {described} (expected build time {_duration_text(build_time)}) so data is never older than {freshness}"
     )
-    notes.append(f"build {described} so data is never older than {answers.freshness}")
-    slos: dict[str, Any] = {"mode": mode, "freshness": {"maxAge": answers.freshness, "blocking": blocking}}
+    slos: dict[str, Any] = {"mode": mode, "freshness": {"maxAge": freshness, "blocking": blocking}}
     if answers.completeness:
         slos["completeness"] = {
             "properties": answers.completeness.properties,
@@ -131,10 +202,21 @@ def propose(answers: SloAnswers, product: ProductSource) -> Proposal:
     return Proposal(slos, schedule, mode, notes)
 
 
-def infer_from_consumers(mesh: MeshSource, product: ProductSource) -> tuple[str | None, list[str]]:
-    """The freshness a source must meet: its strictest consumer's, and any conflict with its own."""
+@dataclass(frozen=True)
+class Inference:
+    freshness: str | None
+    """What the source must promise (None: nothing to infer, or nothing a batch build can meet)."""
+    notes: list[str]
+    feasible: bool = True
+    """False when consumers need fresher data than any batch build of the source can deliver."""
+
+
+def infer_from_consumers(mesh: MeshSource, product: ProductSource, build_time: timedelta = BUILD_TIME) -> Inference:
+    """The freshness a source must meet so every consumer's own objective is achievable: a consumer
+    promising ``maxAge`` and rebuilt every ``interval`` needs its input at most ``maxAge - interval``
+    old (what ``design check`` verifies); the strictest consumer decides. Conflicts are noted."""
     index = ProductIndex.of(mesh)
-    strictest: tuple[timedelta, str, str] | None = None
+    strictest: tuple[timedelta, str, str, timedelta] | None = None
     for consumer in mesh.products:
         for spec_input in consumer.spec.inputs:
             if spec_input.type != "product":
@@ -142,18 +224,74 @@ def infer_from_consumers(mesh: MeshSource, product: ProductSource) -> tuple[str 
             upstream = index.resolve(spec_input.options.product, spec_input.options.major)
             freshness = consumer.spec.slos.freshness
             if upstream is product and freshness is not None:
-                age = parse_duration(freshness.max_age)
-                if strictest is None or age < strictest[0]:
-                    strictest = (age, freshness.max_age, consumer.spec.ref)
+                interval = schedule_interval(consumer.spec.schedule)
+                allowed = parse_duration(freshness.max_age) - interval
+                if strictest is None or allowed < strictest[0]:
+                    strictest = (allowed, freshness.max_age, consumer.spec.ref, interval)
     if strictest is None:
-        return None, ["no consumer declares a freshness SLO yet: answer the questions for consumers first"]
-    notes = [f"strictest consumer: {strictest[2]} needs data at most {strictest[1]} old"]
-    own = product.spec.slos.freshness
-    if own is not None and parse_duration(own.max_age) > strictest[0]:
+        return Inference(None, ["no consumer declares a freshness SLO yet: answer the questions for consumers first"])
+    allowed, needed, ref, interval = strictest
+    rebuilt = f" and is rebuilt every {_duration_text(interval)}" if interval else ""
+    notes = [f"strictest consumer: {ref} needs data at most {needed} old{rebuilt}"]
+    if allowed < minimum_freshness(build_time):
         notes.append(
-            f"conflict: {product.spec.ref} promises {own.max_age}, looser than {strictest[2]} needs ({strictest[1]})"
+            f"conflict: {product.spec.ref} would have to be at most {_duration_text(max(allowed, timedelta(0)))} old, "
+            f"but a batch build can promise no less than {_duration_text(minimum_freshness(build_time))}: "
+            f"relax {ref}'s freshness, build {ref} more often, or stream"
         )
-    return strictest[1], notes
+        return Inference(None, notes, feasible=False)
+    inferred = _duration_text(allowed)
+    notes.append(f"{product.spec.ref} must be at most {inferred} old")
+    own = product.spec.slos.freshness
+    if own is not None and parse_duration(own.max_age) > allowed:
+        notes.append(f"conflict: {product.spec.ref} promises {own.max_age}, looser than {ref} needs ({inferred})")
+    return Inference(inferred, notes)
+
+
+def session_path(root: Path, product: str) -> Path:
+    """Where an interactive questionnaire keeps its answers until it is done."""
+    return root / ".quanta" / "design" / f"slo-{product}.yaml"
+
+
+def save_session(path: Path, answers: dict[str, Any]) -> None:
+    """Write the answers so far (an answers file) atomically: a crash leaves the old or the new file."""
+    from ruamel.yaml import YAML
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    yaml = YAML()
+    yaml.default_flow_style = None
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write("# SLO questionnaire session: the answers given so far (an answers file)\n")
+            yaml.dump(answers, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _duration_text(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@functools.cache
+def _field_adapter(key: str) -> TypeAdapter[Any]:
+    info = SloAnswers.model_fields[key]
+    annotated: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    return TypeAdapter(annotated)
+
+
+def _message(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 def _percent(ratio: float) -> str:

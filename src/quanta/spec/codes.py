@@ -53,6 +53,7 @@ class Code(enum.StrEnum):
     JOB_DESCRIPTION_MISSING = "job-description-missing"
     JOB_DESCRIPTION_LONG = "job-description-long"
     JOB_DESCRIPTION_CONCEPTS = "job-description-concepts"
+    JOB_DESCRIPTION_VAGUE = "job-description-vague"
     USE_CASE_UNTRACED = "use-case-untraced"
     UNUSED_PRODUCT = "unused-product"
     MISSING_SHARED_KEY = "missing-shared-key"
@@ -104,7 +105,10 @@ CODE_DOCS: dict[Code, str] = {
     ),
     Code.JOB_DESCRIPTION_MISSING: "Design: a product has no job description (`description:`).",
     Code.JOB_DESCRIPTION_LONG: "Design: the job description is longer than two sentences or about 40 words.",
-    Code.JOB_DESCRIPTION_CONCEPTS: "Design: the job description strings several concepts together with 'and'.",
+    Code.JOB_DESCRIPTION_CONCEPTS: (
+        "Design: the job description strings several concepts together with 'and' or lists them with commas."
+    ),
+    Code.JOB_DESCRIPTION_VAGUE: "Design: the job description is a vague one-liner (e.g. 'Customer data.').",
     Code.USE_CASE_UNTRACED: "Design: a use case does not trace back through products to a system of record.",
     Code.UNUSED_PRODUCT: "Design: no use case and no product consumes the product.",
     Code.MISSING_SHARED_KEY: "Design: products joined by a consumer share no business key.",
