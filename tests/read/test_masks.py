@@ -258,3 +258,29 @@ def test_sql_hmac_matches_python(key: bytes) -> None:
     expression = mask_value(MaskRule("hash", "string"), "v", key).sql(dialect="duckdb")
     rows = duckdb.sql(f"select {expression} from (values ('héllo'), ('')) t(v)").fetchall()
     assert [r[0] for r in rows] == [hmac.new(key, m.encode(), hashlib.sha256).hexdigest() for m in ("héllo", "")]
+
+
+def test_mesh_masks_come_from_the_published_mesh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _mesh(tmp_path / "demo")
+    mesh_yaml = root / "mesh.yaml"
+    mesh_yaml.write_text(mesh_yaml.read_text().replace("products: [", "masks: {pii: hash}\nproducts: [", 1))
+    spec = root / "products/sales/orders/dataproduct.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "logicalType: array, classification: pii", "logicalType: array, classification: restricted"
+        )
+    )
+    spec.write_text(
+        spec.read_text().replace(
+            "logicalType: object, classification: pii", "logicalType: object, classification: restricted"
+        )
+    )
+    monkeypatch.setenv("QUANTA_MASK_KEY", KEY)
+    loaded = Mesh.load(root)
+    try:
+        assert {o.status for o in loaded.build().outcomes} == {"built"}
+        masked = loaded.query("select customer_id from sales.orders order by order_id")
+        clear = _clear(loaded)
+    finally:
+        loaded.close()
+    assert masked.column("customer_id").to_pylist() == [_hmac(c) for c in clear.column("customer_id").to_pylist()]
