@@ -284,3 +284,26 @@ def test_mesh_masks_come_from_the_published_mesh(tmp_path: Path, monkeypatch: py
     finally:
         loaded.close()
     assert masked.column("customer_id").to_pylist() == [_hmac(c) for c in clear.column("customer_id").to_pylist()]
+
+
+def test_the_key_never_reaches_an_error(mesh: Mesh) -> None:
+    from quanta.read.plane import QueryError
+    from quanta.sql.masks import padded_keys
+
+    # fails inside DuckDB at run time, over the hashed relation
+    sql = "select cast(customer_id as integer) from sales.orders"
+    with pytest.raises(QueryError) as raised:
+        _read(mesh, "hash", sql)
+    message = str(raised.value)
+    assert "Conversion" in message or "convert" in message.lower()
+    assert KEY not in message and not any(k in message.lower() for k in padded_keys(KEY.encode()))
+
+
+def test_engine_errors_are_scrubbed_of_the_padded_key() -> None:
+    from quanta.read.plane import _scrubbed
+    from quanta.sql.masks import padded_keys
+
+    inner, outer = padded_keys(KEY.encode())
+    assert _scrubbed(f"Error near UNHEX('{inner}') || UNHEX('{outer}')") == (
+        "Error near UNHEX('<mask key>') || UNHEX('<mask key>')"
+    )
