@@ -16,7 +16,7 @@ _MESH_SETTINGS = {"platform", "profiles"}
 
 
 def mesh_descriptor(mesh: MeshSource) -> MeshDescriptor:
-    """Domains and teams, roles, glossary, systems and use cases; the origin is host and folder."""
+    """Domains and teams, roles, glossary, systems, use cases and masks; the origin is host and folder."""
     spec = mesh.spec.model_dump(by_alias=True, mode="json", exclude_none=True, exclude=_MESH_SETTINGS)
     return MeshDescriptor(mesh.spec.name, spec, f"{socket.gethostname()}:{mesh.root}")
 

@@ -387,7 +387,7 @@ def quality_gate(
     checks = [
         CheckResult(c, "passed", 0.0, f"guaranteed by the GROUP BY of {proven}; not scanned") for c in by_construction
     ]
-    checks += run_checks(workspace.engine, relation, measured, spec, now=now)
+    checks += run_checks(workspace.engine, relation, measured, spec, now=now, masks=workspace.mesh.spec.masks)
     checks += volume_change(product, result.rows, workspace.catalog)
     checks += referential_integrity(
         workspace.engine, relation, product, workspace.mesh, workspace.catalog, workspace.store

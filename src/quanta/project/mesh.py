@@ -259,7 +259,7 @@ class Mesh:
                 continue  # checks run as the platform on the engine, over the manifest's files
             relation = Relation("snapshot", "parquet", self.platform.plane.files(product.spec, record))
             results[product.spec.key] = run_checks(
-                workspace.engine, relation, compile_checks(product.spec), product.spec
+                workspace.engine, relation, compile_checks(product.spec), product.spec, masks=workspace.mesh.spec.masks
             )
         return results
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 from quanta.engines.base import Relation
 from quanta.quality.checks import Check, CheckResult, Status
-from quanta.spec.policy import DEFAULT_MASK
+from quanta.spec.masks import MaskRule, mask_for, mask_key
 from quanta.spec.product import DataProduct
 
 
@@ -18,14 +19,21 @@ def run_checks(
     product: DataProduct,
     sample_size: int = 5,
     now: datetime | None = None,
+    masks: Mapping[Any, str] | None = None,
 ) -> list[CheckResult]:
-    """Measure ``checks`` over ``relation`` (the snapshot's files) with ``engine``."""
+    """Measure ``checks`` over ``relation`` (the snapshot's files) with ``engine``; failure samples
+    show classified properties under the mesh's ``masks`` (per classification)."""
     metrics = list({c.metric.id: c.metric for c in checks if c.metric is not None}.values())
     measured = engine.measure(relation, metrics) if metrics else None
     keys = [k for k in product.schema_.primary_key if not _classified(product, k)]
     from quanta.sql.rewrite import mask_expression  # classified values never reach samples
 
-    masks = {p.name: mask_expression(DEFAULT_MASK, p.name) for p in product.schema_.properties if p.is_classified}
+    key = mask_key()
+    shown = {
+        p.name: mask_expression(MaskRule(mask_for(p.classification, masks), p.logical_type), p.name, key)
+        for p in product.schema_.properties
+        if p.is_classified
+    }
     results = []
     for check in checks:
         assert check.metric is not None
@@ -43,7 +51,7 @@ def run_checks(
             continue
         sample: list[dict[str, Any]] = []
         if check.source == "schema":
-            sample = engine.failing_keys(relation, check.metric, keys, sample_size, masks)
+            sample = engine.failing_keys(relation, check.metric, keys, sample_size, shown)
         status: Status = "failed" if check.blocking else "warning"
         message = (
             f"{observed:g} failing row(s)"

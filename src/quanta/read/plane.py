@@ -10,6 +10,7 @@ re-read from the catalog at most once per ``refresh_s``, so a publish is seen wi
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from quanta.catalog import Catalog, SnapshotRecord
 from quanta.errors import AccessDenied, NotFound, QuantaError
 from quanta.read.names import SqlNames
 from quanta.spec.loader import product_from_data
+from quanta.spec.masks import mask_key
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.product import DataProduct
 from quanta.spec.schema import CLASSIFIED
@@ -102,6 +104,7 @@ class DataPlane:
         self._descriptors: dict[str, str] = {}
         self._specs: dict[str, DataProduct] = {}
         self._current: dict[str, SnapshotRecord] = {}
+        self._masks: dict[str, dict[str, str]] = {}
         self._names = SqlNames(())
 
     # ---------------------------------------------------------------- what is published
@@ -135,7 +138,10 @@ class DataPlane:
         now = time.monotonic()
         if not force and now - self._checked < self.refresh_s:
             return
-        entries = {e.key: e.descriptor_id for e in self.catalog.products.entries() if e.descriptor_id}
+        listed = [e for e in self.catalog.products.entries() if e.descriptor_id]
+        entries = {e.key: e.descriptor_id for e in listed if e.descriptor_id}
+        masks = {m.name: dict(m.spec.get("masks") or {}) for m in self.catalog.products.meshes()}
+        self._masks = {e.key: masks.get(e.mesh or "", {}) for e in listed}
         if entries != self._descriptors:
             specs = self.catalog.products.published_specs()
             self._specs = {
@@ -194,7 +200,7 @@ class DataPlane:
             raise AccessDenied(decision.reason)
         files = self.files(spec, record)
         condition = bind_row_filter(decision.row_filter, principal.attributes) if decision.row_filter else None
-        relation = secured_relation(files, columns, decision.masked, condition)
+        relation = secured_relation(files, columns, decision.masked, condition, mask_key())
         return SecuredRead(spec, record, decision, files, relation)
 
     def decide(
@@ -208,11 +214,18 @@ class DataPlane:
     ) -> Decision:
         """The decision for a read of ``record`` (None: the spec's schema alone, nothing published
         yet): the stricter of the snapshot's own and the current published classification applies."""
-        schema = record.schema if record is not None else [{"name": p.name} for p in spec.schema_.properties]
+        own = [{"name": p.name, "logicalType": p.logical_type} for p in spec.schema_.properties]
+        schema = record.schema if record is not None else own
         columns = [p["name"] for p in schema]
-        classified = {p.name for p in spec.schema_.properties if p.is_classified}
-        classified |= {p["name"] for p in schema if p.get("classification") in CLASSIFIED}
-        return decide(principal, spec, port, classified=classified, columns=columns, unmask=unmask)
+        classified: dict[str, str | None] = {
+            p["name"]: p["classification"] for p in schema if p.get("classification") in CLASSIFIED
+        }
+        classified |= {p.name: p.classification for p in spec.schema_.properties if p.is_classified}
+        types = {p["name"]: p["logicalType"] for p in schema if p.get("logicalType")}
+        masks = self._masks.get(spec.key)
+        return decide(
+            principal, spec, port, classified=classified, columns=columns, unmask=unmask, masks=masks, types=types
+        )
 
     def manifest(self, spec: DataProduct, record: SnapshotRecord) -> dict[str, Any]:
         """The snapshot's manifest (artefacts such as fitted model parameters)."""
@@ -308,7 +321,7 @@ class DataPlane:
             writer.write(read.relation.sql(dialect="duckdb"), partial, file_format)
         except ReadFailed as exc:
             partial.unlink(missing_ok=True)
-            raise QueryError(str(exc)) from None
+            raise QueryError(_scrubbed(str(exc))) from None
         finally:
             writer.close()
         partial.replace(target)
@@ -333,7 +346,15 @@ class DataPlane:
         try:
             return self._reader.arrow(sql, params)
         except ReadFailed as exc:
-            raise QueryError(str(exc)) from None
+            raise QueryError(_scrubbed(str(exc))) from None
+
+
+_PADDED_KEY = re.compile(r"[0-9a-fA-F]{128}")
+
+
+def _scrubbed(message: str) -> str:
+    """An engine error without the mask key's padded forms (literals inside the secured relation)."""
+    return _PADDED_KEY.sub("<mask key>", message)
 
 
 def _limited(statement: exp.Query, limit: int) -> exp.Query:

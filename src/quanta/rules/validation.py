@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quanta.rules.base import RuleSet
+from quanta.rules.masks import MasksFitTypes
 from quanta.rules.references import (
     BusinessKeysMatchGlossary,
     DomainsAreDeclared,
@@ -29,6 +30,7 @@ def validation_rules(parse_row_filters: RowFilterParser = parse_row_filter) -> R
             PortsAndPropertiesResolve(),
             BusinessKeysMatchGlossary(),
             RowFiltersParse(parse_row_filters),
+            MasksFitTypes(),
             OneSpecPerMajor(),
             NoDependencyCycles(),
             ReferencedFilesExist(),

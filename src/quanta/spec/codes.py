@@ -44,6 +44,8 @@ class Code(enum.StrEnum):
     UNKNOWN_BUSINESS_KEY = "unknown-business-key"
     BUSINESS_KEY_TYPE = "business-key-type"
     INVALID_ROW_FILTER = "invalid-row-filter"
+    MASK_UNDEFINED_FOR_TYPE = "mask-undefined-for-type"
+    MASK_NOT_CLASSIFIED = "mask-not-classified"
     DEPENDENCY_CYCLE = "dependency-cycle"
     DUPLICATE_PRODUCT = "duplicate-product"
     SQL_NAME_COLLISION = "sql-name-collision"
@@ -96,6 +98,11 @@ CODE_DOCS: dict[Code, str] = {
     Code.UNKNOWN_BUSINESS_KEY: "A property's `businessKey` is not in the mesh glossary.",
     Code.BUSINESS_KEY_TYPE: "A business-key property's logicalType differs from the glossary's.",
     Code.INVALID_ROW_FILTER: "A grant's row filter is not a SQL boolean expression that parses.",
+    Code.MASK_UNDEFINED_FOR_TYPE: (
+        "A mask (mesh.yaml `masks:` for the property's classification, or a grant's `masks:`) has no defined "
+        "result for the property's logicalType (`partial` is for strings; `hash` for scalars)."
+    ),
+    Code.MASK_NOT_CLASSIFIED: "A grant's `masks:` names a property that is not classified, so nothing masks it.",
     Code.DEPENDENCY_CYCLE: "Products depend on each other in a cycle.",
     Code.DUPLICATE_PRODUCT: "Two product specs have the same domain, name and major version.",
     Code.SQL_NAME_COLLISION: "Two products derive the same SQL name.",

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from quanta.spec.base import Name, ProductRef, PropertyName, Regex, SpecModel
+from quanta.spec.masks import Mask
 from quanta.spec.schema import LogicalType
 
 MAX_THREADS = 1024
@@ -41,6 +42,9 @@ def _check_glob(pattern: str) -> str:
         raise ValueError(f"'{pattern}' names the mesh folder itself, not product files")
     return pattern
 
+
+MaskedClassification = Literal["confidential", "restricted", "pii", "sensitive"]
+"""A classification that is masked unless a grant unmasks it."""
 
 ProductGlob = Annotated[str, AfterValidator(_check_glob)]
 """A glob, relative to mesh.yaml, that stays inside the mesh folder."""
@@ -186,5 +190,8 @@ class Mesh(SpecModel):
     """Systems of record that source inputs come from."""
     use_cases: list[UseCase] = Field(default_factory=list)
     """Use cases in overlay order."""
+    masks: dict[MaskedClassification, Mask] = Field(default_factory=dict)
+    """Mask per classification (``null``, ``redact``, ``partial``, ``hash``); defaults: pii,
+    sensitive and confidential ``redact``, restricted ``null``."""
     products: list[ProductGlob] = Field(default_factory=lambda: ["products/**/dataproduct.yaml"])
     """Globs, relative to mesh.yaml, of product spec files."""

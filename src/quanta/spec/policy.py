@@ -7,9 +7,7 @@ from datetime import date
 from pydantic import Field, model_validator
 
 from quanta.spec.base import Name, PropertyName, SpecModel
-
-DEFAULT_MASK = "***"
-"""What a classified value reads as unless a grant unmasks it."""
+from quanta.spec.masks import Mask
 
 
 class Grant(SpecModel):
@@ -25,6 +23,8 @@ class Grant(SpecModel):
     """SQL boolean expression over properties; ``:principal.<attribute>`` binds the caller."""
     unmask: list[PropertyName] = Field(default_factory=list)
     """Classified properties shown in clear to this grantee."""
+    masks: dict[PropertyName, Mask] = Field(default_factory=dict)
+    """Classified property → mask kind for this grantee, overriding the mesh's ``masks:``."""
     purpose: str | None = None
     """Why access is granted (required when unmasking)."""
     expires: date | None = None

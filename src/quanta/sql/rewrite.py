@@ -10,32 +10,36 @@ from typing import Any, TypeVar
 from sqlglot import exp
 
 from quanta.sql.gate import GatedQuery
+from quanta.sql.masks import MaskRule, mask_value
 
 K = TypeVar("K")
 
 
-def mask_expression(mask: str, column: str | None = None) -> exp.Expression:
-    """What a masked property reads as: the constant; a missing value (NULL) stays missing, so
-    completeness remains visible while no value is."""
-    constant = exp.cast(exp.Literal.string(mask), exp.DataType.build("VARCHAR"))
-    if column is None:
-        return constant
-    missing = exp.Is(this=exp.column(column, quoted=True), expression=exp.Null())
-    return exp.Case(ifs=[exp.If(this=missing, true=exp.Null())], default=constant)
+def mask_expression(rule: MaskRule, column: str, key: bytes | None = None) -> exp.Expression:
+    """What a masked property reads as under its rule (see :mod:`quanta.sql.masks`); a missing value
+    (NULL) stays missing, so completeness remains visible while no value is."""
+    return mask_value(rule, column, key)
 
 
-def masked_projection(columns: Sequence[str], masked: Mapping[str, str]) -> list[exp.Expression]:
-    """The SELECT list over ``columns`` with the masked ones replaced by their mask."""
+def masked_projection(
+    columns: Sequence[str], masked: Mapping[str, MaskRule], key: bytes | None = None
+) -> list[exp.Expression]:
+    """The SELECT list over ``columns`` with the masked ones replaced by their mask (``key``: the
+    platform's mask key for ``hash``)."""
     projection: list[Any] = []
     for name in columns:
         column = exp.column(name, quoted=True)
-        value = mask_expression(masked[name], name) if name in masked else column
+        value = mask_expression(masked[name], name, key) if name in masked else column
         projection.append(exp.alias_(value, name, quoted=True) if name in masked else column)
     return projection
 
 
 def secured_relation(
-    files: Sequence[str], columns: Sequence[str], masked: Mapping[str, str], row_filter: exp.Expression | None
+    files: Sequence[str],
+    columns: Sequence[str],
+    masked: Mapping[str, MaskRule],
+    row_filter: exp.Expression | None,
+    key: bytes | None = None,
 ) -> exp.Select:
     """``SELECT <columns, masked> FROM read_parquet([files]) [WHERE row_filter]``: the filter sees the
     stored values, everything above the relation only the masked ones."""
@@ -44,7 +48,7 @@ def secured_relation(
             this="read_parquet", expressions=[exp.Array(expressions=[exp.Literal.string(f) for f in files])]
         )
     )
-    select = exp.select(*masked_projection(columns, masked)).from_(source)
+    select = exp.select(*masked_projection(columns, masked, key)).from_(source)
     return select.where(row_filter) if row_filter is not None else select
 
 
