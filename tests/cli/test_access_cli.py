@@ -122,7 +122,7 @@ def test_explain_says_which_grant_masks_and_row_filter(shop: Path) -> None:
     assert ann.returncode == 0, ann.stderr
     assert "allowed: ann → sales.orders@v1 port table" in ann.stdout
     assert "grant: role analysts, ports table, files" in ann.stdout
-    assert "masked: customer_id as '***'" in ann.stdout
+    assert "masked: customer_id by redact" in ann.stdout
     assert "row filter: country = :principal.country  →  country = 'FR'" in ann.stdout
     data = json.loads(
         quanta("access", "explain", "ann", "sales.orders", "--port", "files", "-f", "json", cwd=shop).stdout
@@ -132,6 +132,6 @@ def test_explain_says_which_grant_masks_and_row_filter(shop: Path) -> None:
     bob = quanta("access", "explain", "bob", "sales.orders", cwd=shop)
     assert bob.returncode == 0 and "denied" in bob.stdout and "no grant gives bob access" in bob.stdout
     root = json.loads(quanta("access", "explain", "root", "sales.orders", "-f", "json", cwd=shop).stdout)
-    assert root["allowed"] and root["reason"] == "platform owner" and root["masked"] == {"customer_id": "***"}
+    assert root["allowed"] and root["reason"] == "platform owner" and root["masked"] == {"customer_id": "redact"}
     no_port = quanta("access", "explain", "ann", "sales.orders", "--port", "nope", cwd=shop)
     assert "denied" in no_port.stdout and "has no port 'nope'" in no_port.stdout

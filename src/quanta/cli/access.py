@@ -309,7 +309,7 @@ def explain(
         details += f", purpose: {grant['purpose']}" if grant["purpose"] else ""
         details += f", expires {grant['expires']}" if grant["expires"] else ""
         out.print(literal(f"  grant: {details}"))
-    masked = ", ".join(f"{name} as '{mask}'" for name, mask in data["masked"].items())
+    masked = ", ".join(f"{name} by {mask}" for name, mask in data["masked"].items())
     out.print(literal(f"  masked: {masked or 'nothing'}"))
     if data["unmasked"]:
         out.print(literal(f"  unmasked by the grant: {', '.join(data['unmasked'])}"))
@@ -337,7 +337,7 @@ def _explanation_data(found: Explanation) -> dict[str, Any]:
             "purpose": grant.purpose,
             "expires": grant.expires.isoformat() if grant.expires else None,
         },
-        "masked": dict(decision.masked),
+        "masked": {name: rule.kind for name, rule in decision.masked.items()},
         "unmasked": sorted(grant.unmask) if grant is not None else [],
         "rowFilter": None if decision.row_filter is None else {"text": decision.row_filter, "bound": found.row_filter},
     }
