@@ -102,9 +102,7 @@ def _old_snapshots(
 def _superseded_at(records: list[SnapshotRecord]) -> dict[str, datetime]:
     """When each published snapshot stopped being current: when the next one was published."""
     published = [r for r in records if r.published_at is not None]  # newest first
-    return {
-        older.id: _aware(newer.published_at) for newer, older in pairwise(published) if newer.published_at is not None
-    }
+    return {older.id: newer.published_at for newer, older in pairwise(published) if newer.published_at is not None}
 
 
 def _orphans(catalog: Catalog, store: SnapshotStore, before: datetime, live: set[str], report: GcReport) -> None:
@@ -124,7 +122,3 @@ def _orphans(catalog: Catalog, store: SnapshotStore, before: datetime, live: set
         unreferenced = name.startswith(".") or PurePosixPath(key).stem not in referenced  # unfinished, or in no lineage
         if unreferenced and modified < before:
             report.orphans.append(store.delete_raw(key))
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

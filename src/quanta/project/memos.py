@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from importlib import metadata
 
 from quanta.sql.rowfilter import RowFilter, RowFilterParser, SqlRestrictionError, parse_row_filter
@@ -13,9 +14,9 @@ from quanta.state import LocalState
 
 def memoised_row_filter_parser(state: LocalState) -> RowFilterParser:
     """:func:`parse_row_filter`, remembered per filter text and parser version (errors too)."""
-    kind = f"row-filter/sqlglot-{metadata.version('sqlglot')}"
 
     def parse(text: str) -> RowFilter:
+        kind = _kind()
         key = hashlib.sha256(text.encode()).hexdigest()
         known = state.memo(kind, key)
         if known is not None:
@@ -30,6 +31,12 @@ def memoised_row_filter_parser(state: LocalState) -> RowFilterParser:
         return parsed
 
     return parse
+
+
+@cache
+def _kind() -> str:
+    """Memos are per parser version (looked up once, and only when a mesh has a row filter)."""
+    return f"row-filter/sqlglot-{metadata.version('sqlglot')}"
 
 
 def _restored(text: str, verdict: dict[str, list[str] | str]) -> RowFilter:
