@@ -6,6 +6,7 @@ from quanta.catalog.facade import Catalog
 from quanta.catalog.products import OwnershipConflict
 from quanta.catalog.records import (
     Descriptor,
+    GrantRecord,
     LineageRecord,
     MeshDescriptor,
     PrincipalRecord,
@@ -21,6 +22,7 @@ __all__ = [
     "Catalog",
     "CatalogUnavailable",
     "Descriptor",
+    "GrantRecord",
     "LineageRecord",
     "MeshDescriptor",
     "OwnershipConflict",

@@ -1,16 +1,20 @@
 """Access: principals (users and service accounts), API tokens (their SHA-256 only) and SCRAM
-verifiers. The store keeps what :mod:`quanta.access.credentials` makes; it never sees a secret."""
+verifiers. The store keeps what :mod:`quanta.access.credentials` makes; it never sees a secret.
+
+Every change to principals, tokens or verifiers bumps the *access generation* in the same
+transaction, so a process caching decisions or authentications sees the change on its next
+statement by reading one number."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from quanta.catalog.database import aware, database_now, maybe_aware, naive, upsert
 from quanta.catalog.records import PrincipalRecord, TokenRecord
-from quanta.catalog.tables import api_tokens, principals, scram_verifiers
+from quanta.catalog.tables import access_generation, api_tokens, principals, scram_verifiers
 from quanta.errors import Conflict, NotFound
 
 KINDS = ("user", "service")
@@ -21,6 +25,14 @@ class Access:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    def generation(self) -> int:
+        """The access generation: it changes whenever principals, tokens, verifiers or grants do."""
+        with self._engine.connect() as connection:
+            value = connection.execute(
+                select(access_generation.c.generation).where(access_generation.c.id == 1)
+            ).scalar()
+        return int(value or 0)
 
     def now(self) -> datetime:
         """The database's clock (aware UTC): token expiry never trusts the client's."""
@@ -55,6 +67,7 @@ class Access:
                 "created_at": now,
             }
             connection.execute(insert(principals).values(**values))
+            bump_generation(connection)
 
     def get(self, principal_id: str) -> PrincipalRecord | None:
         with self._engine.connect() as connection:
@@ -76,7 +89,36 @@ class Access:
         with self._engine.begin() as connection:
             connection.execute(delete(api_tokens).where(api_tokens.c.principal_id == principal_id))
             connection.execute(delete(scram_verifiers).where(scram_verifiers.c.principal_id == principal_id))
-            return connection.execute(delete(principals).where(principals.c.id == principal_id)).rowcount > 0
+            removed = connection.execute(delete(principals).where(principals.c.id == principal_id)).rowcount > 0
+            if removed:
+                bump_generation(connection)
+            return removed
+
+    def update(
+        self,
+        principal_id: str,
+        *,
+        roles: tuple[str, ...] | None = None,
+        team: str | None = None,
+        attributes: dict[str, str] | None = None,
+        admin: bool | None = None,
+    ) -> PrincipalRecord:
+        """Change a principal's roles, team, attributes or admin flag (None: unchanged)."""
+        self.require(principal_id)
+        values: dict[str, Any] = {}
+        if roles is not None:
+            values["roles"] = sorted(set(roles))
+        if team is not None:
+            values["team"] = team or None
+        if attributes is not None:
+            values["attributes"] = dict(attributes)
+        if admin is not None:
+            values["admin"] = admin
+        if values:
+            with self._engine.begin() as connection:
+                connection.execute(update(principals).where(principals.c.id == principal_id).values(**values))
+                bump_generation(connection)
+        return self.require(principal_id)
 
     # ---------------------------------------------------------------- API tokens
 
@@ -118,7 +160,10 @@ class Access:
                 .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
                 .values(revoked_at=database_now(connection))
             )
-            return result.rowcount > 0
+            if result.rowcount == 0:
+                return False
+            bump_generation(connection)
+            return True
 
     def used(self, token_id: str) -> datetime:
         """Record a token's use now (by the database's clock); returns the time."""
@@ -136,12 +181,22 @@ class Access:
             now = database_now(connection)
             values = {"principal_id": principal_id, "verifier": verifier, "updated_at": now}
             upsert(connection, scram_verifiers, values, ["principal_id"], {"verifier": verifier, "updated_at": now})
+            bump_generation(connection)
 
     def verifier(self, principal_id: str) -> str | None:
         with self._engine.connect() as connection:
             query = select(scram_verifiers.c.verifier).where(scram_verifiers.c.principal_id == principal_id)
             value = connection.execute(query).scalar()
         return str(value) if value is not None else None
+
+
+def bump_generation(connection: Connection) -> None:
+    """Advance the access generation inside the caller's transaction."""
+    connection.execute(
+        update(access_generation)
+        .where(access_generation.c.id == 1)
+        .values(generation=access_generation.c.generation + 1)
+    )
 
 
 def _principal(row: Any) -> PrincipalRecord:

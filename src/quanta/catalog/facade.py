@@ -5,7 +5,9 @@
 - ``lineage``: what each snapshot was built from;
 - ``runs``: build runs with heartbeat leases, their steps and build claims;
 - ``slis``: measured service level indicators;
-- ``access``: principals, their API tokens (hashes only) and SCRAM password verifiers.
+- ``access``: principals, their API tokens (hashes only) and SCRAM password verifiers, and the
+  access generation;
+- ``grants``: grants given in the catalog (by an admin, or by approved access requests).
 
 Writes that span stores (publishing) run here in one transaction.
 """
@@ -19,6 +21,7 @@ from datetime import datetime
 from quanta import faults
 from quanta.catalog.access import Access
 from quanta.catalog.database import aware, create_catalog_engine, database_now
+from quanta.catalog.grants import Grants
 from quanta.catalog.lineage import Lineage
 from quanta.catalog.migrate import ensure_current
 from quanta.catalog.products import Products
@@ -45,6 +48,7 @@ class Catalog:
         self.runs = Runs(self.engine, lease_s)
         self.slis = Slis(self.engine)
         self.access = Access(self.engine)
+        self.grants = Grants(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

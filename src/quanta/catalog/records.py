@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -170,3 +170,29 @@ class TokenRecord:
     expires_at: datetime | None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GrantRecord:
+    """A grant kept in the catalog (given by an admin, or by an approved access request), as
+    opposed to one declared in a product's spec. It applies to ``product`` (``domain.name``),
+    every major or only ``major``."""
+
+    product: str
+    ports: tuple[str, ...]
+    role: str | None = None
+    principal_id: str | None = None
+    row_filter: str | None = None
+    unmask: tuple[str, ...] = ()
+    masks: dict[str, str] = field(default_factory=dict)
+    purpose: str | None = None
+    expires: date | None = None
+    """The last day it is valid."""
+    major: int | None = None
+    source: str = "admin"
+    """``admin`` or ``request``."""
+    granted_by: str = "local"
+    id: int | None = None
+    granted_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None

@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -196,4 +197,33 @@ scram_verifiers = Table(
     Column("principal_id", String(200), ForeignKey("principals.id", ondelete="CASCADE"), primary_key=True),
     Column("verifier", Text, nullable=False),  # SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
     Column("updated_at", DateTime, nullable=False),
+)
+
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("product", String(200), nullable=False),  # <domain>.<name>
+    Column("major", Integer),  # None: every major
+    Column("role", String(100)),  # exactly one of role and principal_id
+    Column("principal_id", String(200)),
+    Column("ports", JSON, nullable=False),  # [port id, …]
+    Column("row_filter", Text),
+    Column("unmask", JSON, nullable=False),  # [property, …]
+    Column("masks", JSON, nullable=False),  # {property: mask kind}
+    Column("purpose", Text),
+    Column("expires", Date),  # the last day it is valid
+    Column("source", String(20), nullable=False),  # admin | request
+    Column("granted_by", String(200), nullable=False),
+    Column("granted_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Column("revoked_by", String(200)),
+    Index("ix_access_grants_product", "product"),
+)
+
+access_generation = Table(
+    "access_generation",
+    metadata,
+    Column("id", Integer, primary_key=True),  # one row, id 1
+    Column("generation", BigInteger, nullable=False),  # bumped by every change to principals, tokens, grants
 )

@@ -6,6 +6,8 @@ filter as sqlglot expressions inside the relation — over exactly the files the
 lists. User SQL passes :func:`quanta.sql.gate.gate` first and is then pinned to secured relations.
 Queries run on one long-lived, sandboxed reader; current pointers and published policies are
 re-read from the catalog at most once per ``refresh_s``, so a publish is seen within that time.
+The access generation is read on every statement: a change to principals or grants (in any
+process) drops the cached decisions and catalog grants before the next read is secured.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quanta.access import Decision, Principal, decide
-from quanta.catalog import Catalog, SnapshotRecord
+from quanta.access import CatalogGrant, Decision, Principal, decide
+from quanta.catalog import Catalog, GrantRecord, SnapshotRecord
 from quanta.errors import AccessDenied, NotFound, QuantaError
 from quanta.read.names import SqlNames
 from quanta.spec.loader import product_from_data
 from quanta.spec.masks import mask_key
 from quanta.spec.plugins import PluginRegistry
+from quanta.spec.policy import Grant
 from quanta.spec.product import DataProduct
 from quanta.spec.schema import CLASSIFIED
 from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore
@@ -105,7 +108,11 @@ class DataPlane:
         self._specs: dict[str, DataProduct] = {}
         self._current: dict[str, SnapshotRecord] = {}
         self._masks: dict[str, dict[str, str]] = {}
+        self._teams: dict[str, str | None] = {}
         self._names = SqlNames(())
+        self._generation: int | None = None
+        self._grants: dict[str, list[CatalogGrant]] = {}
+        self._secured: dict[tuple[Any, ...], SecuredRead] = {}
 
     # ---------------------------------------------------------------- what is published
 
@@ -140,8 +147,14 @@ class DataPlane:
             return
         listed = [e for e in self.catalog.products.entries() if e.descriptor_id]
         entries = {e.key: e.descriptor_id for e in listed if e.descriptor_id}
-        masks = {m.name: dict(m.spec.get("masks") or {}) for m in self.catalog.products.meshes()}
+        meshes = self.catalog.products.meshes()
+        masks = {m.name: dict(m.spec.get("masks") or {}) for m in meshes}
+        teams = {m.name: _domain_teams(m.spec) for m in meshes}
+        masks_before, teams_before = self._masks, self._teams
         self._masks = {e.key: masks.get(e.mesh or "", {}) for e in listed}
+        self._teams = {e.key: teams.get(e.mesh or "", {}).get(e.domain) for e in listed}
+        if self._masks != masks_before or self._teams != teams_before:
+            self._secured.clear()
         if entries != self._descriptors:
             specs = self.catalog.products.published_specs()
             self._specs = {
@@ -149,6 +162,7 @@ class DataPlane:
             }
             self._descriptors = entries
             self._names = SqlNames(self._specs.values())
+            self._secured.clear()
         self._current = self.catalog.snapshots.current_all()
         self._checked = now
 
@@ -190,18 +204,51 @@ class DataPlane:
     ) -> SecuredRead:
         """The secured relation of one snapshot for ``principal``; :class:`AccessDenied` when refused.
         The stricter of the snapshot's own and the current published classification applies."""
+        from sqlglot import exp
+
         from quanta.sql.rewrite import secured_relation
         from quanta.sql.rowfilter import bind_row_filter
 
         record = record or self.snapshot(spec, selector, rejected=principal.owner)
+        self._check_generation()
+        cache_key = (_identity(principal), spec.key, port, record.id, unmask, date.today())
+        cached = self._secured.get(cache_key)
+        if cached is not None and cached.spec is spec:
+            return cached
         decision = self.decide(principal, spec, port, record, unmask=unmask)
-        columns = list(decision.visible)
         if not decision.allowed:
             raise AccessDenied(decision.reason)
         files = self.files(spec, record)
-        condition = bind_row_filter(decision.row_filter, principal.attributes) if decision.row_filter else None
-        relation = secured_relation(files, columns, decision.masked, condition, mask_key())
-        return SecuredRead(spec, record, decision, files, relation)
+        condition: exp.Expression | None = None
+        if decision.sees_no_rows:
+            condition = exp.false()
+        elif decision.row_filter:
+            condition = bind_row_filter(decision.row_filter, principal.attributes)
+        relation = secured_relation(files, list(decision.visible), decision.masked, condition, mask_key())
+        secured = SecuredRead(spec, record, decision, files, relation)
+        if len(self._secured) >= _CACHE_LIMIT:
+            self._secured.clear()
+        self._secured[cache_key] = secured
+        return secured
+
+    @property
+    def generation(self) -> int:
+        """The access generation the cached decisions were made under (read from the catalog)."""
+        self._check_generation()
+        assert self._generation is not None
+        return self._generation
+
+    def _check_generation(self) -> None:
+        """Drop cached decisions and reload catalog grants when the access generation moved."""
+        generation = self.catalog.access.generation()
+        if generation == self._generation:
+            return
+        grants: dict[str, list[CatalogGrant]] = {}
+        for record in self.catalog.grants.active():
+            grants.setdefault(record.product, []).append(catalog_grant(record))
+        self._grants = grants
+        self._secured.clear()
+        self._generation = generation
 
     def decide(
         self,
@@ -222,9 +269,18 @@ class DataPlane:
         }
         classified |= {p.name: p.classification for p in spec.schema_.properties if p.is_classified}
         types = {p["name"]: p["logicalType"] for p in schema if p.get("logicalType")}
-        masks = self._masks.get(spec.key)
+        self._check_generation()
         return decide(
-            principal, spec, port, classified=classified, columns=columns, unmask=unmask, masks=masks, types=types
+            principal,
+            spec,
+            port,
+            classified=classified,
+            columns=columns,
+            unmask=unmask,
+            masks=self._masks.get(spec.key),
+            types=types,
+            catalog_grants=self._grants.get(spec.ref, ()),
+            owning_team=self._teams.get(spec.key),
         )
 
     def manifest(self, spec: DataProduct, record: SnapshotRecord) -> dict[str, Any]:
@@ -347,6 +403,36 @@ class DataPlane:
             return self._reader.arrow(sql, params)
         except ReadFailed as exc:
             raise QueryError(_scrubbed(str(exc))) from None
+
+
+_CACHE_LIMIT = 10_000
+"""Secured reads kept per plane (principal, product, port, snapshot) before the cache starts over."""
+
+
+def _identity(principal: Principal) -> tuple[Any, ...]:
+    """Everything about a principal a decision depends on (its attributes are not hashable)."""
+    attributes = tuple(sorted(principal.attributes.items()))
+    return (principal.id, principal.roles, attributes, principal.owner, principal.team)
+
+
+def _domain_teams(mesh: dict[str, Any]) -> dict[str, str | None]:
+    """Each domain of a published mesh descriptor → its owning team."""
+    domains = mesh.get("domains") or []
+    return {str(d["name"]): d.get("team") for d in domains if isinstance(d, dict) and "name" in d}
+
+
+def catalog_grant(record: GrantRecord) -> CatalogGrant:
+    """A catalog grant as the decision point applies it (validated when it was given)."""
+    data: dict[str, Any] = {"ports": list(record.ports), "unmask": list(record.unmask), "masks": dict(record.masks)}
+    optional = {
+        "role": record.role,
+        "principal": record.principal_id,
+        "rowFilter": record.row_filter,
+        "purpose": record.purpose,
+        "expires": record.expires,
+    }
+    grant = Grant.model_validate(data | {k: v for k, v in optional.items() if v is not None})
+    return CatalogGrant(record.id or 0, grant, record.source, record.granted_by, record.major)
 
 
 _PADDED_KEY = re.compile(r"[0-9a-fA-F]{128}")
