@@ -26,8 +26,8 @@ from quanta.cli.common import (
 from quanta.errors import QuantaError
 
 if TYPE_CHECKING:
-    from quanta.catalog import PrincipalRecord, TokenRecord
-    from quanta.project.platform import Explanation, Platform
+    from quanta.catalog import GrantRecord, PrincipalRecord, TokenRecord
+    from quanta.project.platform import Platform
 
 app = typer.Typer(help="Principals, API tokens, SQL passwords and access decisions.", no_args_is_help=True)
 principal_app = typer.Typer(help="Users and service accounts.", no_args_is_help=True)
@@ -49,12 +49,12 @@ def _platform(mesh_path: Path, profile: str | None, catalog: str | None) -> Iter
         products.close()
 
 
-def _attributes(pairs: list[str]) -> dict[str, str]:
+def _attributes(pairs: list[str], option: str = "--attr", example: str = "country=FR") -> dict[str, str]:
     found: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise QuantaError(f"--attr '{pair}': write name=value, e.g. country=FR")
+            raise QuantaError(f"{option} '{pair}': write name=value, e.g. {example}")
         found[name.strip()] = value
     return found
 
@@ -257,6 +257,125 @@ def token_revoke(
     console().print(literal(f"revoked token {token_id}"))
 
 
+# ---------------------------------------------------------------- catalog grants
+
+
+@app.command("grant")
+def grant(
+    product: str = typer.Argument(..., help="Product, e.g. sales.orders (its highest major) or sales.orders@v1."),
+    ports: list[str] = typer.Option(..., "--port", help="An output port id the grant opens (repeatable)."),
+    role: str | None = typer.Option(None, "--role", help="A role from the mesh's roles:."),
+    principal: str | None = typer.Option(None, "--principal", help="One principal instead of a role."),
+    row_filter: str | None = typer.Option(None, "--row-filter", help='e.g. "country = :principal.country".'),
+    unmask: list[str] = typer.Option([], "--unmask", help="A classified property shown in clear (repeatable)."),
+    masks: list[str] = typer.Option([], "--mask", help="property=kind overriding the mesh's mask (repeatable)."),
+    purpose: str | None = typer.Option(None, "--purpose", help="Why (required with --unmask)."),
+    expires: str | None = typer.Option(None, "--expires", help="Last valid day, YYYY-MM-DD."),
+    every_major: bool = typer.Option(False, "--every-major", help="Apply to every major version."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Give access in the catalog (next to the spec's grants); effective on every port at once."""
+    from pydantic import ValidationError
+
+    from quanta.spec.policy import Grant
+
+    data: dict[str, Any] = {"ports": ports, "unmask": unmask, "masks": _attributes(masks, "--mask", "email=hash")}
+    optional = {"role": role, "principal": principal, "rowFilter": row_filter, "purpose": purpose, "expires": expires}
+    try:
+        given = Grant.model_validate(data | {k: v for k, v in optional.items() if v is not None})
+    except ValidationError as exc:
+        raise QuantaError("; ".join(_grant_error(e) for e in exc.errors())) from None
+    with _platform(mesh_path, profile, catalog) as platform:
+        record = platform.grant(product, given, every_major=every_major)
+    console().print(literal(f"grant {record.id}: {_grantee(record)} may read {_ports_of(record)}"))
+
+
+def _grant_error(error: Any) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()))
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _grantee(record: GrantRecord) -> str:
+    return f"role {record.role}" if record.role else f"principal {record.principal_id}"
+
+
+def _ports_of(record: GrantRecord) -> str:
+    major = "every major" if record.major is None else f"v{record.major}"
+    return f"{record.product} ({major}) through {', '.join(record.ports)}"
+
+
+@app.command("revoke")
+def revoke(
+    grant_id: int = typer.Argument(..., help="Grant id (from `quanta access grants`)."),
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Revoke a catalog grant: every process stops honouring it on its next statement."""
+    with _platform(mesh_path, profile, catalog) as platform:
+        platform.revoke_grant(grant_id)
+    console().print(literal(f"revoked grant {grant_id}"))
+
+
+@app.command("grants")
+def grants(
+    product: str | None = typer.Argument(None, help="Only this product (domain.name)."),
+    every: bool = typer.Option(False, "--all", help="Revoked and expired ones too."),
+    output: OutputFormat = FORMAT_OPTION,
+    mesh_path: Path = MESH_OPTION,
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+) -> None:
+    """Grants kept in the catalog (the spec's own are in each product's `access:`)."""
+    with _platform(mesh_path, profile, catalog) as platform:
+        today = platform.catalog.access.now().date()
+        records = platform.catalog.grants.all() if every else platform.catalog.grants.active(today)
+    if product is not None:
+        records = [r for r in records if r.product == product.partition("@")[0]]
+    if output is OutputFormat.json:
+        print_json([_grant_data(r) for r in records])
+        return
+    table = Table(title=Text(f"{len(records)} catalog grant(s)"))
+    for column in ("id", "product", "grantee", "ports", "row filter", "unmask", "expires", "by", "revoked"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            str(r.id),
+            r.product + ("" if r.major is None else f"@v{r.major}"),
+            _grantee(r),
+            ", ".join(r.ports),
+            r.row_filter or "—",
+            ", ".join(r.unmask) or "—",
+            r.expires.isoformat() if r.expires else "never",
+            r.granted_by,
+            _when(r.revoked_at),
+        )
+    console().print(table)
+
+
+def _grant_data(record: GrantRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "product": record.product,
+        "major": record.major,
+        "role": record.role,
+        "principal": record.principal_id,
+        "ports": list(record.ports),
+        "rowFilter": record.row_filter,
+        "unmask": list(record.unmask),
+        "masks": record.masks,
+        "purpose": record.purpose,
+        "expires": record.expires.isoformat() if record.expires else None,
+        "source": record.source,
+        "grantedBy": record.granted_by,
+        "grantedAt": record.granted_at,
+        "revokedAt": record.revoked_at,
+    }
+
+
 # ---------------------------------------------------------------- passwords and decisions
 
 
@@ -292,7 +411,7 @@ def explain(
     """Whether a principal may read a product and why: the grant, the masks, the row filter."""
     with _platform(mesh_path, profile, catalog) as platform:
         found = platform.explain(principal, product, port)
-    data = _explanation_data(found)
+    data = found.to_data()
     if output is OutputFormat.json:
         print_json(data)
         return
@@ -300,6 +419,8 @@ def explain(
     verdict = Text("allowed" if data["allowed"] else "denied", style="bold green" if data["allowed"] else "bold red")
     out.print(Text.assemble(verdict, f": {principal} → {data['product']}", f" port {data['port'] or 'any'}"))
     out.print(literal(f"  why: {data['reason']}"))
+    if data["source"]:
+        out.print(literal(f"  source: {data['source']}"))
     if not data["allowed"]:
         return
     grant = data["grant"]
@@ -314,30 +435,10 @@ def explain(
     if data["unmasked"]:
         out.print(literal(f"  unmasked by the grant: {', '.join(data['unmasked'])}"))
     row_filter = data["rowFilter"]
-    shown = f"{row_filter['text']}  →  {row_filter['bound']}" if row_filter else "none (every row)"
+    if row_filter is None:
+        shown = "none (every row)"
+    elif row_filter["missing"]:
+        shown = f"{row_filter['text']}  →  no rows (lacks {', '.join(row_filter['missing'])})"
+    else:
+        shown = f"{row_filter['text']}  →  {row_filter['bound']}"
     out.print(literal(f"  row filter: {shown}"))
-
-
-def _explanation_data(found: Explanation) -> dict[str, Any]:
-    decision = found.decision
-    grant = decision.grant
-    return {
-        "principal": found.principal.id,
-        "product": found.product,
-        "port": found.port,
-        "snapshot": found.snapshot_id,
-        "allowed": decision.allowed,
-        "reason": decision.reason,
-        "grant": None
-        if grant is None
-        else {
-            "role": grant.role,
-            "principal": grant.principal,
-            "ports": list(grant.ports),
-            "purpose": grant.purpose,
-            "expires": grant.expires.isoformat() if grant.expires else None,
-        },
-        "masked": {name: rule.kind for name, rule in decision.masked.items()},
-        "unmasked": sorted(grant.unmask) if grant is not None else [],
-        "rowFilter": None if decision.row_filter is None else {"text": decision.row_filter, "bound": found.row_filter},
-    }

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from quanta.access import LOCAL_OWNER, Principal
 from quanta.access.credentials import FailureLimiter
-from quanta.catalog import Catalog, Descriptor, PrincipalRecord, TokenRecord
+from quanta.catalog import Catalog, Descriptor, GrantRecord, PrincipalRecord, TokenRecord
 from quanta.errors import AccessDenied, ConfigError, NotFound, QuantaError
 from quanta.spec.mesh import PlatformSettings
 from quanta.spec.plugins import PluginRegistry
+from quanta.spec.policy import Grant
 from quanta.spec.product import DataProduct
 from quanta.storage import LocalSnapshotStore, SnapshotLocation, SnapshotStore
 
@@ -37,6 +38,7 @@ class Platform:
         self.plane = DataPlane(catalog, lambda: self.store, plugins)
         self.limiter = FailureLimiter()
         """Failed authentications per source, in this process."""
+        self._authenticated: dict[str, _Authenticated] = {}
         if store is not None:
             backfill_descriptors(catalog, store)
 
@@ -216,22 +218,79 @@ class Platform:
 
     def authenticate(self, token: str, source: str = "local") -> Principal:
         """The principal an API token stands for, recording its use. An unknown, malformed, expired
-        or revoked token is refused (one message for all); failures are limited per ``source``."""
-        from quanta.access.credentials import parse_token, token_matches
+        or revoked token is refused (one message for all); failures are limited per ``source``.
+        A token checked in the last minute under the same access generation is not looked up again
+        (a revocation, or any change to principals, bumps the generation)."""
+        import time
+
+        from quanta.access.credentials import token_hash
 
         wait = self.limiter.retry_after(source)
         if wait is not None:
             raise AccessDenied(f"too many failed authentications from {source}: retry in {wait:.0f} s")
+        generation = self.catalog.access.generation()
+        digest = token_hash(token)
+        cached = self._authenticated.get(digest)
+        now = time.monotonic()
+        if cached is not None and cached.generation == generation and now < cached.until:
+            return cached.principal
+        principal, until = self._check_token(token, source)
+        if len(self._authenticated) >= 10_000:
+            self._authenticated.clear()
+        self._authenticated[digest] = _Authenticated(principal, generation, min(now + _AUTH_CACHE_S, now + until))
+        return principal
+
+    def _check_token(self, token: str, source: str) -> tuple[Principal, float]:
+        """Look an API token up: its principal and how many seconds it stays valid."""
+        from quanta.access.credentials import parse_token, token_matches
+
         token_id = parse_token(token)
         found = self.catalog.access.token(token_id) if token_id else None
         record, stored = found if found else (None, None)
         matched = token_matches(token, stored)
-        if not matched or record is None or record.revoked_at is not None or _expired(record, self.catalog):
+        now = self.catalog.access.now()
+        expired = record is not None and record.expires_at is not None and record.expires_at <= now
+        if not matched or record is None or record.revoked_at is not None or expired:
             self.limiter.failed(source)
             raise AccessDenied("invalid, expired or revoked token")
         self.limiter.succeeded(source)
         self.catalog.access.used(record.id)
-        return self.principal(record.principal_id)
+        left = (record.expires_at - now).total_seconds() if record.expires_at is not None else float("inf")
+        return self.principal(record.principal_id), left
+
+    # ---------------------------------------------------------------- access: catalog grants
+
+    def grant(self, product: str, grant: Grant, *, by: str = "local", every_major: bool = False) -> GrantRecord:
+        """Give ``grant`` on a published product (its highest major, or the one named ``@vN``; every
+        major with ``every_major``), checked like a spec's grants; effective on every port at once."""
+        from quanta.access.grants import grant_problems
+
+        spec = self.spec(product)
+        if grant.principal is not None:
+            self.catalog.access.require(grant.principal)
+        problems = grant_problems(grant, spec, self.roles(), self.catalog.access.now().date())
+        if problems:
+            raise ConfigError(f"cannot grant access to {spec.ref}: " + "; ".join(problems))
+        record = GrantRecord(
+            product=spec.ref,
+            ports=tuple(grant.ports),
+            role=grant.role,
+            principal_id=grant.principal,
+            row_filter=grant.row_filter,
+            unmask=tuple(grant.unmask),
+            masks=dict(grant.masks),
+            purpose=grant.purpose,
+            expires=grant.expires,
+            major=None if every_major else spec.major,
+            granted_by=by,
+        )
+        return self.catalog.grants.add(record)
+
+    def revoke_grant(self, grant_id: int, *, by: str = "local") -> None:
+        """Revoke a catalog grant: every process stops honouring it on its next statement."""
+        if not self.catalog.grants.revoke(grant_id, by):
+            found = self.catalog.grants.get(grant_id)
+            raise NotFound(f"grant {grant_id} is already revoked" if found else f"the catalog has no grant {grant_id}")
 
     def explain(self, principal: str, product: str, port: str | None = None) -> Explanation:
         """Why ``principal`` may or may not read ``product`` (through ``port``; its SQL port when
@@ -246,7 +305,7 @@ class Platform:
             record = None
         decision = self.plane.decide(who, spec, port, record)
         bound = None
-        if decision.allowed and decision.row_filter:
+        if decision.allowed and decision.row_filter and not decision.sees_no_rows:
             from quanta.sql.rowfilter import bind_row_filter
 
             bound = bind_row_filter(decision.row_filter, who.attributes).sql(dialect="duckdb")
@@ -268,8 +327,16 @@ def upgrade_catalog(settings: PlatformSettings, root: Path) -> tuple[str | None,
     return revisions
 
 
-def _expired(record: TokenRecord, catalog: Catalog) -> bool:
-    return record.expires_at is not None and record.expires_at <= catalog.access.now()
+_AUTH_CACHE_S = 60.0
+"""How long a checked token is trusted without a lookup (within one access generation)."""
+
+
+@dataclass(frozen=True)
+class _Authenticated:
+    principal: Principal
+    generation: int
+    until: float
+    """``time.monotonic()`` after which the token is looked up again."""
 
 
 @dataclass(frozen=True)
@@ -283,6 +350,35 @@ class Explanation:
     row_filter: str | None
     """The row filter bound to the principal's attributes, as SQL."""
     snapshot_id: str | None
+
+    def to_data(self) -> dict[str, Any]:
+        """The explanation as JSON-ready data (what ``quanta access explain --format json`` and the
+        servers show)."""
+        decision = self.decision
+        grant = decision.grant
+        return {
+            "principal": self.principal.id,
+            "product": self.product,
+            "port": self.port,
+            "snapshot": self.snapshot_id,
+            "allowed": decision.allowed,
+            "reason": decision.reason,
+            "source": decision.source or None,
+            "grant": None
+            if grant is None
+            else {
+                "role": grant.role,
+                "principal": grant.principal,
+                "ports": list(grant.ports),
+                "purpose": grant.purpose,
+                "expires": grant.expires.isoformat() if grant.expires else None,
+            },
+            "masked": {name: rule.kind for name, rule in decision.masked.items()},
+            "unmasked": sorted(grant.unmask) if grant is not None else [],
+            "rowFilter": None
+            if decision.row_filter is None
+            else {"text": decision.row_filter, "bound": self.row_filter, "missing": list(decision.missing)},
+        }
 
 
 def catalog_url(settings: PlatformSettings, root: Path) -> str:
