@@ -216,3 +216,35 @@ def test_weekly_sku_sales_grid_averages_and_last_year(built: tuple[Mesh, dict, d
         window = units[max(0, i - 3) : i + 1]
         assert week["units_4w_avg"] == round(sum(window) / len(window), 4)
         assert week["units_last_year"] == (units[i - 52] if i >= 52 else None)
+
+
+def test_the_reference_policies_open_what_each_persona_needs_and_nothing_else(built: tuple[Mesh, dict, dict]) -> None:
+    from quanta.access import Principal
+    from quanta.errors import AccessDenied
+
+    mesh, _, _ = built
+    plane = mesh.platform.plane
+    clv = "customer-relations.customer-lifetime-value"
+    countries = {
+        r["country"]: r["n"]
+        for r in mesh.query(f"select country, count(*) as n from {clv.replace('-', '_')} group by all").to_pylist()
+    }
+    market = max(countries, key=lambda c: countries[c])
+    crm = Principal("carla", frozenset({"crm-managers"}), {"country": market})
+    rows = plane.table(crm, clv, "api").to_pylist()
+    assert len(rows) == countries[market] and {r["country"] for r in rows} == {market}  # her own market
+    assert {r["email"] for r in rows} <= {"***", None}  # pii stays masked
+    assert plane.decide(crm, plane.product(clv), "weekly-report", None).allowed
+    with pytest.raises(AccessDenied):
+        plane.table(crm, clv, "table")
+    backend = Principal("svc-marketing-backend")
+    assert plane.table(backend, "marketing.product-recommendations", "api", limit=1).num_rows == 1
+    with pytest.raises(AccessDenied):
+        plane.table(backend, clv, "api")
+    scientist = Principal("dan", frozenset({"data-scientists"}))
+    people = plane.table(scientist, "customer.customer-marketing-360", "table").to_pylist()
+    assert people and all(p["email"] in ("***", None) and p["birth_date"] is None for p in people)
+    merchandiser = Principal("mia", frozenset({"merchandisers"}))
+    assert plane.table(merchandiser, "merchandising.return-rates", "table", limit=1).num_rows == 1
+    with pytest.raises(AccessDenied):
+        plane.table(merchandiser, "customer.customer-marketing-360", "table")
