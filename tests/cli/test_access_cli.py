@@ -128,7 +128,8 @@ def test_explain_says_which_grant_masks_and_row_filter(shop: Path) -> None:
         quanta("access", "explain", "ann", "sales.orders", "--port", "files", "-f", "json", cwd=shop).stdout
     )
     assert data["allowed"] and data["port"] == "files" and data["grant"]["role"] == "analysts"
-    assert data["rowFilter"] == {"text": "country = :principal.country", "bound": "country = 'FR'"}
+    assert data["rowFilter"] == {"text": "country = :principal.country", "bound": "country = 'FR'", "missing": []}
+    assert data["source"] == "spec grant 1"
     bob = quanta("access", "explain", "bob", "sales.orders", cwd=shop)
     assert bob.returncode == 0 and "denied" in bob.stdout and "no grant gives bob access" in bob.stdout
     root = json.loads(quanta("access", "explain", "root", "sales.orders", "-f", "json", cwd=shop).stdout)

@@ -7,6 +7,8 @@ statement by reading one number."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -25,14 +27,15 @@ class Access:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._generation = _GenerationReader(engine)
 
     def generation(self) -> int:
-        """The access generation: it changes whenever principals, tokens, verifiers or grants do."""
-        with self._engine.connect() as connection:
-            value = connection.execute(
-                select(access_generation.c.generation).where(access_generation.c.id == 1)
-            ).scalar()
-        return int(value or 0)
+        """The access generation: it changes whenever principals, tokens, verifiers or grants do.
+        Read on every statement of a server, so it costs one query on a held connection."""
+        return self._generation.read()
+
+    def close(self) -> None:
+        self._generation.close()
 
     def now(self) -> datetime:
         """The database's clock (aware UTC): token expiry never trusts the client's."""
@@ -188,6 +191,58 @@ class Access:
             query = select(scram_verifiers.c.verifier).where(scram_verifiers.c.principal_id == principal_id)
             value = connection.execute(query).scalar()
         return str(value) if value is not None else None
+
+
+class _GenerationReader:
+    """Reads the access generation on one held, autocommitting DBAPI connection: a few
+    microseconds on SQLite, one round trip on PostgreSQL, without SQLAlchemy's per-query work."""
+
+    _SQL = "SELECT generation FROM access_generation WHERE id = 1"
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._connection: Any = None
+
+    def read(self) -> int:
+        with self._lock:
+            try:
+                return self._read()
+            except Exception:
+                self._drop()  # a broken connection: read once more on a fresh one, through SQLAlchemy
+        with self._engine.connect() as connection:
+            value = connection.execute(
+                select(access_generation.c.generation).where(access_generation.c.id == 1)
+            ).scalar()
+        return int(value or 0)
+
+    def _read(self) -> int:
+        if self._connection is None:
+            connection = self._engine.raw_connection()
+            driver: Any = connection.driver_connection
+            if hasattr(driver, "autocommit"):  # psycopg: never left idle in a transaction
+                driver.autocommit = True
+            self._connection = connection
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(self._SQL)
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return int(row[0]) if row else 0
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.invalidate()
+            self._connection = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                with contextlib.suppress(Exception):
+                    self._connection.close()
+                self._connection = None
 
 
 def bump_generation(connection: Connection) -> None:

@@ -51,6 +51,7 @@ class Catalog:
         self.grants = Grants(self.engine)
 
     def close(self) -> None:
+        self.access.close()
         self.engine.dispose()
 
     def publish(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,11 @@ class SecuredRead:
     decision: Decision
     files: tuple[str, ...]
     relation: exp.Select
+
+    @cached_property
+    def sql(self) -> str:
+        """The secured relation rendered for the reader (once per secured read)."""
+        return self.relation.sql(dialect="duckdb")
 
 
 def port_of_type(spec: DataProduct, port_type: str) -> str:
@@ -312,6 +318,22 @@ class DataPlane:
         read = self.secure(principal, self.product(name), port, selector, unmask=unmask)
         relation = read.relation.limit(limit) if limit is not None else read.relation
         return self._run(relation.sql(dialect="duckdb"))
+
+    def lookup(self, read: SecuredRead, key: dict[str, Any]) -> Any:
+        """The rows of a secured read whose properties equal ``key`` (e.g. its primary key), values
+        bound as parameters; a pyarrow Table."""
+        from sqlglot import exp
+
+        unknown = sorted(set(key) - set(read.decision.visible))
+        if unknown:
+            raise QueryError(f"{read.spec.ref} has no property {', '.join(repr(n) for n in unknown)}")
+        names = sorted(key)
+        condition = exp.and_(
+            *(exp.column(n, quoted=True).eq(exp.Placeholder(this=f"k{i}")) for i, n in enumerate(names))
+        )
+        outer = exp.select("*").from_("secured").where(condition).sql(dialect="duckdb")
+        params = {f"k{i}": key[n] for i, n in enumerate(names)}
+        return self._run(f"WITH secured AS ({read.sql}) {outer}", params)  # both parts generated, none from input
 
     def query(
         self,
