@@ -12,24 +12,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quanta.access import LOCAL_OWNER, Principal
-from quanta.access.credentials import FailureLimiter
+from quanta.access.credentials import TOKEN_PREFIX, FailureLimiter
 from quanta.catalog import Catalog, Descriptor, PrincipalRecord, TokenRecord
 from quanta.errors import AccessDenied, ConfigError, NotFound, QuantaError
-from quanta.spec.mesh import PlatformSettings
+from quanta.spec.mesh import OidcSettings, PlatformSettings
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.product import DataProduct
 from quanta.storage import LocalSnapshotStore, SnapshotLocation, SnapshotStore
 
 if TYPE_CHECKING:
     from quanta.access import Decision
+    from quanta.access.oidc import OidcVerifier
     from quanta.catalog.search import SearchHit
     from quanta.ports.files import ExportResult
 
 
 class Platform:
-    """The catalog and the snapshot storage (``store`` None: the catalog alone, no data reads)."""
+    """The catalog and the snapshot storage (``store`` None: the catalog alone, no data reads);
+    ``oidc``: JWT bearer tokens are accepted next to API tokens."""
 
-    def __init__(self, catalog: Catalog, store: SnapshotStore | None, plugins: PluginRegistry | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: SnapshotStore | None,
+        plugins: PluginRegistry | None = None,
+        oidc: OidcSettings | None = None,
+    ) -> None:
         from quanta.read import DataPlane
 
         self.catalog = catalog
@@ -37,6 +45,8 @@ class Platform:
         self.plane = DataPlane(catalog, lambda: self.store, plugins)
         self.limiter = FailureLimiter()
         """Failed authentications per source, in this process."""
+        self.oidc = oidc
+        self._bearer: OidcVerifier | None = None
         if store is not None:
             backfill_descriptors(catalog, store)
 
@@ -48,7 +58,7 @@ class Platform:
         catalog = Catalog(catalog_url(settings, root), lease_s=lease_s or DEFAULT_LEASE_S)
         try:
             store = snapshot_store(settings, root) if settings.storage else None
-            return cls(catalog, store)
+            return cls(catalog, store, oidc=settings.oidc.under(root) if settings.oidc else None)
         except BaseException:
             catalog.close()
             raise
@@ -214,24 +224,43 @@ class Platform:
             raise QuantaError("the password is empty")
         self.catalog.access.set_verifier(principal, scram_verifier(password))
 
-    def authenticate(self, token: str, source: str = "local") -> Principal:
-        """The principal an API token stands for, recording its use. An unknown, malformed, expired
-        or revoked token is refused (one message for all); failures are limited per ``source``."""
-        from quanta.access.credentials import parse_token, token_matches
-
+    def authenticate(self, credential: str, source: str = "local") -> Principal:
+        """The principal a credential stands for: an API token (``qt_…``, its use recorded) or, when
+        OIDC is configured, a JWT bearer token (its claims alone make the principal, see
+        :mod:`quanta.access.oidc.claims`). A refused credential raises :class:`AccessDenied`;
+        failures of both kinds are limited per ``source``."""
         wait = self.limiter.retry_after(source)
         if wait is not None:
             raise AccessDenied(f"too many failed authentications from {source}: retry in {wait:.0f} s")
-        token_id = parse_token(token)
+        if self.oidc is not None and not credential.startswith(f"{TOKEN_PREFIX}_"):
+            return self._bearer_principal(credential, source)
+        from quanta.access.credentials import parse_token, token_matches
+
+        token_id = parse_token(credential)
         found = self.catalog.access.token(token_id) if token_id else None
         record, stored = found if found else (None, None)
-        matched = token_matches(token, stored)
+        matched = token_matches(credential, stored)
         if not matched or record is None or record.revoked_at is not None or _expired(record, self.catalog):
             self.limiter.failed(source)
             raise AccessDenied("invalid, expired or revoked token")
         self.limiter.succeeded(source)
         self.catalog.access.used(record.id)
         return self.principal(record.principal_id)
+
+    def _bearer_principal(self, token: str, source: str) -> Principal:
+        """A JWT bearer token's principal (a JWKS that cannot be loaded is not the caller's failure)."""
+        from quanta.access.oidc import OidcVerifier
+
+        if self._bearer is None:
+            assert self.oidc is not None
+            self._bearer = OidcVerifier(self.oidc)
+        try:
+            principal = self._bearer.authenticate(token)
+        except AccessDenied:
+            self.limiter.failed(source)
+            raise
+        self.limiter.succeeded(source)
+        return principal
 
     def explain(self, principal: str, product: str, port: str | None = None) -> Explanation:
         """Why ``principal`` may or may not read ``product`` (through ``port``; its SQL port when
