@@ -55,7 +55,11 @@ def _expired(idp: Idp) -> str:
 
 def _hs256_with_the_public_key(idp: Idp) -> str:
     """Key confusion: an HMAC keyed with the RSA public key's PEM, which every client can read."""
-    pem = rsa_key("one").public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = (
+        rsa_key("one")
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     header = jwt.utils.base64url_encode(b'{"alg":"HS256","typ":"JWT","kid":"rsa-1"}')
     payload = jwt.utils.base64url_encode(json.dumps(idp.claims()).encode())
     signature = hmac.new(pem, header + b"." + payload, hashlib.sha256).digest()
