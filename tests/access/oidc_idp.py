@@ -90,13 +90,13 @@ class Idp:
         return jwt.encode(self.claims(**claims), signing, algorithm=alg, headers=header)
 
 
-def unsigned_token(claims: dict[str, Any], kid: str = "rsa-1") -> str:
-    """A token with ``alg: none`` and no signature."""
+def unsigned_token(claims: dict[str, Any], kid: Any = "rsa-1", alg: Any = "none", signature: str = "") -> str:
+    """A token with ``alg: none`` (or any header values) and no signature (or ``signature``)."""
 
     def part(value: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
-    return f"{part({'alg': 'none', 'typ': 'JWT', 'kid': kid})}.{part(claims)}."
+    return f"{part({'alg': alg, 'typ': 'JWT', 'kid': kid})}.{part(claims)}.{signature}"
 
 
 def settings(jwks: str, **overrides: Any) -> OidcSettings:

@@ -86,6 +86,12 @@ REFUSALS = {
     "payload swapped": (_tampered, "signature does not verify"),
     "unknown key id": (lambda idp: idp.token("rsa-2", key=rsa_key("two")), "unknown key id"),
     "alg none": (lambda idp: unsigned_token(idp.claims()), "algorithm 'none' is not accepted"),
+    "alg of the wrong type": (
+        lambda idp: unsigned_token(idp.claims(), alg=["RS256"], signature="c2ln"),
+        "algorithm is",
+    ),
+    "kid of the wrong type": (lambda idp: unsigned_token(idp.claims(), kid={"a": 1}, alg="RS256"), "malformed"),
+    "subject not a string": (lambda idp: idp.token(sub=42), "'sub' claim is not a string"),
     "HS256 key confusion": (_hs256_with_the_public_key, "algorithm 'HS256' is not accepted"),
     "algorithm not allowed": (lambda idp: idp.token("rsa-1", "PS256"), "algorithm 'PS256' is not accepted"),
     "EC key named by an RS256 token": (lambda idp: idp.token("ec-1", "RS256", key=rsa_key("one")), "does not fit"),

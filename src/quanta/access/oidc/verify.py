@@ -53,7 +53,7 @@ class OidcVerifier:
             raise AccessDenied("the bearer token is malformed (its header is not a JWS header)") from None
         algorithm, kid = header.get("alg"), header.get("kid")
         if not isinstance(algorithm, str) or algorithm not in self.settings.algorithms:
-            shown = f" '{algorithm}'" if algorithm in _NAMED else ""
+            shown = f" '{algorithm}'" if isinstance(algorithm, str) and algorithm in _NAMED else ""
             raise AccessDenied(
                 f"the bearer token's algorithm{shown} is not accepted (accepted: {', '.join(self.settings.algorithms)})"
             )
@@ -83,6 +83,8 @@ class OidcVerifier:
             raise AccessDenied(f"the bearer token has no '{exc.claim}' claim") from None
         except jwt.InvalidSignatureError:
             raise AccessDenied("the bearer token's signature does not verify") from None
+        except jwt.exceptions.InvalidSubjectError:
+            raise AccessDenied("the bearer token's 'sub' claim is not a string") from None
         except jwt.InvalidKeyError:
             raise AccessDenied("the bearer token is signed with a key too weak to trust") from None
         except jwt.PyJWTError:
