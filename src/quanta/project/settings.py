@@ -149,7 +149,7 @@ def oidc_settings(configured: dict[str, Any] | None, environment: EnvironmentSet
     try:
         return OidcSettings.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError("; ".join(_oidc_problem(error, given) for error in exc.errors())) from None
+        raise ConfigError("; ".join(_oidc_problem(error) for error in exc.errors())) from None
 
 
 def _oidc_value(name: str, text: str) -> object:
@@ -164,7 +164,7 @@ def _oidc_value(name: str, text: str) -> object:
     return text
 
 
-def _oidc_problem(error: ErrorDetails, given: dict[str, str]) -> str:
+def _oidc_problem(error: ErrorDetails) -> str:
     by_alias = {field.alias or name: name for name, field in OidcSettings.model_fields.items()}
     name = by_alias.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else ""
     variable = f"QUANTA_OIDC_{name.upper()}"
