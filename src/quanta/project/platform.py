@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quanta.access import LOCAL_OWNER, Principal
-from quanta.access.credentials import FailureLimiter
+from quanta.access.credentials import TOKEN_PREFIX, FailureLimiter
 from quanta.catalog import Catalog, Descriptor, GrantRecord, PrincipalRecord, TokenRecord
 from quanta.errors import AccessDenied, ConfigError, NotFound, QuantaError
-from quanta.spec.mesh import PlatformSettings
+from quanta.spec.mesh import OidcSettings, PlatformSettings
 from quanta.spec.plugins import PluginRegistry
 from quanta.spec.policy import Grant
 from quanta.spec.product import DataProduct
@@ -23,14 +23,22 @@ from quanta.storage import LocalSnapshotStore, SnapshotLocation, SnapshotStore
 
 if TYPE_CHECKING:
     from quanta.access import Decision
+    from quanta.access.oidc import OidcVerifier
     from quanta.catalog.search import SearchHit
     from quanta.ports.files import ExportResult
 
 
 class Platform:
-    """The catalog and the snapshot storage (``store`` None: the catalog alone, no data reads)."""
+    """The catalog and the snapshot storage (``store`` None: the catalog alone, no data reads);
+    ``oidc``: JWT bearer tokens are accepted next to API tokens."""
 
-    def __init__(self, catalog: Catalog, store: SnapshotStore | None, plugins: PluginRegistry | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: SnapshotStore | None,
+        plugins: PluginRegistry | None = None,
+        oidc: OidcSettings | None = None,
+    ) -> None:
         from quanta.read import DataPlane
 
         self.catalog = catalog
@@ -39,6 +47,8 @@ class Platform:
         self.limiter = FailureLimiter()
         """Failed authentications per source, in this process."""
         self._authenticated: dict[str, _Authenticated] = {}
+        self.oidc = oidc
+        self._bearer: OidcVerifier | None = None
         if store is not None:
             backfill_descriptors(catalog, store)
 
@@ -50,7 +60,7 @@ class Platform:
         catalog = Catalog(catalog_url(settings, root), lease_s=lease_s or DEFAULT_LEASE_S)
         try:
             store = snapshot_store(settings, root) if settings.storage else None
-            return cls(catalog, store)
+            return cls(catalog, store, oidc=settings.oidc.under(root) if settings.oidc else None)
         except BaseException:
             catalog.close()
             raise
@@ -216,10 +226,12 @@ class Platform:
             raise QuantaError("the password is empty")
         self.catalog.access.set_verifier(principal, scram_verifier(password))
 
-    def authenticate(self, token: str, source: str = "local") -> Principal:
-        """The principal an API token stands for, recording its use. An unknown, malformed, expired
-        or revoked token is refused (one message for all); failures are limited per ``source``.
-        A token checked in the last minute under the same access generation is not looked up again
+    def authenticate(self, credential: str, source: str = "local") -> Principal:
+        """The principal a credential stands for: an API token (``qt_…``, its use recorded) or, when
+        OIDC is configured, a JWT bearer token (its claims alone make the principal, see
+        :mod:`quanta.access.oidc.claims`). A refused credential raises :class:`AccessDenied` (for
+        API tokens one message for all); failures of both kinds are limited per ``source``. An API
+        token checked in the last minute under the same access generation is not looked up again
         (a revocation, or any change to principals, bumps the generation)."""
         import time
 
@@ -228,16 +240,18 @@ class Platform:
         wait = self.limiter.retry_after(source)
         if wait is not None:
             raise AccessDenied(f"too many failed authentications from {source}: retry in {wait:.0f} s")
+        if self.oidc is not None and not credential.startswith(f"{TOKEN_PREFIX}_"):
+            return self._bearer_principal(credential, source)
         generation = self.catalog.access.generation()
-        digest = token_hash(token)
+        digest = token_hash(credential)
         cached = self._authenticated.get(digest)
         now = time.monotonic()
         if cached is not None and cached.generation == generation and now < cached.until:
             return cached.principal
-        principal, until = self._check_token(token, source)
+        principal, left = self._check_token(credential, source)
         if len(self._authenticated) >= 10_000:
             self._authenticated.clear()
-        self._authenticated[digest] = _Authenticated(principal, generation, min(now + _AUTH_CACHE_S, now + until))
+        self._authenticated[digest] = _Authenticated(principal, generation, now + min(_AUTH_CACHE_S, left))
         return principal
 
     def _check_token(self, token: str, source: str) -> tuple[Principal, float]:
@@ -291,6 +305,21 @@ class Platform:
         if not self.catalog.grants.revoke(grant_id, by):
             found = self.catalog.grants.get(grant_id)
             raise NotFound(f"grant {grant_id} is already revoked" if found else f"the catalog has no grant {grant_id}")
+
+    def _bearer_principal(self, token: str, source: str) -> Principal:
+        """A JWT bearer token's principal (a JWKS that cannot be loaded is not the caller's failure)."""
+        from quanta.access.oidc import OidcVerifier
+
+        if self._bearer is None:
+            assert self.oidc is not None
+            self._bearer = OidcVerifier(self.oidc)
+        try:
+            principal = self._bearer.authenticate(token)
+        except AccessDenied:
+            self.limiter.failed(source)
+            raise
+        self.limiter.succeeded(source)
+        return principal
 
     def explain(self, principal: str, product: str, port: str | None = None) -> Explanation:
         """Why ``principal`` may or may not read ``product`` (through ``port``; its SQL port when

@@ -6,11 +6,17 @@ Precedence (highest first): command-line options (``--catalog``, ``--storage``),
 (``--profile`` or ``QUANTA_PROFILE``), then ``platform:`` in mesh.yaml, then built-in defaults.
 Without a mesh, the catalog (and, to read data, the storage) must be named by an option or a
 variable. ``QUANTA_RUN_LEASE`` (seconds) sets how long a build run's lease lasts between heartbeats.
+
+OIDC bearer tokens (``oidc:`` under ``platform:`` or a profile, which replaces it as a whole) take
+each field from ``QUANTA_OIDC_<FIELD>`` too (``QUANTA_OIDC_ISSUER``, ``QUANTA_OIDC_AUDIENCE``,
+``QUANTA_OIDC_JWKS``, ``QUANTA_OIDC_ROLES_CLAIM``, …), field by field over the profile; the
+variables alone configure OIDC when mesh.yaml has none. ``QUANTA_OIDC_ALGORITHMS`` is a
+comma-separated list, ``QUANTA_OIDC_ATTRIBUTE_CLAIMS`` comma-separated ``name=claim`` pairs.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationError
 from pydantic_core import ErrorDetails
@@ -18,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from quanta.errors import ConfigError
 from quanta.faults import CHECKPOINTS
-from quanta.spec.mesh import MAX_THREADS, MemoryLimit, Mesh, PlatformSettings, Setting
+from quanta.spec.mesh import MAX_THREADS, MemoryLimit, Mesh, OidcSettings, PlatformSettings, Setting
 
 
 def _check_fault(value: str) -> str:
@@ -47,6 +53,19 @@ class EnvironmentSettings(BaseSettings):
     run_lease: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
     fault: Fault | None = None
     """A fault-injection checkpoint (tests only, :mod:`quanta.faults`)."""
+    # OIDC: text here, validated as the field of OidcSettings it overrides (see oidc_settings)
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks: str | None = None
+    oidc_algorithms: str | None = None
+    oidc_subject_claim: str | None = None
+    oidc_roles_claim: str | None = None
+    oidc_team_claim: str | None = None
+    oidc_attribute_claims: str | None = None
+    oidc_admin_role: str | None = None
+    oidc_leeway: str | None = None
+    oidc_jwks_ttl: str | None = None
+    oidc_jwks_refetch: str | None = None
 
 
 def environment_settings() -> EnvironmentSettings:
@@ -80,6 +99,8 @@ def resolve_platform(
                 f"(looked at --profile and QUANTA_PROFILE; defined: {known})"
             )
         values.update(override.model_dump(by_alias=True, exclude_none=True))
+        if override.oidc is not None:  # a profile's oidc: replaces the platform's, explicit nulls included
+            values["oidc"] = override.oidc.model_dump(by_alias=True)
     return _with_overrides(values, environment)
 
 
@@ -105,7 +126,50 @@ def resolve_standalone(
     return settings.model_copy(update=update)
 
 
-def _with_overrides(values: dict[str, object], environment: EnvironmentSettings) -> PlatformSettings:
-    overrides = environment.model_dump(exclude_none=True, exclude={"profile", "run_lease", "fault"})
+def _with_overrides(values: dict[str, Any], environment: EnvironmentSettings) -> PlatformSettings:
+    oidc = {f"oidc_{name}" for name in OidcSettings.model_fields}
+    overrides = environment.model_dump(exclude_none=True, exclude={"profile", "run_lease", "fault", *oidc})
     values.update({PlatformSettings.model_fields[name].alias or name: value for name, value in overrides.items()})
+    values["oidc"] = oidc_settings(values.get("oidc"), environment)
     return PlatformSettings.model_validate(values)
+
+
+def oidc_settings(configured: dict[str, Any] | None, environment: EnvironmentSettings) -> OidcSettings | None:
+    """The OIDC settings: ``configured`` (from mesh.yaml, by alias) with each ``QUANTA_OIDC_*``
+    variable overriding its field. A bad variable is named (its value never shown); a field missing
+    everywhere names both places it can come from."""
+    given = {
+        name: text for name in OidcSettings.model_fields if (text := getattr(environment, f"oidc_{name}")) is not None
+    }
+    if not given:
+        return OidcSettings.model_validate(configured) if configured else None
+    values = dict(configured or {})
+    for name, text in given.items():
+        values[OidcSettings.model_fields[name].alias or name] = _oidc_value(name, text)
+    try:
+        return OidcSettings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_oidc_problem(error) for error in exc.errors())) from None
+
+
+def _oidc_value(name: str, text: str) -> object:
+    """A variable's text as the field takes it: lists and maps are comma-separated."""
+    if name == "algorithms":
+        return [part.strip() for part in text.split(",")]
+    if name == "attribute_claims":
+        pairs = [part.partition("=") for part in text.split(",")]
+        if any(not key.strip() or not sep or not claim.strip() for key, sep, claim in pairs):
+            raise ConfigError("QUANTA_OIDC_ATTRIBUTE_CLAIMS: write name=claim pairs separated by commas")
+        return {key.strip(): claim.strip() for key, _, claim in pairs}
+    return text
+
+
+def _oidc_problem(error: ErrorDetails) -> str:
+    by_alias = {field.alias or name: name for name, field in OidcSettings.model_fields.items()}
+    name = by_alias.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else ""
+    variable = f"QUANTA_OIDC_{name.upper()}"
+    if error["type"] == "missing":
+        alias = OidcSettings.model_fields[name].alias or name
+        return f"OIDC needs `{alias}`: looked at `oidc:` under platform: or the profile in mesh.yaml and at {variable}"
+    message = str((error.get("ctx") or {}).get("error", "")) if error["type"] == "value_error" else ""
+    return f"{variable}: {message or error['msg']}"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from pathlib import PureWindowsPath
+from pathlib import Path, PureWindowsPath
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
@@ -50,6 +51,89 @@ ProductGlob = Annotated[str, AfterValidator(_check_glob)]
 """A glob, relative to mesh.yaml, that stays inside the mesh folder."""
 
 
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+"""The JWS algorithms a bearer token may be signed with: public-key ones only, so a JWKS of public
+keys can never be used as a shared secret (no ``HS*``, never ``none``)."""
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+def check_algorithm(value: str) -> str:
+    """A JWS algorithm a bearer token may use (an asymmetric one)."""
+    if value in ASYMMETRIC_ALGORITHMS:
+        return value
+    if value.lower() == "none" or value.upper().startswith("HS"):
+        raise ValueError(
+            "'none' and shared-secret algorithms (HS256, HS384, HS512) are refused: bearer tokens are verified "
+            "with the public keys of a JWKS, so only asymmetric algorithms are accepted ("
+            + ", ".join(ASYMMETRIC_ALGORITHMS)
+            + ")"
+        )
+    raise ValueError("not an accepted algorithm: use " + ", ".join(ASYMMETRIC_ALGORITHMS))
+
+
+def check_jwks(value: str) -> str:
+    """A JWKS source: a file path, an ``https://`` URL, or an ``http://`` URL on loopback."""
+    _not_blank(value)
+    if "://" not in value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return value
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+        return value
+    raise ValueError("a JWKS URL must use https:// (plain http:// only on loopback); or name a file")
+
+
+def _check_claim(value: str) -> str:
+    if not value.strip() or any(c.isspace() for c in value):
+        raise ValueError("a claim name must be non-empty, without spaces")
+    return value
+
+
+JwsAlgorithm = Annotated[str, AfterValidator(check_algorithm)]
+"""An asymmetric JWS algorithm (``RS256``, ``ES256``, …)."""
+JwksSource = Annotated[str, AfterValidator(check_jwks)]
+"""Where the JSON Web Key Set is: a file (relative to the mesh) or an ``https://`` URL."""
+Claim = Annotated[str, AfterValidator(_check_claim)]
+"""A claim name, or a dotted path into nested claims (``realm_access.roles``)."""
+
+
+class OidcSettings(SpecModel):
+    """OIDC / JWT bearer tokens: who issues them, for whom, the keys that sign them, and how their
+    claims map to a principal. Every value is public (no secret is needed to verify a token)."""
+
+    issuer: Setting
+    """The ``iss`` every token must carry, exactly (e.g. ``https://idp.example.com/realms/acme``)."""
+    audience: Setting
+    """The ``aud`` every token must hold (the identifier the IdP gives this platform)."""
+    jwks: JwksSource
+    """The IdP's public keys: a JWKS file (relative to the mesh) or its ``https://`` URL."""
+    algorithms: list[JwsAlgorithm] = Field(default_factory=lambda: ["RS256", "ES256"], min_length=1)
+    """Accepted signing algorithms, asymmetric only."""
+    subject_claim: Claim = "sub"
+    """The claim whose value is the principal id."""
+    roles_claim: Claim | None = "roles"
+    """The claim holding roles: a list or a space-separated string; a dotted path reaches nested claims."""
+    team_claim: Claim | None = None
+    """The claim naming the principal's team."""
+    attribute_claims: dict[PropertyName, Claim] = Field(default_factory=dict)
+    """Principal attributes (bound by row filters as ``:principal.<name>``), each from a claim."""
+    admin_role: Setting | None = None
+    """The role (as found in the roles claim) that makes a platform admin; without it no token does."""
+    leeway: int = Field(default=30, ge=0, le=300)
+    """Seconds of clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
+    jwks_ttl: int = Field(default=600, ge=1, le=86400)
+    """Seconds a JWKS fetched from a URL is used before it is fetched again."""
+    jwks_refetch: int = Field(default=60, ge=0, le=3600)
+    """Least seconds between fetches of a JWKS URL, however many unknown key ids arrive."""
+
+    def under(self, root: Path) -> OidcSettings:
+        """These settings with a relative JWKS file made absolute against ``root``."""
+        if "://" in self.jwks or Path(self.jwks).is_absolute():
+            return self
+        return self.model_copy(update={"jwks": str(root / self.jwks)})
+
+
 class PlatformSettings(SpecModel):
     """Platform defaults; a profile or ``QUANTA_*`` environment variables override them."""
 
@@ -68,6 +152,8 @@ class PlatformSettings(SpecModel):
     """Engine threads (all cores when omitted)."""
     memory_limit: MemoryLimit | None = None
     """Engine memory limit, e.g. ``4GB``."""
+    oidc: OidcSettings | None = None
+    """OIDC / JWT bearer tokens accepted next to API tokens (none when omitted)."""
 
 
 class PlatformOverride(SpecModel):
@@ -87,6 +173,8 @@ class PlatformOverride(SpecModel):
     """Engine threads."""
     memory_limit: MemoryLimit | None = None
     """Engine memory limit."""
+    oidc: OidcSettings | None = None
+    """OIDC bearer tokens for this environment; replaces the platform's ``oidc:`` as a whole."""
 
 
 class Domain(SpecModel):
