@@ -6,13 +6,16 @@ Precedence (highest first): command-line options (``--catalog``, ``--storage``),
 (``--profile`` or ``QUANTA_PROFILE``), then ``platform:`` in mesh.yaml, then built-in defaults.
 Without a mesh, the catalog (and, to read data, the storage) must be named by an option or a
 variable. ``QUANTA_RUN_LEASE`` (seconds) sets how long a build run's lease lasts between heartbeats.
+``QUANTA_SERVER_SECRET`` (at least 32 characters) is the key ``quanta serve`` signs pagination
+cursors with; every process serving one platform must share it (without it each process makes a
+random key of its own, so a cursor only works on the process that issued it).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -45,6 +48,8 @@ class EnvironmentSettings(BaseSettings):
     threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] | None = None
     memory_limit: MemoryLimit | None = None
     run_lease: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
+    server_secret: SecretStr | None = Field(default=None, min_length=32)
+    """The key pagination cursors are signed with (shared by every serving process)."""
     fault: Fault | None = None
     """A fault-injection checkpoint (tests only, :mod:`quanta.faults`)."""
 
@@ -106,6 +111,6 @@ def resolve_standalone(
 
 
 def _with_overrides(values: dict[str, object], environment: EnvironmentSettings) -> PlatformSettings:
-    overrides = environment.model_dump(exclude_none=True, exclude={"profile", "run_lease", "fault"})
+    overrides = environment.model_dump(exclude_none=True, exclude={"profile", "run_lease", "fault", "server_secret"})
     values.update({PlatformSettings.model_fields[name].alias or name: value for name, value in overrides.items()})
     return PlatformSettings.model_validate(values)
