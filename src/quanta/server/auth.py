@@ -20,10 +20,10 @@ def authenticate(request: Request, platform: Platform) -> Principal:
     """The principal the request's bearer token stands for; 401 (or 429) with the reason otherwise."""
     header = request.headers.get("authorization")
     if not header:
-        raise Unauthenticated("no credentials: send 'Authorization: Bearer <token>'")
+        raise Unauthenticated("no credentials: send 'Authorization: Bearer <token>'", presented=False)
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'", presented=False)
     source = client_address(request)
     wait = platform.limiter.retry_after(source)
     if wait is not None:

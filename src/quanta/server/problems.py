@@ -31,7 +31,12 @@ log = logging.getLogger("quanta.server")
 
 
 class Unauthenticated(QuantaError):
-    """No credentials, or credentials that do not authenticate (HTTP 401)."""
+    """No credentials, or credentials that do not authenticate (HTTP 401); ``presented``: a token
+    was sent (RFC 6750 then names the error ``invalid_token``)."""
+
+    def __init__(self, message: str, presented: bool = True) -> None:
+        super().__init__(message)
+        self.presented = presented
 
 
 class TooManyFailures(QuantaError):
@@ -70,20 +75,27 @@ _TITLES = {
 }
 
 
-def problem(status: int, slug: str, detail: str, instance: str, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, slug: str, detail: str, instance: str, *, invalid_token: bool = True, **extra: Any
+) -> JSONResponse:
     body = {"type": f"urn:quanta:problem:{slug}", "title": _TITLES.get(status, "Error"), "status": status}
     body |= {"detail": detail, "instance": instance} | {k: v for k, v in extra.items() if v is not None}
     headers: dict[str, str] = {"Cache-Control": "no-store"}
     if status == 401:
         reason = detail.replace('"', "'").replace("\\", "/")
-        headers["WWW-Authenticate"] = f'Bearer realm="quanta", error="invalid_token", error_description="{reason}"'
+        error = (
+            f'error="invalid_token", error_description="{reason}"' if invalid_token else f'error_description="{reason}"'
+        )
+        headers["WWW-Authenticate"] = f'Bearer realm="quanta", {error}'
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _quanta(request: Request, exc: Exception) -> JSONResponse:
     for kind, status, slug in _STATUSES:
         if isinstance(exc, kind):
-            response = problem(status, slug, str(exc), request.url.path, param=getattr(exc, "param", None))
+            presented = getattr(exc, "presented", True)
+            param = getattr(exc, "param", None)
+            response = problem(status, slug, str(exc), request.url.path, invalid_token=presented, param=param)
             if isinstance(exc, TooManyFailures):
                 response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
             return response
