@@ -60,8 +60,13 @@ def write_mesh(root: Path, rows: int = ROWS) -> Path:
     )
     orders.write_text(text)
     revenue = root / "products/sales/daily-revenue/dataproduct.yaml"
-    text = revenue.read_text().replace("  - {id: table, type: sql}\n", "  - {id: table, type: sql}\n  - {id: api, type: rest}\n")
-    text = text.replace("    - {role: sales-managers, ports: [table]}\n", "    - {role: sales-managers, ports: [table]}\n    - {role: api-readers, ports: [api]}\n")
+    text = revenue.read_text().replace(
+        "  - {id: table, type: sql}\n", "  - {id: table, type: sql}\n  - {id: api, type: rest}\n"
+    )
+    text = text.replace(
+        "    - {role: sales-managers, ports: [table]}\n",
+        "    - {role: sales-managers, ports: [table]}\n    - {role: api-readers, ports: [api]}\n",
+    )
     revenue.write_text(text)
     write_orders(root, rows)
     return root
@@ -123,7 +128,10 @@ def serving(root: Path, cache: Path, secret: bytes | None = None) -> Iterator[Se
         tokens[record.id], _ = platform.create_token(record.id)
     port = free_port()
     config = uvicorn.Config(
-        create_app(platform, ServeOptions(cache, secret)), host="127.0.0.1", port=port, log_level="warning",
+        create_app(platform, ServeOptions(cache, secret)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
         access_log=False,
     )
     server = uvicorn.Server(config)

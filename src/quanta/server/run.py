@@ -48,10 +48,36 @@ def serve(
         timeout_graceful_shutdown=30,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = _server_class()(config)
     if on_ready is not None:
         _announce(server, host, port, on_ready)
     server.run()
+
+
+def _server_class() -> Any:
+    """uvicorn's server, stopping gracefully on SIGINT/SIGTERM and then exiting normally (uvicorn
+    re-raises the signal after its shutdown, which would end the process with it)."""
+    import contextlib
+    import signal
+    import threading
+    from collections.abc import Iterator
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    return Server
 
 
 def _announce(server: Any, host: str, port: int, on_ready: Callable[[str], None]) -> None:
