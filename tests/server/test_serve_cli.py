@@ -120,3 +120,19 @@ def test_a_missing_serve_dependency_names_the_extra(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
     with pytest.raises(MissingExtraError, match=r"pip install 'quanta\[serve\]'"):
         require_serve_extra()
+
+
+def test_serve_help_imports_neither_the_server_nor_heavy_libraries(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "quanta", "serve", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    import re
+
+    names = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \| +([\w.]+)", result.stderr, flags=re.M))
+    heavy = {"fastapi", "uvicorn", "starlette", "prometheus_client", "duckdb", "pyarrow", "sqlglot", "sqlalchemy"}
+    assert not names & heavy, names & heavy
+    assert "quanta.server" not in names
