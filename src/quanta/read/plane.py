@@ -354,6 +354,15 @@ class DataPlane:
         except ReadFailed as exc:
             raise QueryError(_scrubbed(str(exc))) from None
 
+    def records(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run SQL built over secured relations and return its (few) rows as dicts: point lookups."""
+        from quanta.engines.duckdb.reader import ReadFailed
+
+        try:
+            return self.reader().records(sql, params)
+        except ReadFailed as exc:
+            raise QueryError(_scrubbed(str(exc))) from None
+
     def stream(self, sql: str, params: dict[str, Any] | None = None, batch_size: int = 65_536) -> BatchStream:
         """Run SQL built over secured relations and stream its rows as record batches (a port's
         large reads: memory stays flat). A failure while iterating is a ``ReadFailed``."""

@@ -57,6 +57,19 @@ class DuckDBReader:
         finally:
             cursor.close()
 
+    def records(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one small query and return its rows as dicts of Python values (no Arrow conversion:
+        the cheapest way to answer a point lookup)."""
+        cursor = self._connection.cursor()
+        try:
+            result = interruptible(cursor, lambda: cursor.execute(sql, dict(params) if params else None))
+            names = [column[0] for column in result.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        except duckdb.Error as exc:
+            raise ReadFailed(_first_line(str(exc))) from None
+        finally:
+            cursor.close()
+
     def batches(self, sql: str, params: Mapping[str, Any] | None = None, batch_size: int = 65_536) -> BatchStream:
         """Run one query and stream its rows as pyarrow record batches of at most ``batch_size`` rows
         (memory stays flat however many rows there are); close the stream when done with it."""

@@ -115,7 +115,14 @@ class RestReads:
         return page
 
     def _select(
-        self, read: SecuredRead, columns: dict[str, Column], query: RowsQuery, params: dict[str, Any], file_format: str
+        self,
+        read: SecuredRead,
+        columns: dict[str, Column],
+        query: RowsQuery,
+        params: dict[str, Any],
+        file_format: str,
+        *,
+        ordered: bool = True,
     ) -> exp.Select:
         names = query.fields or tuple(columns)
         projection = [_output(columns[n], file_format) for n in names]
@@ -123,6 +130,8 @@ class RestReads:
         where = condition(query.filters, params)
         if where is not None:
             select = select.where(where)
+        if not ordered:  # a lookup by key: at most one row (and Top-N would read the file twice)
+            return select
         order = [exp.Ordered(this=exp.column(k.name, quoted=True), desc=k.descending) for k in query.sort]
         chosen = {k.name for k in query.sort}
         order += [
@@ -172,15 +181,20 @@ class RestReads:
         fields = parse_fields(columns, reserved["fields"]) if "fields" in reserved else ()
         params: dict[str, Any] = {}
         query = RowsQuery(filters_, fields, (), 2)
-        statement = self._select(read, columns, query, params, file_format).limit(2)
+        statement = self._select(read, columns, query, params, file_format, ordered=False).limit(2)
         request = {"lookup": query.normalised(), "format": file_format}
         tag = entity_tag(read.snapshot.id, request, read.fingerprint, self.generation(principal))
-        table = self.plane._run(statement.sql(dialect="duckdb"), params or None)
-        if table.num_rows == 0:
-            raise NotFound(f"{spec.ref} v{spec.major} has no row with key {key} (snapshot {read.snapshot.id})")
-        if file_format == "json":
-            body = dumps(table.slice(0, 1).to_pylist()[0]).encode()
+        sql = statement.sql(dialect="duckdb")
+        missing = f"{spec.ref} v{spec.major} has no row with key {key} (snapshot {read.snapshot.id})"
+        if file_format == "json":  # the common case: Python values straight to JSON, no Arrow
+            found = self.plane.records(sql, params or None)
+            if not found:
+                raise NotFound(missing)
+            body = dumps(found[0]).encode()
             return Page(read.snapshot.id, tag, MEDIA_TYPES["json"], lambda: iter((body,)))
+        table = self.plane._run(sql, params or None)
+        if table.num_rows == 0:
+            raise NotFound(missing)
         batches = table.slice(0, 1).to_batches()
         return Page(read.snapshot.id, tag, MEDIA_TYPES[file_format], lambda: encode(batches, table.schema, file_format))
 
