@@ -10,6 +10,9 @@ The hierarchy, in one place:
   - ``AccessDenied``: the access decision refused the read (HTTP 403).
   - ``NotFound``: what was asked for does not exist (HTTP 404).
   - ``Conflict``: the request contradicts what exists, e.g. another mesh owns the product (HTTP 409).
+  - ``BadRequest``: a request's parameter is invalid; names the parameter (HTTP 400).
+    - ``NotAcceptable``: no representation the client accepts can be given (HTTP 406).
+  - ``Gone``: what was asked for existed but was removed, e.g. a collected snapshot (HTTP 410).
 """
 
 from __future__ import annotations
@@ -126,6 +129,22 @@ class AccessDenied(QuantaError):
 
 class Conflict(QuantaError):
     """The request contradicts the state of the platform (e.g. another mesh owns the product)."""
+
+
+class BadRequest(QuantaError):
+    """A request's parameter is invalid; ``param`` names it (HTTP 400)."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class NotAcceptable(BadRequest):
+    """None of the representations the client accepts can be given (HTTP 406)."""
+
+
+class Gone(QuantaError):
+    """What was asked for existed but was removed, e.g. a snapshot gc collected (HTTP 410)."""
 
 
 def display_path(path: Path) -> str:

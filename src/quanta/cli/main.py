@@ -21,6 +21,7 @@ from quanta.cli import (
     outputs,
     query,
     schema,
+    serve,
     slo,
     test,
     validate,
@@ -60,6 +61,7 @@ app.command("slo")(slo.slo)
 app.command("report")(outputs.report)
 app.command("export")(outputs.export)
 app.command("verify")(verify.verify)
+app.command("serve")(serve.serve)
 app.add_typer(access.app, name="access")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(design.app, name="design")

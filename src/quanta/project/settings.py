@@ -12,13 +12,17 @@ each field from ``QUANTA_OIDC_<FIELD>`` too (``QUANTA_OIDC_ISSUER``, ``QUANTA_OI
 ``QUANTA_OIDC_JWKS``, ``QUANTA_OIDC_ROLES_CLAIM``, …), field by field over the profile; the
 variables alone configure OIDC when mesh.yaml has none. ``QUANTA_OIDC_ALGORITHMS`` is a
 comma-separated list, ``QUANTA_OIDC_ATTRIBUTE_CLAIMS`` comma-separated ``name=claim`` pairs.
+
+``QUANTA_SERVER_SECRET`` (at least 32 characters) is the key ``quanta serve`` signs pagination
+cursors with; every process serving one platform must share it (without it each process makes a
+random key of its own, so a cursor only works on the process that issued it).
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -51,6 +55,8 @@ class EnvironmentSettings(BaseSettings):
     threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] | None = None
     memory_limit: MemoryLimit | None = None
     run_lease: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
+    server_secret: SecretStr | None = Field(default=None, min_length=32)
+    """The key pagination cursors are signed with (shared by every serving process)."""
     fault: Fault | None = None
     """A fault-injection checkpoint (tests only, :mod:`quanta.faults`)."""
     # OIDC: text here, validated as the field of OidcSettings it overrides (see oidc_settings)
@@ -128,7 +134,8 @@ def resolve_standalone(
 
 def _with_overrides(values: dict[str, Any], environment: EnvironmentSettings) -> PlatformSettings:
     oidc = {f"oidc_{name}" for name in OidcSettings.model_fields}
-    overrides = environment.model_dump(exclude_none=True, exclude={"profile", "run_lease", "fault", *oidc})
+    excluded = {"profile", "run_lease", "fault", "server_secret", *oidc}
+    overrides = environment.model_dump(exclude_none=True, exclude=excluded)
     values.update({PlatformSettings.model_fields[name].alias or name: value for name, value in overrides.items()})
     values["oidc"] = oidc_settings(values.get("oidc"), environment)
     return PlatformSettings.model_validate(values)

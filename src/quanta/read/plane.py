@@ -36,7 +36,7 @@ from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore
 if TYPE_CHECKING:
     from sqlglot import exp
 
-    from quanta.engines.duckdb.reader import DuckDBReader
+    from quanta.engines.duckdb.reader import BatchStream, DuckDBReader
 
 
 class QueryError(QuantaError):
@@ -79,6 +79,14 @@ class SecuredRead:
     def sql(self) -> str:
         """The secured relation rendered for the reader (once per secured read)."""
         return self.relation.sql(dialect="duckdb")
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of what this caller receives: the snapshot's files, the visible columns, the masks
+        (with the mask key) and the bound row filter. Reads with equal fingerprints give equal rows."""
+        import hashlib
+
+        return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
 def port_of_type(spec: DataProduct, port_type: str) -> str:
@@ -417,14 +425,39 @@ class DataPlane:
         return spec.key if spec is not None else None
 
     def _run(self, sql: str, params: dict[str, Any] | None = None) -> Any:
-        from quanta.engines.duckdb.reader import DuckDBReader, ReadFailed
+        from quanta.engines.duckdb.reader import ReadFailed
+
+        try:
+            return self.reader().arrow(sql, params)
+        except ReadFailed as exc:
+            raise QueryError(_scrubbed(str(exc))) from None
+
+    def records(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run SQL built over secured relations and return its (few) rows as dicts: point lookups."""
+        from quanta.engines.duckdb.reader import ReadFailed
+
+        try:
+            return self.reader().records(sql, params)
+        except ReadFailed as exc:
+            raise QueryError(_scrubbed(str(exc))) from None
+
+    def stream(self, sql: str, params: dict[str, Any] | None = None, batch_size: int = 65_536) -> BatchStream:
+        """Run SQL built over secured relations and stream its rows as record batches (a port's
+        large reads: memory stays flat). A failure while iterating is a ``ReadFailed``."""
+        from quanta.engines.duckdb.reader import ReadFailed
+
+        try:
+            return self.reader().batches(sql, params, batch_size)
+        except ReadFailed as exc:
+            raise QueryError(_scrubbed(str(exc))) from None
+
+    def reader(self) -> DuckDBReader:
+        """The long-lived sandboxed reader (opened on first use; a server opens it at start-up)."""
+        from quanta.engines.duckdb.reader import DuckDBReader
 
         if self._reader is None:
             self._reader = DuckDBReader(self._store().read_roots())
-        try:
-            return self._reader.arrow(sql, params)
-        except ReadFailed as exc:
-            raise QueryError(_scrubbed(str(exc))) from None
+        return self._reader
 
 
 _CACHE_LIMIT = 10_000

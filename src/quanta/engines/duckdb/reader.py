@@ -8,7 +8,7 @@ layer hands it SQL it built and gated.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,30 @@ class DuckDBReader:
         finally:
             cursor.close()
 
+    def records(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one small query and return its rows as dicts of Python values (no Arrow conversion:
+        the cheapest way to answer a point lookup)."""
+        cursor = self._connection.cursor()
+        try:
+            result = interruptible(cursor, lambda: cursor.execute(sql, dict(params) if params else None))
+            names = [column[0] for column in result.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+        except duckdb.Error as exc:
+            raise ReadFailed(_first_line(str(exc))) from None
+        finally:
+            cursor.close()
+
+    def batches(self, sql: str, params: Mapping[str, Any] | None = None, batch_size: int = 65_536) -> BatchStream:
+        """Run one query and stream its rows as pyarrow record batches of at most ``batch_size`` rows
+        (memory stays flat however many rows there are); close the stream when done with it."""
+        cursor = self._connection.cursor()
+        try:
+            relation = cursor.sql(sql, params=dict(params) if params else None)
+            return BatchStream(relation.to_arrow_reader(batch_size), cursor)
+        except duckdb.Error as exc:
+            cursor.close()
+            raise ReadFailed(_first_line(str(exc))) from None
+
     def write(self, sql: str, path: Path, file_format: str) -> None:
         """Write the query's rows to ``path`` (``parquet`` with zstd, or ``csv`` with a header)."""
         options = "FORMAT parquet, COMPRESSION zstd" if file_format == "parquet" else "FORMAT csv, HEADER true"
@@ -71,6 +95,37 @@ class DuckDBReader:
 
     def close(self) -> None:
         self._connection.close()
+
+
+class BatchStream:
+    """Record batches of one running query, on a cursor of its own (closed at the end or by ``close``)."""
+
+    def __init__(self, reader: Any, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._reader = reader
+        self._cursor: duckdb.DuckDBPyConnection | None = cursor
+
+    @property
+    def schema(self) -> Any:
+        """The pyarrow schema of every batch."""
+        return self._reader.schema
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            while True:
+                try:
+                    batch = self._reader.read_next_batch()
+                except StopIteration:
+                    return
+                except duckdb.Error as exc:
+                    raise ReadFailed(_first_line(str(exc))) from None
+                yield batch
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
 
 
 def _first_line(message: str) -> str:

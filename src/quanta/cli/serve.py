@@ -1,0 +1,54 @@
+"""``quanta serve``: the platform's HTTP ports in one process (needs ``quanta[serve]``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from quanta.cli.common import CATALOG_OPTION, PROFILE_OPTION, STORAGE_OPTION
+from quanta.errors import QuantaError
+
+
+def serve(
+    path: Path = typer.Argument(Path("."), help="Mesh folder (else the catalog and storage settings alone)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8765, "--port", help="HTTP port."),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Folder for download renditions (default .quanta/serve-cache)."
+    ),
+    profile: str | None = PROFILE_OPTION,
+    catalog: str | None = CATALOG_OPTION,
+    storage: str | None = STORAGE_OPTION,
+) -> None:
+    """Serve every published product's REST and files ports over HTTP until Ctrl-C or SIGTERM."""
+    from quanta.server import require_serve_extra
+
+    require_serve_extra()
+    from quanta.server.run import FORBIDDEN_PORTS
+
+    if port in FORBIDDEN_PORTS:
+        raise QuantaError(f"--port {port}: {FORBIDDEN_PORTS[port]}")
+    if not 0 < port < 65536:
+        raise QuantaError(f"--port {port}: use a port between 1 and 65535")
+    from quanta.project.platform import Platform
+    from quanta.project.scope import scope_settings
+    from quanta.project.settings import environment_settings
+    from quanta.server.run import serve as run
+    from quanta.server.state import ServeOptions
+
+    environment = environment_settings()
+    settings, root = scope_settings(path, profile, catalog, storage)
+    if not settings.storage:
+        raise QuantaError("serving reads needs snapshot storage: pass --storage or set QUANTA_STORAGE")
+    secret = environment.server_secret.get_secret_value().encode() if environment.server_secret else None
+    options = ServeOptions((cache_dir or root / ".quanta" / "serve-cache").resolve(), secret)
+    platform = Platform.open(settings, root, environment.run_lease)
+    try:
+        if secret is None:
+            typer.echo(
+                "note: QUANTA_SERVER_SECRET is not set: cursors are signed with a key of this process only", err=True
+            )
+        run(platform, options, host, port, on_ready=lambda url: typer.echo(f"serving on {url}/api/v1/health", err=True))
+    finally:
+        platform.close()

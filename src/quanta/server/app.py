@@ -1,0 +1,37 @@
+"""The ASGI application: FastAPI with the routes, problem details and the access log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from quanta.project.platform import Platform
+from quanta.server import problems
+from quanta.server.accesslog import AccessLog
+from quanta.server.routes import router
+from quanta.server.state import ServeOptions, ServerState
+
+
+def create_app(platform: Platform, options: ServeOptions, state: ServerState | None = None) -> Any:
+    """The application serving ``platform`` (an ASGI callable: FastAPI inside the access log)."""
+    server = state or ServerState(platform, options)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        server.warm()
+        yield
+
+    app = FastAPI(
+        title="Quanta",
+        openapi_url=None,  # each product major has its own OpenAPI, for its caller
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.quanta = server
+    problems.install(app)
+    app.include_router(router)
+    return AccessLog(app, server.metrics)

@@ -1,0 +1,72 @@
+"""What one serving process holds: the platform, the ports over its data plane, metrics, the
+cursor key. Nothing else: every fact about products and access is read from the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+
+from quanta.access import Principal
+from quanta.ports.downloads import Downloads
+from quanta.ports.rest.cursor import CursorSigner
+from quanta.ports.rest.rows import RestReads
+from quanta.project.platform import Platform
+from quanta.server.metrics import ServerMetrics
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How the server runs (from the command line and the environment)."""
+
+    cache_dir: Path
+    """Where download renditions are materialised."""
+    secret: bytes | None = None
+    """The cursor key (``QUANTA_SERVER_SECRET``); None: a random one for this process only."""
+
+
+class ServerState:
+    """The process's platform and ports."""
+
+    def __init__(
+        self, platform: Platform, options: ServeOptions, generation: Callable[[Principal], int] | None = None
+    ) -> None:
+        """``generation``: the caller's policy generation every ETag covers (the catalog's access
+        generation by default: it moves with every change to principals, tokens and grants)."""
+        self.platform = platform
+        self.options = options
+        generation = generation or (lambda _principal: platform.plane.generation)
+        self.generation = generation
+        self.signer = CursorSigner(options.secret)
+        self.rest = RestReads(platform.plane, self.signer, generation)
+        self.downloads = Downloads(platform.plane, options.cache_dir)
+        self.metrics = ServerMetrics()
+
+    def warm(self) -> None:
+        """Open the long-lived reader and read the catalog once, before the first request."""
+        self.platform.plane.published()
+        if self.platform._store is not None:
+            self.platform.plane.reader()
+
+    def readiness(self) -> list[str]:
+        """What keeps this process from serving reads (empty: ready)."""
+        problems = []
+        try:
+            self.platform.plane.published()
+        except Exception as exc:  # the catalog is down or unreachable: report, do not fail
+            problems.append(f"catalog: {type(exc).__name__}: {exc}")
+        try:
+            roots = self.platform.store.read_roots()
+            if not any(root.exists() for root in roots):
+                problems.append("storage: no snapshot folder yet")
+        except Exception as exc:
+            problems.append(f"storage: {exc}")
+        return problems
+
+
+def state_of(request: Request) -> ServerState:
+    state = request.app.state.quanta
+    assert isinstance(state, ServerState)
+    return state

@@ -1,0 +1,149 @@
+"""A small mesh with REST and files ports, a pii column and a row-filter grant, built and served by
+a real uvicorn server on a free loopback port (in a thread, so tests compare with the data plane)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from quanta.access import Principal
+from quanta.blueprints import create_mesh
+from quanta.catalog import PrincipalRecord
+from quanta.project import Mesh
+from quanta.project.platform import Platform
+
+ROWS = 240
+COUNTRIES = ("DE", "FR", "IT", "ES")
+ROLES = {
+    "api-readers": "Read orders over REST with customers masked.",
+    "country-readers": "Read orders of their country over REST.",
+    "clear-readers": "Read orders over REST with customers in clear.",
+}
+PRINCIPALS = {
+    "ann": PrincipalRecord("ann", roles=("api-readers",)),
+    "carl": PrincipalRecord("carl", roles=("country-readers",), attributes={"country": "FR"}),
+    "cleo": PrincipalRecord("cleo", roles=("clear-readers",)),
+    "nora": PrincipalRecord("nora", roles=("analysts",)),  # SQL and files only: no REST grant
+    "root": PrincipalRecord("root", admin=True),
+}
+
+
+def write_mesh(root: Path, rows: int = ROWS) -> Path:
+    """The `quanta init` mesh, with ``rows`` orders, REST ports and grants for each kind of reader."""
+    create_mesh("demo", root)
+    mesh_yaml = root / "mesh.yaml"
+    roles = "".join(f"  - {{name: {name}, description: {text}}}\n" for name, text in ROLES.items())
+    mesh_yaml.write_text(mesh_yaml.read_text().replace("roles:\n", "roles:\n" + roles))
+    orders = root / "products/sales/orders/dataproduct.yaml"
+    text = orders.read_text()
+    text = text.replace(
+        "{name: customer_id, logicalType: string, required: true,",
+        "{name: customer_id, logicalType: string, required: true, classification: pii,",
+    )
+    text = text.replace(
+        "  - {id: files, type: files, formats: [parquet, csv]}\n",
+        "  - {id: files, type: files, formats: [parquet, csv]}\n  - {id: api, type: rest, maxPageSize: 50}\n",
+    )
+    text = text.replace(
+        "    - {role: analysts, ports: [table, files]}\n",
+        "    - {role: analysts, ports: [table, files]}\n"
+        "    - {role: api-readers, ports: [api, files]}\n"
+        '    - {role: country-readers, ports: [api, files], rowFilter: "country = :principal.country"}\n'
+        "    - {role: clear-readers, ports: [api, files], unmask: [customer_id], purpose: order support}\n",
+    )
+    orders.write_text(text)
+    revenue = root / "products/sales/daily-revenue/dataproduct.yaml"
+    text = revenue.read_text().replace(
+        "  - {id: table, type: sql}\n", "  - {id: table, type: sql}\n  - {id: api, type: rest}\n"
+    )
+    text = text.replace(
+        "    - {role: sales-managers, ports: [table]}\n",
+        "    - {role: sales-managers, ports: [table]}\n    - {role: api-readers, ports: [api]}\n",
+    )
+    revenue.write_text(text)
+    write_orders(root, rows)
+    return root
+
+
+def write_orders(root: Path, rows: int, offset: int = 0) -> None:
+    lines = ["order_id,customer_id,country,amount,order_date"]
+    for i in range(offset, offset + rows):
+        lines.append(f"o-{i:05d},c-{i % 37},{COUNTRIES[i % 4].lower()},{(i * 7) % 500 + 0.5},2026-11-{i % 28 + 1:02d}")
+    (root / "data/orders.csv").write_text("\n".join(lines) + "\n")
+
+
+def build(root: Path) -> None:
+    mesh = Mesh.load(root)
+    try:
+        outcomes = mesh.build().outcomes
+        assert {o.status for o in outcomes} <= {"built", "unchanged", "skipped"}, outcomes
+    finally:
+        mesh.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Served:
+    """A platform served over loopback, with a token per principal."""
+
+    root: Path
+    platform: Platform
+    url: str
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def client(self, who: str | None = None, **headers: str) -> httpx.Client:
+        auth = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return httpx.Client(base_url=self.url, headers={**auth, **headers}, timeout=30)
+
+    def principal(self, who: str) -> Principal:
+        return self.platform.principal(who)
+
+
+@contextmanager
+def serving(root: Path, cache: Path, secret: bytes | None = None) -> Iterator[Served]:
+    """Serve the mesh at ``root`` (built already) until the block ends."""
+    import uvicorn
+
+    from quanta.server.app import create_app
+    from quanta.server.state import ServeOptions
+
+    mesh = Mesh.load(root)
+    platform = Platform.open(mesh.settings(), root)
+    tokens = {}
+    for record in PRINCIPALS.values():
+        if not platform.catalog.access.all() or record.id not in {p.id for p in platform.catalog.access.all()}:
+            platform.add_principal(record)
+        tokens[record.id], _ = platform.create_token(record.id)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(platform, ServeOptions(cache, secret)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield Served(root, platform, f"http://127.0.0.1:{port}", tokens)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        platform.close()
