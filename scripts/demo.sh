@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job: set up Quanta in .venv, build the fashion-retail reference mesh from freshly
 # generated systems of record, and show it: status, SLOs, SQL over the products, the CRM
-# managers' weekly report, a file export and the interaction map.
+# managers' weekly report, a file export and the interaction map; then serve it over HTTP until
+# Ctrl-C (QUANTA_DEMO_SERVE=0 stops before serving; QUANTA_DEMO_PORT picks the port, default 8765).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e .
+.venv/bin/pip install -q --disable-pip-version-check -e '.[serve]'
 q=.venv/bin/quanta
 demo=.quanta-demo
 mesh=$demo/fashion-retail
@@ -37,3 +38,20 @@ $q report customer-relations.customer-lifetime-value weekly-report --mesh "$mesh
 $q export marketing.product-recommendations --format csv --mesh "$mesh" --out "$demo/product-recommendations.csv"
 $q design map --mesh "$mesh" --format svg --output "$demo/interaction-map.svg"
 echo "Open $demo/clv-weekly-report.html (use case 1) and $demo/interaction-map.svg in a browser."
+
+# Serving: two principals of the reference policies, a token each, and the server.
+$q access principal add carla --role crm-managers --attr country=DE --display-name "Carla (CRM, Germany)" --mesh "$mesh"
+$q access principal add svc-marketing-backend --service --mesh "$mesh"
+carla=$($q access token create carla --days 1 --mesh "$mesh" 2>/dev/null)
+backend=$($q access token create svc-marketing-backend --days 1 --mesh "$mesh" 2>/dev/null)
+$q access explain carla customer-relations.customer-lifetime-value --port api --mesh "$mesh"
+port=${QUANTA_DEMO_PORT:-8765}
+base=http://127.0.0.1:$port/api/v1/products
+echo
+echo "Serving on http://127.0.0.1:$port (Ctrl-C stops). Try, in another terminal:"
+echo "  curl -H 'Authorization: Bearer $backend' '$base/marketing/product-recommendations/v1/rows?customer_id=C0000001&fields=rank,sku,score'"
+echo "  curl -H 'Authorization: Bearer $carla' '$base/customer-relations/customer-lifetime-value/v1/rows?limit=5'"
+echo "  (Carla sees German customers only, e-mail masked; the backend may not read CLV: 403)"
+if [ "${QUANTA_DEMO_SERVE:-1}" != "0" ]; then
+  exec $q serve "$mesh" --port "$port"
+fi
