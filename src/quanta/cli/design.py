@@ -35,10 +35,23 @@ class MapFormat(StrEnum):
     json = "json"
 
 
+DRY_RUN = typer.Option(False, "--dry-run", help="Show the YAML diff of the edit; change nothing.")
+
+
 def _workshop(mesh: Path) -> Workshop:
     from quanta.design.workshop import Workshop
 
     return Workshop(mesh)
+
+
+def _finish(workshop: Workshop, message: str, dry_run: bool) -> None:
+    """Write the staged edit and say what it did, or (``--dry-run``) show its diff and write nothing."""
+    if dry_run:
+        typer.echo(workshop.edits.diff(), nl=False)
+        typer.echo(f"dry run, nothing written: {message}")
+        return
+    workshop.apply()
+    typer.echo(message)
 
 
 @app.command("use-case")
@@ -54,8 +67,8 @@ def use_case(
     mesh: Path = MESH_OPTION,
 ) -> None:
     """Add a use case to mesh.yaml."""
-    console().print(
-        _workshop(mesh).add_use_case(
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.add_use_case(
             use_case_id,
             persona,
             domain,
@@ -76,7 +89,8 @@ def domain_command(
     mesh: Path = MESH_OPTION,
 ) -> None:
     """Add a domain to mesh.yaml."""
-    console().print(_workshop(mesh).add_domain(name, team, description))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.add_domain(name, team, description))
 
 
 @app.command("system")
@@ -87,7 +101,8 @@ def system(
     mesh: Path = MESH_OPTION,
 ) -> None:
     """Add a system of record to mesh.yaml."""
-    console().print(_workshop(mesh).add_system(name, domain, description))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.add_system(name, domain, description))
 
 
 @app.command("product")
@@ -101,8 +116,8 @@ def product(
     mesh: Path = MESH_OPTION,
 ) -> None:
     """Add a proposed product stub."""
-    console().print(
-        _workshop(mesh).add_product(name, description, use_case, inputs=inputs, properties=properties, domain=domain)
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.add_product(name, description, use_case, inputs=inputs, properties=properties, domain=domain)
     )
 
 
@@ -115,7 +130,8 @@ def generalise(
     mesh: Path = MESH_OPTION,
 ) -> None:
     """Add properties or inputs to an existing product for a new use case."""
-    console().print(_workshop(mesh).generalise(name, use_case, inputs=inputs, properties=properties))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.generalise(name, use_case, inputs=inputs, properties=properties))
 
 
 @app.command("assign")
@@ -126,13 +142,15 @@ def assign(
     mesh: Path = MESH_OPTION,
 ) -> None:
     """Assign the product's single owning domain."""
-    console().print(_workshop(mesh).assign(name, domain, transfer=transfer))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.assign(name, domain, transfer=transfer))
 
 
 @app.command("promote")
 def promote(name: str = typer.Argument(...), mesh: Path = MESH_OPTION) -> None:
     """Promote a proposed product to draft (it must have a domain)."""
-    console().print(_workshop(mesh).promote(name))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.promote(name))
 
 
 @app.command("scaffold")
