@@ -108,9 +108,9 @@ class References:
         found: dict[str, ProductSource] = {}
         for product in self.source.products:
             spec = product.spec
-            if name in (spec.ref, spec.name, spec.key):
-                if spec.ref not in found or spec.major > found[spec.ref].spec.major:
-                    found[spec.ref] = product
+            newer = spec.ref not in found or spec.major > found[spec.ref].spec.major
+            if name in (spec.ref, spec.name, spec.key) and newer:
+                found[spec.ref] = product
         return list(found.values())
 
     def product(self, name: str, option: str = "product") -> ProductSource:
