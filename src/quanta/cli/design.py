@@ -35,10 +35,23 @@ class MapFormat(StrEnum):
     json = "json"
 
 
+DRY_RUN = typer.Option(False, "--dry-run", help="Show the YAML diff of the edit; change nothing.")
+
+
 def _workshop(mesh: Path) -> Workshop:
     from quanta.design.workshop import Workshop
 
     return Workshop(mesh)
+
+
+def _finish(workshop: Workshop, message: str, dry_run: bool) -> None:
+    """Write the staged edit and say what it did, or (``--dry-run``) show its diff and write nothing."""
+    if dry_run:
+        typer.echo(workshop.edits.diff(), nl=False)
+        typer.echo(f"dry run, nothing written: {message}")
+        return
+    workshop.apply()
+    typer.echo(message)
 
 
 @app.command("use-case")
@@ -52,10 +65,13 @@ def use_case(
     access: Access | None = typer.Option(None, "--access", help="How it is accessed."),
     title: str | None = typer.Option(None, "--title", help="Short title."),
     mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
 ) -> None:
     """Add a use case to mesh.yaml."""
-    console().print(
-        _workshop(mesh).add_use_case(
+    workshop = _workshop(mesh)
+    _finish(
+        workshop,
+        workshop.add_use_case(
             use_case_id,
             persona,
             domain,
@@ -64,7 +80,8 @@ def use_case(
             port=port,
             access=access.value if access else None,
             title=title,
-        )
+        ),
+        dry_run,
     )
 
 
@@ -74,9 +91,11 @@ def domain_command(
     team: str | None = typer.Option(None, "--team", help="Team accountable for the domain."),
     description: str | None = typer.Option(None, "--description"),
     mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
 ) -> None:
     """Add a domain to mesh.yaml."""
-    console().print(_workshop(mesh).add_domain(name, team, description))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.add_domain(name, team, description), dry_run)
 
 
 @app.command("system")
@@ -85,9 +104,11 @@ def system(
     domain: str = typer.Option(..., "--domain", help="Domain owning the system."),
     description: str | None = typer.Option(None, "--description"),
     mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
 ) -> None:
     """Add a system of record to mesh.yaml."""
-    console().print(_workshop(mesh).add_system(name, domain, description))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.add_system(name, domain, description), dry_run)
 
 
 @app.command("product")
@@ -99,10 +120,14 @@ def product(
     properties: list[str] = typer.Option([], "--property", "-p", help="name:type[:description]"),
     domain: str | None = typer.Option(None, "--domain", help="Owning domain (may stay open while proposed)."),
     mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
 ) -> None:
     """Add a proposed product stub."""
-    console().print(
-        _workshop(mesh).add_product(name, description, use_case, inputs=inputs, properties=properties, domain=domain)
+    workshop = _workshop(mesh)
+    _finish(
+        workshop,
+        workshop.add_product(name, description, use_case, inputs=inputs, properties=properties, domain=domain),
+        dry_run,
     )
 
 
@@ -113,9 +138,11 @@ def generalise(
     inputs: list[str] = typer.Option([], "--input", "-i", help="product:<domain.name> or system:<name>[:entity]"),
     properties: list[str] = typer.Option([], "--property", "-p", help="name:type[:description]"),
     mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
 ) -> None:
     """Add properties or inputs to an existing product for a new use case."""
-    console().print(_workshop(mesh).generalise(name, use_case, inputs=inputs, properties=properties))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.generalise(name, use_case, inputs=inputs, properties=properties), dry_run)
 
 
 @app.command("assign")
@@ -124,15 +151,18 @@ def assign(
     domain: str = typer.Argument(...),
     transfer: bool = typer.Option(False, "--transfer", help="Move ownership from another domain."),
     mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
 ) -> None:
     """Assign the product's single owning domain."""
-    console().print(_workshop(mesh).assign(name, domain, transfer=transfer))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.assign(name, domain, transfer=transfer), dry_run)
 
 
 @app.command("promote")
-def promote(name: str = typer.Argument(...), mesh: Path = MESH_OPTION) -> None:
+def promote(name: str = typer.Argument(...), mesh: Path = MESH_OPTION, dry_run: bool = DRY_RUN) -> None:
     """Promote a proposed product to draft (it must have a domain)."""
-    console().print(_workshop(mesh).promote(name))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.promote(name), dry_run)
 
 
 @app.command("scaffold")
@@ -140,10 +170,12 @@ def scaffold(
     names: list[str] = typer.Argument(None, help="Products to scaffold (default: every draft without code)."),
     python: bool = typer.Option(False, "--python", help="A Python transform instead of SQL."),
     mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
 ) -> None:
     """Turn draft products into product folders with a transformation skeleton and a test."""
-    done = _workshop(mesh).scaffold(names or [], python=python)
-    console().print("\n".join(done) or "nothing to scaffold: promote products to draft first")
+    workshop = _workshop(mesh)
+    done = workshop.scaffold(names or [], python=python)
+    _finish(workshop, "\n".join(done) or "nothing to scaffold: promote products to draft first", dry_run)
 
 
 @app.command("slo")
@@ -212,7 +244,8 @@ def slo(
         source = str(answers) if answers is not None else str(session)
         raise typer.BadParameter(describe(exc), param_hint=f"answers in {source}") from None
     proposal = propose(parsed, product, build)
-    out.print(_workshop(mesh).write_slos(name, proposal.slos, proposal.schedule))
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.write_slos(name, proposal.slos, proposal.schedule), False)
     if answers is None and not infer:
         session.unlink(missing_ok=True)
     out.print(f"recommended delivery: {proposal.mode}")

@@ -15,7 +15,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString
 
-from quanta.errors import QuantaError
+from quanta.design.edits import Edits
+from quanta.design.refs import References
+from quanta.errors import QuantaError, SpecError
 from quanta.spec.loader import MESH_FILE, find_mesh_file, load_mesh
 from quanta.spec.schema import LogicalType
 
@@ -69,7 +71,7 @@ def _flow(**values: Any) -> CommentedMap:
 
 @dataclass
 class Workshop:
-    """Edits to the mesh in ``root`` (a folder with mesh.yaml)."""
+    """Edits to the mesh in ``root`` (a folder with mesh.yaml), staged in :attr:`edits` until applied."""
 
     root: Path
 
@@ -78,31 +80,40 @@ class Workshop:
         self.root = self.mesh_file.parent
         if not self.mesh_file.is_file():
             raise DesignError(f"no {MESH_FILE} in {self.root}; start with `quanta init`")
+        self.edits = Edits(self.root)
+        self._refs: References | None = None
 
     # ------------------------------------------------------------------ files
 
     def _read(self, path: Path) -> Any:
-        return _yaml().load(path.read_text(encoding="utf-8"))
+        return _yaml().load(self.edits.read(path))
 
     def _write(self, path: Path, data: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = io.StringIO()
         _yaml().dump(data, text)
-        path.write_text(_TRAILING_SPACES.sub("\n", text.getvalue()), encoding="utf-8")
+        self.edits.write(path, _TRAILING_SPACES.sub("\n", text.getvalue()))
 
     def _list(self, data: CommentedMap, key: str) -> CommentedSeq:
         if key not in data or data[key] is None:
             data[key] = CommentedSeq()
         return data[key]
 
-    def _product_file(self, name: str) -> Path:
-        result = load_mesh(self.root)
-        if result.mesh is None:
-            raise DesignError("mesh.yaml does not load; run `quanta validate` first")
-        for product in result.mesh.products:
-            if name in (product.spec.ref, product.spec.name, product.spec.key):
-                return product.path
-        raise DesignError(f"no product '{name}' in the mesh")
+    @property
+    def refs(self) -> References:
+        """The mesh as it is on disk, to check what an edit refers to."""
+        if self._refs is None:
+            result = load_mesh(self.root)
+            if result.mesh is None:
+                raise SpecError(result.diagnostics)
+            self._refs = References(result.mesh)
+        return self._refs
+
+    def _product_file(self, name: str, option: str = "product") -> Path:
+        return self.refs.product(name, option).path
+
+    def apply(self) -> None:
+        """Write the staged changes."""
+        self.edits.apply()
 
     # ------------------------------------------------------------------ mesh.yaml
 
@@ -118,10 +129,16 @@ class Workshop:
         access: str | None = None,
         title: str | None = None,
     ) -> str:
+        refs = self.refs
+        refs.identifier("use case", use_case, "USE_CASE_ID")
+        refs.absent("use case", use_case, "USE_CASE_ID")
+        refs.require("domain", domain, "--domain")
+        if product:
+            refs.product_reference(product, "--product")
+        if port:
+            refs.identifier("port", port, "--port")
         mesh = self._read(self.mesh_file)
         cases = self._list(mesh, "useCases")
-        if any(c.get("id") == use_case for c in cases):
-            raise DesignError(f"use case '{use_case}' already exists")
         entry = CommentedMap([("id", use_case)])
         fields = (("title", title), ("persona", persona), ("domain", domain), ("statement", _folded(statement)))
         for key, value in fields:
@@ -138,20 +155,21 @@ class Workshop:
         return f"added use case {use_case}"
 
     def add_domain(self, name: str, team: str | None = None, description: str | None = None) -> str:
+        self.refs.identifier("domain", name, "NAME")
+        self.refs.absent("domain", name, "NAME")
+        if team:
+            self.refs.identifier("team", team, "--team")
         mesh = self._read(self.mesh_file)
-        domains = self._list(mesh, "domains")
-        if any(d.get("name") == name for d in domains):
-            raise DesignError(f"domain '{name}' already exists")
-        domains.append(_flow(name=name, team=team, description=description))
+        self._list(mesh, "domains").append(_flow(name=name, team=team, description=description))
         self._write(self.mesh_file, mesh)
         return f"added domain {name}"
 
     def add_system(self, name: str, domain: str, description: str | None = None) -> str:
+        self.refs.identifier("system", name, "NAME")
+        self.refs.absent("system", name, "NAME")
+        self.refs.require("domain", domain, "--domain")
         mesh = self._read(self.mesh_file)
-        systems = self._list(mesh, "systems")
-        if any(s.get("name") == name for s in systems):
-            raise DesignError(f"system '{name}' already exists")
-        systems.append(_flow(name=name, domain=domain, description=description))
+        self._list(mesh, "systems").append(_flow(name=name, domain=domain, description=description))
         self._write(self.mesh_file, mesh)
         return f"added system of record {name}"
 
@@ -165,6 +183,24 @@ class Workshop:
                     found.append((case["id"], port, consumed.get("access") or _port_type(port)))
         return found
 
+    def _inputs(self, texts: Sequence[str], use_case: str | None) -> list[CommentedMap]:
+        items = []
+        for text in texts:
+            item = parse_input(text, use_case)
+            if item["type"] == "product":
+                self.refs.product_reference(item["product"], "--input")
+            else:
+                self.refs.require("system", item["system"], "--input")
+                self.refs.identifier("input", item["id"], "--input")
+            items.append(item)
+        return items
+
+    def _properties(self, texts: Sequence[str], use_case: str | None) -> list[CommentedMap]:
+        items = [parse_property(text, use_case) for text in texts]
+        for item in items:
+            self.refs.identifier("property", item["name"], "--property", snake=True)
+        return items
+
     # ------------------------------------------------------------------ products
 
     def add_product(
@@ -177,17 +213,25 @@ class Workshop:
         properties: Sequence[str] = (),
         domain: str | None = None,
     ) -> str:
+        refs = self.refs
+        refs.identifier("product", name, "NAME")
+        refs.require("use case", use_case, "--use-case")
+        if domain:
+            refs.require("domain", domain, "--domain")
+        if refs.find(f"{domain}.{name}" if domain else name):
+            raise DesignError(f"product '{name}' already exists; use `quanta design generalise`")
         folder = self.root / "products" / (domain or "proposed") / name
-        if (folder / "dataproduct.yaml").exists():
+        if self.edits.exists(folder / "dataproduct.yaml"):
             raise DesignError(f"{folder / 'dataproduct.yaml'} already exists; use `quanta design generalise`")
+        parsed_inputs, parsed_properties = self._inputs(inputs, None), self._properties(properties, None)
         spec = CommentedMap([("apiVersion", "quanta/v1"), ("kind", "DataProduct"), ("name", name)])
         if domain:
             spec["domain"] = domain
         spec.update(
             [("version", "1.0.0"), ("status", "proposed"), ("description", description), ("introducedBy", use_case)]
         )
-        spec["inputs"] = CommentedSeq(parse_input(text, None) for text in inputs)
-        spec["schema"] = CommentedMap([("properties", CommentedSeq(parse_property(t, None) for t in properties))])
+        spec["inputs"] = CommentedSeq(parsed_inputs)
+        spec["schema"] = CommentedMap([("properties", CommentedSeq(parsed_properties))])
         ref = f"{domain}.{name}" if domain else name
         outputs = CommentedSeq()
         for case, port, access in self._consumers(ref):
@@ -200,11 +244,12 @@ class Workshop:
         self, product: str, use_case: str, *, inputs: Sequence[str] = (), properties: Sequence[str] = ()
     ) -> str:
         path = self._product_file(product)
+        self.refs.require("use case", use_case, "--use-case")
+        parsed_inputs, parsed_properties = self._inputs(inputs, use_case), self._properties(properties, use_case)
         spec = self._read(path)
         existing = {p["name"] for p in (spec.get("schema") or {}).get("properties") or []}
         added = []
-        for text in properties:
-            item = parse_property(text, use_case)
+        for item in parsed_properties:
             if item["name"] in existing:
                 raise DesignError(f"{product} already has property {item['name']}")
             if "schema" not in spec:
@@ -212,8 +257,7 @@ class Workshop:
             self._list(spec["schema"], "properties").append(item)
             added.append(f"property {item['name']}")
         known_inputs = {i["id"] for i in spec.get("inputs") or []}
-        for text in inputs:
-            item = parse_input(text, use_case)
+        for item in parsed_inputs:
             if item["id"] in known_inputs:
                 raise DesignError(f"{product} already has input {item['id']}")
             self._list(spec, "inputs").append(item)
@@ -222,10 +266,9 @@ class Workshop:
         return f"generalised {product} for {use_case}: " + ", ".join(added)
 
     def _ensure_port(self, product: str, port: str, access: str, use_case: str) -> None:
-        try:
-            path = self._product_file(product)
-        except DesignError:
+        if len(self.refs.find(product)) != 1:
             return  # the product is added later; its ports come from the use cases then
+        path = self._product_file(product)
         spec = self._read(path)
         if any(o.get("id") == port for o in spec.get("outputs") or []):
             return
@@ -233,7 +276,8 @@ class Workshop:
         self._write(path, spec)
 
     def assign(self, product: str, domain: str, *, transfer: bool = False) -> str:
-        path = self._product_file(product)
+        path = self._product_file(product, "NAME")
+        self.refs.require("domain", domain, "DOMAIN")
         spec = self._read(path)
         current = spec.get("domain")
         if current and current != domain and not transfer:
@@ -248,7 +292,7 @@ class Workshop:
         return f"{spec['name']} is owned by {domain}"
 
     def promote(self, product: str) -> str:
-        path = self._product_file(product)
+        path = self._product_file(product, "NAME")
         spec = self._read(path)
         if not spec.get("domain"):
             raise DesignError(f"{product} has no owning domain; assign one first (`quanta design assign`)")
@@ -262,11 +306,10 @@ class Workshop:
         """Turn draft products (all, or those named) into code that validates at once."""
         from quanta.blueprints.product import scaffold
 
-        result = load_mesh(self.root)
-        if result.mesh is None:
-            raise DesignError("mesh.yaml does not load; run `quanta validate` first")
+        for name in names:
+            self.refs.product(name, "NAMES")
         done = []
-        for product in result.mesh.products:
+        for product in self.refs.source.products:
             spec = product.spec
             if names and not {spec.ref, spec.name} & set(names):
                 continue
@@ -277,11 +320,11 @@ class Workshop:
                         "only draft products without a transform are scaffolded"
                     )
                 continue
-            plan = scaffold(result.mesh, product, python=python)
+            plan = scaffold(self.refs.source, product, python=python)
             for relative, text in plan.files.items():
                 target = product.folder / relative
-                if not target.exists():
-                    target.write_text(text, encoding="utf-8")
+                if not self.edits.exists(target):
+                    self.edits.write(target, text)
             document = self._read(product.path)
             transform = _flow(**plan.transform)
             if isinstance(plan.transform.get("steps"), list):
