@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from four_mesh import FourMesh, make_four_mesh
 from helpers import build, statuses
 from typer.testing import CliRunner
 
-from conftest import FourMesh, make_four_mesh
 from quanta.build.inputs.api import ApiConnector
 from quanta.cli.main import app
 from quanta.project import Mesh

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from four_mesh import FakeCrm, FourMesh
 from helpers import build, read, statuses
-
-from conftest import FakeCrm, FourMesh
 
 
 def test_all_pages_land_after_retries(four: FourMesh, crm: FakeCrm) -> None:
@@ -46,7 +45,7 @@ def test_link_header_and_offset_pagination(tmp_path, crm: FakeCrm) -> None:  # t
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import parse_qs, urlparse
 
-    from conftest import make_four_mesh
+    from four_mesh import make_four_mesh
 
     records = [{"customer_id": f"c-{i}", "name": "n", "email": "e", "country": "fr"} for i in range(7)]
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from four_mesh import FakeCrm, make_four_mesh
 from helpers import build, read, statuses
-
-from conftest import FakeCrm, make_four_mesh
 
 
 def test_full_build_on_each_catalog(catalog_url: str, tmp_path: Path, crm: FakeCrm) -> None:

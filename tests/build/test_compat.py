@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from four_mesh import FourMesh
 from helpers import build, read, statuses
 
-from conftest import FourMesh
 from quanta.build.compat import breaking_changes
 from quanta.spec.schema import Property
 

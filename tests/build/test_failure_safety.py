@@ -12,9 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from four_mesh import FourMesh
 from helpers import build, read
 
-from conftest import FourMesh
 from quanta.build.gc import GcReport
 from quanta.project import Mesh
 from quanta.storage import SnapshotLocation

@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from four_mesh import FourMesh
 from helpers import build, read
 
-from conftest import FourMesh
 from quanta.project import Mesh
 from quanta.storage import SnapshotLocation
 from quanta.storage.local import new_id

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from four_mesh import FakeCrm, FourMesh
 from helpers import build, read, rows, statuses
 
-from conftest import FakeCrm, FourMesh
 from quanta.project import Mesh
 
 ALL = ["sales.orders@v1", "customer.customers@v1", "sales.daily-revenue@v1", "customer.customer-value@v1"]

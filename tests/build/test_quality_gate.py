@@ -4,9 +4,9 @@ inspection) and the previous one current; warnings publish; every SLI is stored.
 from __future__ import annotations
 
 import pytest
+from four_mesh import FourMesh
 from helpers import build, read
 
-from conftest import FourMesh
 from quanta.project import Mesh
 
 
