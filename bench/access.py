@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmesh import write_mesh_yaml, write_small_products
+
 ROLES = ("analysts", "finance", "support", "marketing", "field-sales")
 COUNTRIES = ("FR", "DE", "ES", "IT")
 
@@ -44,18 +46,7 @@ def generate(data: Path, rows: int) -> None:
 
 
 def write_mesh(root: Path, data: Path, threads: int, products: int) -> None:
-    (root / "products").mkdir(parents=True)
-    roles = "\n".join(f"  - {{name: {r}}}" for r in ROLES)
-    (root / "mesh.yaml").write_text(f"""apiVersion: quanta/v1
-kind: Mesh
-name: bench
-platform: {{engine: duckdb, storage: .quanta/warehouse, catalog: sqlite:///.quanta/catalog.db, threads: {threads}}}
-domains: [{{name: sales, team: sales-data}}]
-roles:
-{roles}
-systems: [{{name: shop, domain: sales}}]
-products: [products/**/dataproduct.yaml]
-""")
+    write_mesh_yaml(root, threads, ROLES, team="sales-data")
     product = root / "products" / "orders"
     product.mkdir()
     (product / "dataproduct.yaml").write_text(f"""apiVersion: quanta/v1
@@ -81,25 +72,7 @@ access:
     - {{role: field-sales, ports: [api], rowFilter: "country = :principal.country and amount > 10"}}
 """)
     (product / "orders.sql").write_text("select * from src\n")
-    for i in range(products - 1):
-        folder = root / "products" / f"small-{i}"
-        folder.mkdir()
-        (folder / "dataproduct.yaml").write_text(f"""apiVersion: quanta/v1
-kind: DataProduct
-name: small-{i}
-domain: sales
-version: 1.0.0
-inputs: [{{id: src, type: files, path: {data}/small.parquet, system: shop}}]
-transform: {{type: sql, steps: [small.sql]}}
-outputs: [{{id: table, type: sql}}]
-schema:
-  properties:
-    - {{name: id, logicalType: integer, primaryKey: true}}
-    - {{name: v, logicalType: integer}}
-access:
-  grants: [{{role: analysts, ports: [table]}}]
-""")
-        (folder / "small.sql").write_text("select * from src\n")
+    write_small_products(root, data / "small.parquet", products - 1, grant_role="analysts")
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmesh import write_mesh_yaml, write_small_products
+
 
 def generate(data: Path, rows: int) -> None:
     import duckdb
@@ -36,15 +38,7 @@ def generate(data: Path, rows: int) -> None:
 
 
 def write_mesh(root: Path, data: Path, threads: int, products: int) -> None:
-    (root / "products").mkdir(parents=True)
-    (root / "mesh.yaml").write_text(f"""apiVersion: quanta/v1
-kind: Mesh
-name: bench
-platform: {{engine: duckdb, storage: .quanta/warehouse, catalog: sqlite:///.quanta/catalog.db, threads: {threads}}}
-domains: [{{name: sales}}]
-systems: [{{name: shop, domain: sales}}]
-products: [products/**/dataproduct.yaml]
-""")
+    write_mesh_yaml(root, threads)
     product = root / "products" / "orders"
     product.mkdir()
     (product / "dataproduct.yaml").write_text(f"""apiVersion: quanta/v1
@@ -64,23 +58,7 @@ schema:
     - {{name: amount, logicalType: number}}
 """)
     (product / "orders.sql").write_text("select * from src\n")
-    for i in range(products - 1):
-        folder = root / "products" / f"small-{i}"
-        folder.mkdir()
-        (folder / "dataproduct.yaml").write_text(f"""apiVersion: quanta/v1
-kind: DataProduct
-name: small-{i}
-domain: sales
-version: 1.0.0
-inputs: [{{id: src, type: files, path: {data}/small.parquet, system: shop}}]
-transform: {{type: sql, steps: [small.sql]}}
-outputs: [{{id: table, type: sql}}]
-schema:
-  properties:
-    - {{name: id, logicalType: integer, primaryKey: true}}
-    - {{name: v, logicalType: integer}}
-""")
-        (folder / "small.sql").write_text("select * from src\n")
+    write_small_products(root, data / "small.parquet", products - 1)
 
 
 def main() -> None:

@@ -29,6 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmesh import write_mesh_yaml
+
 BASELINE = """
 import sys, duckdb, uvicorn
 from fastapi import FastAPI, HTTPException
@@ -91,15 +93,7 @@ def write_mesh(root: Path, data: Path, rows: int) -> None:
             ['FR', 'DE', 'ES', 'IT'][1 + range % 4] AS country, round(5 + (hash(range) % 20000) / 100.0, 2) AS amount
             FROM range({rows}) ORDER BY order_id) TO '{data}/orders.parquet' (FORMAT parquet, COMPRESSION zstd)""")
     (root / "products/orders").mkdir(parents=True)
-    (root / "mesh.yaml").write_text("""apiVersion: quanta/v1
-kind: Mesh
-name: bench
-platform: {engine: duckdb, storage: .quanta/warehouse, catalog: sqlite:///.quanta/catalog.db, threads: 2}
-domains: [{name: sales}]
-roles: [{name: services}, {name: downloaders}]
-systems: [{name: shop, domain: sales}]
-products: [products/**/dataproduct.yaml]
-""")
+    write_mesh_yaml(root, 2, ("services", "downloaders"))
     (root / "products/orders/orders.sql").write_text("select * from src\n")
     (root / "products/orders/dataproduct.yaml").write_text(f"""apiVersion: quanta/v1
 kind: DataProduct

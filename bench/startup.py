@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmesh import write_mesh_yaml
+
 QUERY = """SELECT o.customer_id, p.category, sum(o.quantity * o.price) AS revenue, count(*) AS lines
 FROM {orders} AS o JOIN {products} AS p USING (sku)
 GROUP BY o.customer_id, p.category"""
@@ -41,15 +43,7 @@ def generate(data: Path, rows: int) -> None:
 
 
 def write_mesh(root: Path, data: Path, threads: int, products: int = 1) -> None:
-    (root / "products").mkdir(parents=True)
-    (root / "mesh.yaml").write_text(f"""apiVersion: quanta/v1
-kind: Mesh
-name: bench
-platform: {{engine: duckdb, storage: .quanta/warehouse, catalog: sqlite:///.quanta/catalog.db, threads: {threads}}}
-domains: [{{name: sales}}]
-systems: [{{name: shop, domain: sales}}]
-products: [products/**/dataproduct.yaml]
-""")
+    write_mesh_yaml(root, threads)
     for i in range(products):
         folder = root / "products" / f"revenue-{i}"
         folder.mkdir()
