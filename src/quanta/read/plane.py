@@ -229,7 +229,7 @@ class DataPlane:
         cached = self._secured.get(cache_key)
         if cached is not None and cached.spec is spec:
             return cached
-        decision = self.decide(principal, spec, port, record, unmask=unmask)
+        decision = self._decide(principal, spec, port, record, unmask)  # the generation was just checked
         if not decision.allowed:
             raise AccessDenied(decision.reason)
         files = self.files(spec, record)
@@ -275,6 +275,12 @@ class DataPlane:
     ) -> Decision:
         """The decision for a read of ``record`` (None: the spec's schema alone, nothing published
         yet): the stricter of the snapshot's own and the current published classification applies."""
+        self._check_generation()
+        return self._decide(principal, spec, port, record, unmask)
+
+    def _decide(
+        self, principal: Principal, spec: DataProduct, port: str | None, record: SnapshotRecord | None, unmask: bool
+    ) -> Decision:
         own = [{"name": p.name, "logicalType": p.logical_type} for p in spec.schema_.properties]
         schema = record.schema if record is not None else own
         columns = [p["name"] for p in schema]
@@ -283,7 +289,6 @@ class DataPlane:
         }
         classified |= {p.name: p.classification for p in spec.schema_.properties if p.is_classified}
         types = {p["name"]: p["logicalType"] for p in schema if p.get("logicalType")}
-        self._check_generation()
         return decide(
             principal,
             spec,
