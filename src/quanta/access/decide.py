@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from quanta.access.principal import Principal
 from quanta.spec.masks import MaskRule, mask_for
@@ -44,9 +44,14 @@ class CatalogGrant:
     granted_by: str
     major: int | None = None
     """The major it applies to (None: every major)."""
+    expires_at: datetime | None = None
+    """The instant it stops granting anything (aware UTC; None: never)."""
 
     def applies_to(self, product: DataProduct) -> bool:
         return self.major is None or self.major == product.major
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.expires_at is None or now < self.expires_at
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class Decision:
     or ``catalog grant N``; empty when refused."""
     missing: tuple[str, ...] = ()
     """Principal attributes the row filter binds that the principal lacks: it sees no rows."""
+    expires_at: datetime | None = None
+    """When the grant it rests on stops being valid (a decision may be reused until then)."""
 
     @property
     def sees_no_rows(self) -> bool:
@@ -84,7 +91,7 @@ def decide(
     catalog_grants: Sequence[CatalogGrant] = (),
     owning_team: str | None = None,
     unmask: bool = False,
-    today: date | None = None,
+    now: datetime | None = None,
 ) -> Decision:
     """Decide a read of ``product`` through ``port`` (None: any port, as the owner's tools read).
     ``classified`` are the properties to protect: those classified in the published policy or in the
@@ -92,7 +99,8 @@ def decide(
     ``columns`` those the snapshot has (the spec's properties when None); ``masks`` the mesh's
     mask per classification (defaults otherwise), which a grant's ``masks:`` overrides; ``types``
     each column's logical type (the spec's when absent); ``catalog_grants`` the catalog's grants
-    of this product; ``owning_team`` the team of the product's domain (the spec's ``team`` wins)."""
+    of this product; ``owning_team`` the team of the product's domain (the spec's ``team`` wins);
+    ``now`` the time grants' expiry is judged at (a spec grant's ``expires`` is its last valid day)."""
     names = tuple(columns) if columns is not None else tuple(p.name for p in product.schema_.properties)
     levels = dict(classified) if isinstance(classified, Mapping) else dict.fromkeys(classified)
     protected = [n for n in names if n in levels]
@@ -103,11 +111,11 @@ def decide(
     if owner is not None:
         masked = {} if unmask else {n: MaskRule(kinds[n], _type(product, n, types)) for n in protected}
         return Decision(True, owner, names, masked, source=owner)
-    found = _grant_for(principal, product, port, catalog_grants, today or date.today())
+    found = _grant_for(principal, product, port, catalog_grants, now or datetime.now(UTC))
     if found is None:
         where = f"port '{port}' of " if port else ""
         return Decision(False, f"no grant gives {principal.id} access to {where}{product.ref}")
-    grant, source = found
+    grant, source, expires_at = found
     opened = set(grant.unmask)
     kinds.update({n: k for n, k in grant.masks.items() if n in kinds})
     masked = {n: MaskRule(kinds[n], _type(product, n, types)) for n in protected if n not in opened}
@@ -116,7 +124,7 @@ def decide(
     missing = missing_attributes(grant.row_filter, principal)
     if missing:
         reason += f"; {principal.id} lacks attribute(s) {', '.join(missing)} the row filter binds, so it sees no rows"
-    return Decision(True, reason, names, masked, grant.row_filter, grant, source, tuple(missing))
+    return Decision(True, reason, names, masked, grant.row_filter, grant, source, tuple(missing), expires_at)
 
 
 def _owner(principal: Principal, team: str | None) -> str | None:
@@ -132,24 +140,30 @@ def _grant_for(
     product: DataProduct,
     port: str | None,
     catalog_grants: Sequence[CatalogGrant],
-    today: date,
-) -> tuple[Grant, str] | None:
-    """The most specific valid grant matching the principal and port, with its source."""
+    now: datetime,
+) -> tuple[Grant, str, datetime | None] | None:
+    """The most specific valid grant matching the principal and port, with its source and expiry."""
     candidates = [
-        (g.grant, f"catalog grant {g.id}") for g in sorted(catalog_grants, key=lambda g: -g.id) if g.applies_to(product)
+        (g.grant, f"catalog grant {g.id}", g.expires_at)
+        for g in sorted(catalog_grants, key=lambda g: -g.id)
+        if g.applies_to(product) and g.valid_at(now)
     ]
-    candidates += [(g, f"spec grant {n}") for n, g in enumerate(product.access.grants, start=1)]
-    valid = [
-        (g, source)
-        for g, source in candidates
-        if (g.expires is None or g.expires >= today) and (port is None or port in g.ports)
-    ]
-    by_name = [(g, s) for g, s in valid if g.principal == principal.id]
-    by_role = [(g, s) for g, s in valid if g.role is not None and g.role in principal.roles]
+    for n, g in enumerate(product.access.grants, start=1):
+        ends = end_of_day(g.expires) if g.expires is not None else None
+        if ends is None or now < ends:
+            candidates.append((g, f"spec grant {n}", ends))
+    valid = [c for c in candidates if port is None or port in c[0].ports]
+    by_name = [c for c in valid if c[0].principal == principal.id]
+    by_role = [c for c in valid if c[0].role is not None and c[0].role in principal.roles]
     for group in (by_name, by_role):
         if group:
             return group[0]
     return None
+
+
+def end_of_day(day: date) -> datetime:
+    """The instant a grant whose last valid day is ``day`` expires (midnight after it, UTC)."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def missing_attributes(row_filter: str | None, principal: Principal) -> list[str]:

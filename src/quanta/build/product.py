@@ -310,6 +310,17 @@ def _build_and_publish(
         snapshots = workspace.catalog.snapshots.list(key)
         measured.append(retention_sli(snapshots, first, spec.slos.retention, options.now))
     workspace.catalog.slis.store(key, snapshot_id, measured)
+    breached = [c for c in checks if c.status in ("failed", "error")]
+    if breached:
+        data = {
+            "snapshot": snapshot_id,
+            "published": not blocking,
+            "objectives": [
+                {"check": c.check.id, "status": c.status, "observed": c.observed, "limit": c.check.limit}
+                for c in breached
+            ],
+        }
+        workspace.catalog.events.record("slo.breached", key, data, "build")
     if blocking:
         failures = "; ".join(f"{c.check.id}: {c.message}" for c in blocking)
         return Outcome(

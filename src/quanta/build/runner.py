@@ -69,6 +69,13 @@ def run_build(
     return report
 
 
+def _record_failure(workspace: Workspace, run_id: str, outcome: Outcome) -> None:
+    """A ``build.failed`` event (its message's first line only: engine errors may quote data)."""
+    message = (outcome.error or "").strip().splitlines()
+    data = {"run": run_id, "reasons": list(outcome.reasons), "error": message[0][:300] if message else None}
+    workspace.catalog.events.record("build.failed", outcome.key, data, _who())
+
+
 def _run_graph(
     workspace: Workspace,
     options: BuildOptions,
@@ -107,6 +114,8 @@ def _run_graph(
                 outcome = future.result()
                 graph.done(running.pop(future), ok=outcome.ok)
                 finished.append(outcome)
+                if outcome.status == "failed":
+                    _record_failure(workspace, report.run_id, outcome)
                 notify(outcome.key, "done", outcome)
             _record(workspace, report, finished)
             finished = []

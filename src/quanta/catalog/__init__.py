@@ -5,12 +5,16 @@ from quanta.catalog.database import CatalogUnavailable
 from quanta.catalog.facade import Catalog
 from quanta.catalog.products import OwnershipConflict
 from quanta.catalog.records import (
+    AuditEntry,
+    AuditRow,
     Descriptor,
+    EventRecord,
     GrantRecord,
     LineageRecord,
     MeshDescriptor,
     PrincipalRecord,
     ProductEntry,
+    RequestRecord,
     RunRecord,
     SliRecord,
     SnapshotRecord,
@@ -19,15 +23,19 @@ from quanta.catalog.records import (
 )
 
 __all__ = [
+    "AuditEntry",
+    "AuditRow",
     "Catalog",
     "CatalogUnavailable",
     "Descriptor",
+    "EventRecord",
     "GrantRecord",
     "LineageRecord",
     "MeshDescriptor",
     "OwnershipConflict",
     "PrincipalRecord",
     "ProductEntry",
+    "RequestRecord",
     "RunRecord",
     "SliRecord",
     "SnapshotRecord",

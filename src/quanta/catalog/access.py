@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
@@ -19,14 +19,18 @@ from quanta.catalog.records import PrincipalRecord, TokenRecord
 from quanta.catalog.tables import access_generation, api_tokens, principals, scram_verifiers
 from quanta.errors import Conflict, NotFound
 
+if TYPE_CHECKING:
+    from quanta.catalog.changes import Changes
+
 KINDS = ("user", "service")
 
 
 class Access:
     """Principals, their API tokens and their password verifiers."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, changes: Changes) -> None:
         self._engine = engine
+        self._changes = changes
         self._generation = _GenerationReader(engine)
 
     def generation(self) -> int:
@@ -70,7 +74,10 @@ class Access:
                 "created_at": now,
             }
             connection.execute(insert(principals).values(**values))
-            bump_generation(connection)
+            shown = {k: values[k] for k in ("kind", "roles", "team", "admin")} | {
+                "attributes": sorted(principal.attributes)
+            }
+            self._changes.record(connection, "principal.add", principal.id, shown)
 
     def get(self, principal_id: str) -> PrincipalRecord | None:
         with self._engine.connect() as connection:
@@ -94,7 +101,7 @@ class Access:
             connection.execute(delete(scram_verifiers).where(scram_verifiers.c.principal_id == principal_id))
             removed = connection.execute(delete(principals).where(principals.c.id == principal_id)).rowcount > 0
             if removed:
-                bump_generation(connection)
+                self._changes.record(connection, "principal.remove", principal_id)
             return removed
 
     def update(
@@ -120,7 +127,8 @@ class Access:
         if values:
             with self._engine.begin() as connection:
                 connection.execute(update(principals).where(principals.c.id == principal_id).values(**values))
-                bump_generation(connection)
+                shown = {k: (sorted(v) if k == "attributes" else v) for k, v in values.items()}  # attribute names only
+                self._changes.record(connection, "principal.update", principal_id, shown)
         return self.require(principal_id)
 
     # ---------------------------------------------------------------- API tokens
@@ -138,6 +146,8 @@ class Access:
                     expires_at=naive(expires_at) if expires_at else None,
                 )
             )
+            shown = {"token": token_id, "expiresAt": expires_at.isoformat() if expires_at else None}
+            self._changes.record(connection, "token.issue", principal_id, shown, access=False)
         found = self.token(token_id)
         assert found is not None
         return found[0]
@@ -165,7 +175,7 @@ class Access:
             )
             if result.rowcount == 0:
                 return False
-            bump_generation(connection)
+            self._changes.record(connection, "token.revoke", token_id)
             return True
 
     def used(self, token_id: str) -> datetime:
@@ -184,7 +194,7 @@ class Access:
             now = database_now(connection)
             values = {"principal_id": principal_id, "verifier": verifier, "updated_at": now}
             upsert(connection, scram_verifiers, values, ["principal_id"], {"verifier": verifier, "updated_at": now})
-            bump_generation(connection)
+            self._changes.record(connection, "password.set", principal_id)
 
     def verifier(self, principal_id: str) -> str | None:
         with self._engine.connect() as connection:

@@ -7,7 +7,13 @@
 - ``slis``: measured service level indicators;
 - ``access``: principals, their API tokens (hashes only) and SCRAM password verifiers, and the
   access generation;
-- ``grants``: grants given in the catalog (by an admin, or by approved access requests).
+- ``grants``: grants given in the catalog (by an admin, or by approved access requests);
+- ``requests``: access requests and their approval or rejection;
+- ``events``: request steps, grant changes, failed builds and SLO breaches, with webhook delivery;
+- ``audit``: the tamper-evident audit log (when an audit key is given).
+
+Every change to principals, tokens, grants and requests is recorded (generation, audit row, event)
+in its own transaction by :class:`~quanta.catalog.changes.Changes`.
 
 Writes that span stores (publishing) run here in one transaction.
 """
@@ -20,12 +26,16 @@ from datetime import datetime
 
 from quanta import faults
 from quanta.catalog.access import Access
+from quanta.catalog.audit import AuditLog
+from quanta.catalog.changes import Changes
 from quanta.catalog.database import aware, create_catalog_engine, database_now
+from quanta.catalog.events import Events
 from quanta.catalog.grants import Grants
 from quanta.catalog.lineage import Lineage
 from quanta.catalog.migrate import ensure_current
 from quanta.catalog.products import Products
 from quanta.catalog.records import Descriptor, LineageRecord, ProductEntry, SnapshotRecord
+from quanta.catalog.requests import Requests
 from quanta.catalog.runs import DEFAULT_LEASE_S, Runs
 from quanta.catalog.slis import Slis
 from quanta.catalog.snapshots import Snapshots
@@ -34,7 +44,7 @@ from quanta.catalog.snapshots import Snapshots
 class Catalog:
     """A catalog database (SQLite or PostgreSQL) and its stores."""
 
-    def __init__(self, url: str, *, lease_s: float = DEFAULT_LEASE_S) -> None:
+    def __init__(self, url: str, *, lease_s: float = DEFAULT_LEASE_S, audit_key: bytes | None = None) -> None:
         self.url = url
         self.engine = create_catalog_engine(url)
         try:
@@ -47,8 +57,12 @@ class Catalog:
         self.lineage = Lineage(self.engine)
         self.runs = Runs(self.engine, lease_s)
         self.slis = Slis(self.engine)
-        self.access = Access(self.engine)
-        self.grants = Grants(self.engine)
+        self.events = Events(self.engine)
+        self.audit = AuditLog(self.engine, audit_key)
+        changes = Changes(self.audit, self.events)
+        self.access = Access(self.engine, changes)
+        self.grants = Grants(self.engine, changes)
+        self.requests = Requests(self.engine, self.grants, changes)
 
     def close(self) -> None:
         self.access.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 
@@ -186,8 +186,8 @@ class GrantRecord:
     unmask: tuple[str, ...] = ()
     masks: dict[str, str] = field(default_factory=dict)
     purpose: str | None = None
-    expires: date | None = None
-    """The last day it is valid."""
+    expires_at: datetime | None = None
+    """The instant it stops being valid (aware UTC; None: never)."""
     major: int | None = None
     source: str = "admin"
     """``admin`` or ``request``."""
@@ -196,3 +196,76 @@ class GrantRecord:
     granted_at: datetime | None = None
     revoked_at: datetime | None = None
     revoked_by: str | None = None
+    request_id: int | None = None
+    """The access request whose approval gave it."""
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """An access request: a principal asks for ports of a product major, with a purpose, the
+    classified properties to unmask and a duration; an approver approves (giving a grant) or rejects."""
+
+    product: str
+    """``domain.name``."""
+    major: int
+    principal_id: str
+    ports: tuple[str, ...]
+    purpose: str
+    unmask: tuple[str, ...]
+    duration_s: int
+    status: str = "pending"
+    """``pending``, ``approved``, ``rejected`` or ``withdrawn``."""
+    id: int | None = None
+    requested_at: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
+    grant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """Something that happened (a request step, a grant change, a failed build, an SLO breach),
+    with its webhook delivery state."""
+
+    id: int
+    at: datetime
+    kind: str
+    subject: str
+    actor: str
+    data: dict[str, Any]
+    attempts: int = 0
+    delivered_at: datetime | None = None
+    abandoned_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the audit log before it is chained: a data access (``action`` ``read``) or a
+    change to principals, tokens, grants or requests. Never a secret or a classified value."""
+
+    actor: str
+    action: str
+    product: str | None = None
+    port: str | None = None
+    snapshot: str | None = None
+    statement: str | None = None
+    rows: int | None = None
+    decision: str | None = None
+    """``allow`` or ``deny`` (data accesses)."""
+    reason: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+    """When it happened (aware UTC); the writer's clock when None."""
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """An audit entry as chained and stored."""
+
+    seq: int
+    at: datetime
+    entry: AuditEntry
+    prev: str
+    mac: str

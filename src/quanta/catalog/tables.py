@@ -7,7 +7,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -212,12 +211,15 @@ access_grants = Table(
     Column("unmask", JSON, nullable=False),  # [property, …]
     Column("masks", JSON, nullable=False),  # {property: mask kind}
     Column("purpose", Text),
-    Column("expires", Date),  # the last day it is valid
+    Column("expires_at", DateTime),  # the instant it stops being valid
     Column("source", String(20), nullable=False),  # admin | request
     Column("granted_by", String(200), nullable=False),
     Column("granted_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),
     Column("revoked_by", String(200)),
+    Column("request_id", Integer),  # the access request whose approval gave it
+    Column("expiry_warned_at", DateTime),  # when its coming expiry was announced (once)
+    Column("expiry_noted_at", DateTime),  # when its expiry was recorded as an event (once)
     Index("ix_access_grants_product", "product"),
 )
 
@@ -226,4 +228,75 @@ access_generation = Table(
     metadata,
     Column("id", Integer, primary_key=True),  # one row, id 1
     Column("generation", BigInteger, nullable=False),  # bumped by every change to principals, tokens, grants
+)
+
+access_requests = Table(
+    "access_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("product", String(200), nullable=False),  # <domain>.<name>
+    Column("major", Integer, nullable=False),
+    Column("principal_id", String(200), nullable=False),  # who asks (the grant goes to them)
+    Column("ports", JSON, nullable=False),  # [port id, …]
+    Column("purpose", Text, nullable=False),
+    Column("unmask", JSON, nullable=False),  # [property, …]
+    Column("duration_s", BigInteger, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | approved | rejected | withdrawn
+    Column("requested_at", DateTime, nullable=False),
+    Column("decided_by", String(200)),
+    Column("decided_at", DateTime),
+    Column("note", Text),
+    Column("grant_id", Integer),
+    Index("ix_access_requests_status", "status"),
+    Index("ix_access_requests_product", "product"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("kind", String(50), nullable=False),  # e.g. request.created, grant.revoked, build.failed
+    Column("subject", String(200), nullable=False),  # what it is about: a product, a request, a principal
+    Column("actor", String(200), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),  # webhook deliveries tried
+    Column("next_attempt_at", DateTime),
+    Column("claimed_until", DateTime),  # a dispatcher's lease on its delivery
+    Column("delivered_at", DateTime),
+    Column("abandoned_at", DateTime),  # retries exhausted
+    Column("last_error", Text),
+    Index("ix_events_at", "at"),
+    Index("ix_events_pending", "delivered_at", "abandoned_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # 1, 2, … in chain order
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(50), nullable=False),  # read | principal.add | grant.revoke | request.approve | …
+    Column("product", String(200)),
+    Column("port", String(100)),
+    Column("snapshot", String(64)),
+    Column("statement", Text),  # literals replaced by placeholders; never values
+    Column("rows", BigInteger),
+    Column("decision", String(10)),  # allow | deny
+    Column("reason", Text),
+    Column("data", JSON, nullable=False),
+    Column("prev", String(64), nullable=False),  # the previous row's mac ('' for the first)
+    Column("mac", String(64), nullable=False),  # HMAC-SHA256 over prev and this row's content
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_product", "product"),
+    Index("ix_audit_log_actor", "actor"),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True),  # one row, id 1: the chain's last seq and mac
+    Column("seq", BigInteger, nullable=False),
+    Column("mac", String(64), nullable=False),
+    Column("writes", BigInteger, nullable=False),  # bumped first by every append: takes the row lock
 )

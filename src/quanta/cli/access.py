@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="table o
 
 
 @contextmanager
-def _platform(mesh_path: Path, profile: str | None, catalog: str | None) -> Iterator[Platform]:
+def open_platform(mesh_path: Path, profile: str | None, catalog: str | None) -> Iterator[Platform]:
     from quanta.project.scope import platform_of
 
     products = scope(mesh_path, profile, catalog, None)
@@ -47,6 +48,16 @@ def _platform(mesh_path: Path, profile: str | None, catalog: str | None) -> Iter
         yield platform_of(products)
     finally:
         products.close()
+
+
+def parse_duration_option(text: str, option: str) -> timedelta:
+    """``30d``, ``8h``, ``90m``, ``2w`` as a duration; a clear error naming ``option`` otherwise."""
+    from quanta.spec.base import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise QuantaError(f"{option}: {exc}") from None
 
 
 def _attributes(pairs: list[str], option: str = "--attr", example: str = "country=FR") -> dict[str, str]:
@@ -109,7 +120,7 @@ def principal_add(
     record = PrincipalRecord(
         name, "service" if service else "user", display_name, tuple(roles), team, _attributes(attrs), admin
     )
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         platform.add_principal(record)
     console().print(literal(f"added {record.kind} {name}" + (" (platform admin)" if admin else "")))
 
@@ -122,7 +133,7 @@ def principal_list(
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """Every principal."""
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         records = platform.catalog.access.all()
     if output is OutputFormat.json:
         print_json([_principal_data(r) for r in records])
@@ -152,7 +163,7 @@ def principal_show(
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """One principal with its tokens and whether it has a SQL password."""
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         record = platform.catalog.access.require(name)
         tokens = platform.catalog.access.tokens(name)
         has_password = platform.catalog.access.verifier(name) is not None
@@ -185,7 +196,7 @@ def principal_remove(
     """Forget a principal, its tokens and its SQL password."""
     from quanta.errors import NotFound
 
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         if not platform.catalog.access.remove(name):
             raise NotFound(f"the catalog has no principal '{name}'")
     console().print(literal(f"removed {name} (its tokens and SQL password with it)"))
@@ -206,7 +217,7 @@ def token_create(
     """Create an API token: printed once on stdout, never stored (only its hash)."""
     from quanta.cli.render import error_console
 
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         token, record = platform.create_token(principal, None if no_expiry else days)
     expiry = "never expires" if record.expires_at is None else f"expires {_when(record.expires_at)} UTC"
     error_console().print(
@@ -224,7 +235,7 @@ def token_list(
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """API tokens (ids and dates; a token itself is never kept)."""
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         tokens = platform.catalog.access.tokens(principal)
     if output is OutputFormat.json:
         print_json([_token_data(t) for t in tokens])
@@ -252,7 +263,7 @@ def token_revoke(
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """Revoke an API token."""
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         platform.revoke_token(token_id)
     console().print(literal(f"revoked token {token_id}"))
 
@@ -271,6 +282,7 @@ def grant(
     masks: list[str] = typer.Option([], "--mask", help="property=kind overriding the mesh's mask (repeatable)."),
     purpose: str | None = typer.Option(None, "--purpose", help="Why (required with --unmask)."),
     expires: str | None = typer.Option(None, "--expires", help="Last valid day, YYYY-MM-DD."),
+    duration: str | None = typer.Option(None, "--for", help="Valid for this long from now, e.g. 8h or 30d."),
     every_major: bool = typer.Option(False, "--every-major", help="Apply to every major version."),
     mesh_path: Path = MESH_OPTION,
     profile: str | None = PROFILE_OPTION,
@@ -287,8 +299,9 @@ def grant(
         given = Grant.model_validate(data | {k: v for k, v in optional.items() if v is not None})
     except ValidationError as exc:
         raise QuantaError("; ".join(_grant_error(e) for e in exc.errors())) from None
-    with _platform(mesh_path, profile, catalog) as platform:
-        record = platform.grant(product, given, every_major=every_major)
+    lasting = parse_duration_option(duration, "--for") if duration is not None else None
+    with open_platform(mesh_path, profile, catalog) as platform:
+        record = platform.grant(product, given, every_major=every_major, duration=lasting)
     console().print(literal(f"grant {record.id}: {_grantee(record)} may read {_ports_of(record)}"))
 
 
@@ -315,7 +328,7 @@ def revoke(
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """Revoke a catalog grant: every process stops honouring it on its next statement."""
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         platform.revoke_grant(grant_id)
     console().print(literal(f"revoked grant {grant_id}"))
 
@@ -324,15 +337,19 @@ def revoke(
 def grants(
     product: str | None = typer.Argument(None, help="Only this product (domain.name)."),
     every: bool = typer.Option(False, "--all", help="Revoked and expired ones too."),
+    expiring: str | None = typer.Option(None, "--expiring", help="Only those expiring within this long, e.g. 7d."),
     output: OutputFormat = FORMAT_OPTION,
     mesh_path: Path = MESH_OPTION,
     profile: str | None = PROFILE_OPTION,
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """Grants kept in the catalog (the spec's own are in each product's `access:`)."""
-    with _platform(mesh_path, profile, catalog) as platform:
-        today = platform.catalog.access.now().date()
-        records = platform.catalog.grants.all() if every else platform.catalog.grants.active(today)
+    with open_platform(mesh_path, profile, catalog) as platform:
+        now = platform.catalog.access.now()
+        if expiring is not None:
+            records = platform.catalog.grants.expiring(parse_duration_option(expiring, "--expiring"))
+        else:
+            records = platform.catalog.grants.all() if every else platform.catalog.grants.active(now)
     if product is not None:
         records = [r for r in records if r.product == product.partition("@")[0]]
     if output is OutputFormat.json:
@@ -349,7 +366,7 @@ def grants(
             ", ".join(r.ports),
             r.row_filter or "—",
             ", ".join(r.unmask) or "—",
-            r.expires.isoformat() if r.expires else "never",
+            _when(r.expires_at) if r.expires_at else "never",
             r.granted_by,
             _when(r.revoked_at),
         )
@@ -368,8 +385,9 @@ def _grant_data(record: GrantRecord) -> dict[str, Any]:
         "unmask": list(record.unmask),
         "masks": record.masks,
         "purpose": record.purpose,
-        "expires": record.expires.isoformat() if record.expires else None,
+        "expiresAt": record.expires_at,
         "source": record.source,
+        "request": record.request_id,
         "grantedBy": record.granted_by,
         "grantedAt": record.granted_at,
         "revokedAt": record.revoked_at,
@@ -393,7 +411,7 @@ def password(
     line = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     if not line:
         raise QuantaError("no password on stdin: pipe it in, e.g. `quanta access password ann < secret.txt`")
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         platform.set_password(name, line)
     console().print(literal(f"SQL password of {name} set (SCRAM-SHA-256 verifier stored, not the password)"))
 
@@ -409,7 +427,7 @@ def explain(
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
     """Whether a principal may read a product and why: the grant, the masks, the row filter."""
-    with _platform(mesh_path, profile, catalog) as platform:
+    with open_platform(mesh_path, profile, catalog) as platform:
         found = platform.explain(principal, product, port)
     data = found.to_data()
     if output is OutputFormat.json:

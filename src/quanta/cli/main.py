@@ -12,14 +12,17 @@ from rich.text import Text
 
 from quanta.cli import (
     access,
+    audit,
     build,
     catalog,
     design,
+    events,
     example,
     init,
     inspect,
     outputs,
     query,
+    requests,
     schema,
     serve,
     slo,
@@ -62,7 +65,14 @@ app.command("report")(outputs.report)
 app.command("export")(outputs.export)
 app.command("verify")(verify.verify)
 app.command("serve")(serve.serve)
+access.app.command("request")(requests.request)
+access.app.command("requests")(requests.requests)
+access.app.command("approve")(requests.approve)
+access.app.command("reject")(requests.reject)
+access.app.command("withdraw")(requests.withdraw)
 app.add_typer(access.app, name="access")
+app.add_typer(audit.app, name="audit")
+app.add_typer(events.app, name="events")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(design.app, name="design")
 app.add_typer(example.app, name="example")

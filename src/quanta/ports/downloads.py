@@ -77,6 +77,7 @@ class Downloads:
 
             (entry,) = manifest_files(self.plane.manifest(spec, read.snapshot))
             path = Path(read.files[0])
+            self.plane.record_access(read, statement=f"download {chosen}", rows=read.snapshot.rows)
             return Download(
                 path,
                 int(entry["bytes"]),
@@ -87,13 +88,15 @@ class Downloads:
                 read.fingerprint,
                 True,
             )
-        path, digest = self._rendition(read, chosen)
+        path, digest, rows = self._rendition(read, chosen)
+        self.plane.record_access(read, statement=f"download {chosen}", rows=rows)
         return Download(
             path, path.stat().st_size, digest, MEDIA_TYPES[chosen], name, read.snapshot.id, read.fingerprint, False
         )
 
-    def _rendition(self, read: SecuredRead, file_format: str) -> tuple[Path, str]:
-        """The secured read exported once (per snapshot, decision fingerprint and format) and its sha256."""
+    def _rendition(self, read: SecuredRead, file_format: str) -> tuple[Path, str, int]:
+        """The secured read exported once (per snapshot, decision fingerprint and format), its sha256
+        and its rows."""
         key = hashlib.sha256(f"{read.fingerprint}:{file_format}".encode()).hexdigest()[:32]
         folder = self.cache / read.spec.key.replace("@", "-") / read.snapshot.id
         target = folder / f"{key}.{file_format}"
@@ -101,11 +104,12 @@ class Downloads:
         with self._lock(key):
             if not (target.is_file() and checksum.is_file()):
                 folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self.plane.export(read, file_format, target)
+                rows = self.plane.export(read, file_format, target, audited=False)
                 partial = checksum.with_name("." + checksum.name + ".partial")
-                partial.write_text(file_sha256(target))
+                partial.write_text(f"{file_sha256(target)} {rows}")
                 partial.replace(checksum)
-        return target, checksum.read_text().strip()
+        digest, _, rows_text = checksum.read_text().strip().partition(" ")
+        return target, digest, int(rows_text) if rows_text.isdigit() else -1
 
     def _lock(self, key: str) -> threading.Lock:
         with self._guard:

@@ -42,7 +42,8 @@ def render(
     before = plane.catalog.snapshots.published_before(current.snapshot)
     previous = plane.secure(principal, published, port_id, record=before) if before else None
     empty = current.relation.copy().where("FALSE")  # a first snapshot compares with nothing
-    query = plane.scoped_query({"current": current.relation, "previous": previous.relation if previous else empty})
+    relations = {"current": current.relation, "previous": previous.relation if previous else empty}
+    query = plane.scoped_query(relations, current, f"report {port_id}")
     html = render_report(
         ReportRequest(
             folder=product.folder,

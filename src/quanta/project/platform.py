@@ -39,11 +39,16 @@ class Platform:
         plugins: PluginRegistry | None = None,
         oidc: OidcSettings | None = None,
     ) -> None:
+        from quanta.catalog.audit import AuditWriter
+        from quanta.project.requests import AccessRequests
         from quanta.read import DataPlane
 
         self.catalog = catalog
         self._store = store
-        self.plane = DataPlane(catalog, lambda: self.store, plugins)
+        audit = AuditWriter(catalog.audit) if catalog.audit.enabled else None
+        self.plane = DataPlane(catalog, lambda: self.store, plugins, audit=audit)
+        self.requests = AccessRequests(self)
+        """The access-request workflow."""
         self.limiter = FailureLimiter()
         """Failed authentications per source, in this process."""
         self._authenticated: dict[str, _Authenticated] = {}
@@ -54,10 +59,15 @@ class Platform:
 
     @classmethod
     def open(cls, settings: PlatformSettings, root: Path, lease_s: float | None = None) -> Platform:
-        """The platform the settings name; relative paths are taken against ``root``."""
+        """The platform the settings name; relative paths are taken against ``root``. Auditing is on
+        when ``QUANTA_AUDIT_KEY`` is set."""
+        import os
+
+        from quanta.catalog.audit import KEY_VARIABLE, audit_key
         from quanta.catalog.runs import DEFAULT_LEASE_S
 
-        catalog = Catalog(catalog_url(settings, root), lease_s=lease_s or DEFAULT_LEASE_S)
+        key = audit_key(os.environ.get(KEY_VARIABLE))
+        catalog = Catalog(catalog_url(settings, root), lease_s=lease_s or DEFAULT_LEASE_S, audit_key=key)
         try:
             store = snapshot_store(settings, root) if settings.storage else None
             return cls(catalog, store, oidc=settings.oidc.under(root) if settings.oidc else None)
@@ -274,10 +284,21 @@ class Platform:
 
     # ---------------------------------------------------------------- access: catalog grants
 
-    def grant(self, product: str, grant: Grant, *, by: str = "local", every_major: bool = False) -> GrantRecord:
+    def grant(
+        self,
+        product: str,
+        grant: Grant,
+        *,
+        by: str = "local",
+        every_major: bool = False,
+        duration: timedelta | None = None,
+    ) -> GrantRecord:
         """Give ``grant`` on a published product (its highest major, or the one named ``@vN``; every
-        major with ``every_major``), checked like a spec's grants; effective on every port at once."""
+        major with ``every_major``), checked like a spec's grants; effective on every port at once.
+        It expires at the end of its ``expires`` day, or ``duration`` from now."""
+        from quanta.access.decide import end_of_day
         from quanta.access.grants import grant_problems
+        from quanta.catalog.changes import acting_as
 
         spec = self.spec(product)
         if grant.principal is not None:
@@ -285,6 +306,13 @@ class Platform:
         problems = grant_problems(grant, spec, self.roles(), self.catalog.access.now().date())
         if problems:
             raise ConfigError(f"cannot grant access to {spec.ref}: " + "; ".join(problems))
+        if grant.expires is not None and duration is not None:
+            raise QuantaError("a grant expires on a day or after a duration, not both")
+        ends = end_of_day(grant.expires) if grant.expires is not None else None
+        if duration is not None:
+            if duration <= timedelta(0):
+                raise QuantaError("a grant's duration must be positive")
+            ends = self.catalog.access.now() + duration
         record = GrantRecord(
             product=spec.ref,
             ports=tuple(grant.ports),
@@ -294,15 +322,20 @@ class Platform:
             unmask=tuple(grant.unmask),
             masks=dict(grant.masks),
             purpose=grant.purpose,
-            expires=grant.expires,
+            expires_at=ends,
             major=None if every_major else spec.major,
             granted_by=by,
         )
-        return self.catalog.grants.add(record)
+        with acting_as(by):
+            return self.catalog.grants.add(record)
 
     def revoke_grant(self, grant_id: int, *, by: str = "local") -> None:
         """Revoke a catalog grant: every process stops honouring it on its next statement."""
-        if not self.catalog.grants.revoke(grant_id, by):
+        from quanta.catalog.changes import acting_as
+
+        with acting_as(by):
+            revoked = self.catalog.grants.revoke(grant_id, by)
+        if not revoked:
             found = self.catalog.grants.get(grant_id)
             raise NotFound(f"grant {grant_id} is already revoked" if found else f"the catalog has no grant {grant_id}")
 
@@ -400,7 +433,7 @@ class Explanation:
                 "principal": grant.principal,
                 "ports": list(grant.ports),
                 "purpose": grant.purpose,
-                "expires": grant.expires.isoformat() if grant.expires else None,
+                "expires": decision.expires_at.isoformat() if decision.expires_at else None,
             },
             "masked": {name: rule.kind for name, rule in decision.masked.items()},
             "unmasked": sorted(grant.unmask) if grant is not None else [],

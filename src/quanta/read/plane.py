@@ -8,6 +8,11 @@ Queries run on one long-lived, sandboxed reader; current pointers and published 
 re-read from the catalog at most once per ``refresh_s``, so a publish is seen within that time.
 The access generation is read on every statement: a change to principals or grants (in any
 process) drops the cached decisions and catalog grants before the next read is secured.
+
+With an :class:`~quanta.catalog.audit.AuditWriter`, every access is audited exactly once: a refusal
+when it is decided, an allowed read when its rows have been produced (who, product, port,
+snapshot, the statement with its literals replaced, the filters without classified values, rows
+returned, decision and reason). While the audit log cannot be written, every read is refused.
 """
 
 from __future__ import annotations
@@ -16,13 +21,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quanta.access import CatalogGrant, Decision, Principal, decide
-from quanta.catalog import Catalog, GrantRecord, SnapshotRecord
+from quanta.catalog import AuditEntry, Catalog, GrantRecord, SnapshotRecord
 from quanta.errors import AccessDenied, NotFound, QuantaError
 from quanta.read.names import SqlNames
 from quanta.spec.loader import product_from_data
@@ -34,8 +39,11 @@ from quanta.spec.schema import CLASSIFIED
 from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlglot import exp
 
+    from quanta.catalog.audit import AuditWriter
     from quanta.engines.duckdb.reader import BatchStream, DuckDBReader
 
 
@@ -74,6 +82,9 @@ class SecuredRead:
     decision: Decision
     files: tuple[str, ...]
     relation: exp.Select
+    principal: Principal
+    port: str | None
+    """The port it was decided for (None: the owner's tools, through any port)."""
 
     @cached_property
     def sql(self) -> str:
@@ -111,8 +122,10 @@ class DataPlane:
         store: Callable[[], SnapshotStore],
         plugins: PluginRegistry | None = None,
         refresh_s: float = 1.0,
+        audit: AuditWriter | None = None,
     ) -> None:
         self.catalog = catalog
+        self.audit = audit
         self._store = store
         self.plugins = plugins or PluginRegistry.default()
         self.refresh_s = refresh_s
@@ -223,14 +236,18 @@ class DataPlane:
         from quanta.sql.rewrite import secured_relation
         from quanta.sql.rowfilter import bind_row_filter
 
+        if self.audit is not None:
+            self.audit.check()  # fail closed while the audit log cannot be written
         record = record or self.snapshot(spec, selector, rejected=principal.owner)
         self._check_generation()
-        cache_key = (_identity(principal), spec.key, port, record.id, unmask, date.today())
+        cache_key = (_identity(principal), spec.key, port, record.id, unmask)
         cached = self._secured.get(cache_key)
-        if cached is not None and cached.spec is spec:
+        if cached is not None and cached.spec is spec and _still_valid(cached.decision):
             return cached
         decision = self._decide(principal, spec, port, record, unmask)  # the generation was just checked
         if not decision.allowed:
+            if self.audit is not None:
+                self.audit.record(_entry(principal, spec, port, record, decision))
             raise AccessDenied(decision.reason)
         files = self.files(spec, record)
         condition: exp.Expression | None = None
@@ -239,7 +256,7 @@ class DataPlane:
         elif decision.row_filter:
             condition = bind_row_filter(decision.row_filter, principal.attributes)
         relation = secured_relation(files, list(decision.visible), decision.masked, condition, mask_key())
-        secured = SecuredRead(spec, record, decision, files, relation)
+        secured = SecuredRead(spec, record, decision, files, relation, principal, port)
         if len(self._secured) >= _CACHE_LIMIT:
             self._secured.clear()
         self._secured[cache_key] = secured
@@ -302,6 +319,13 @@ class DataPlane:
             owning_team=self._teams.get(spec.key),
         )
 
+    def owning_team(self, spec: DataProduct) -> str | None:
+        """The team owning ``spec``: its own ``team``, else its domain's in the published mesh."""
+        if spec.team is not None:
+            return spec.team.name
+        self._refresh()
+        return self._teams.get(spec.key)
+
     def manifest(self, spec: DataProduct, record: SnapshotRecord) -> dict[str, Any]:
         """The snapshot's manifest (artefacts such as fitted model parameters)."""
         return self._store().manifest(location_of(spec), record.id)
@@ -330,7 +354,9 @@ class DataPlane:
         """One product's rows for ``principal`` as a pyarrow Table."""
         read = self.secure(principal, self.product(name), port, selector, unmask=unmask)
         relation = read.relation.limit(limit) if limit is not None else read.relation
-        return self._run(relation.sql(dialect="duckdb"))
+        table = self._run(relation.sql(dialect="duckdb"))
+        self.record_access(read, statement=f"table {name}", rows=table.num_rows)
+        return table
 
     def lookup(self, read: SecuredRead, key: dict[str, Any]) -> Any:
         """The rows of a secured read whose properties equal ``key`` (e.g. its primary key), values
@@ -346,7 +372,9 @@ class DataPlane:
         )
         outer = exp.select("*").from_("secured").where(condition).sql(dialect="duckdb")
         params = {f"k{i}": key[n] for i, n in enumerate(names)}
-        return self._run(f"WITH secured AS ({read.sql}) {outer}", params)  # both parts generated, none from input
+        table = self._run(f"WITH secured AS ({read.sql}) {outer}", params)  # both parts generated, none from input
+        self.record_access(read, statement="lookup", filters=key, rows=table.num_rows)
+        return table
 
     def query(
         self,
@@ -368,21 +396,27 @@ class DataPlane:
         except Refused as exc:
             raise QueryError(str(exc)) from None
         selector = Selector(as_of=as_of)
-        relations = {}
+        reads = {}
         for key in gated.keys:
             spec = self._specs[key]
             port = None if principal.owner else port_of_type(spec, port_type)  # the owner reads through any port
-            relations[key] = self.secure(principal, spec, port, selector, unmask=unmask).relation
-        statement = pin(gated, relations)
+            reads[key] = self.secure(principal, spec, port, selector, unmask=unmask)
+        statement = pin(gated, {key: read.relation for key, read in reads.items()})
         if limit is not None:
             statement = _limited(statement, limit)
-        return self._run(statement.sql(dialect="duckdb"))
+        table = self._run(statement.sql(dialect="duckdb"))
+        shown = normalised_statement(sql)
+        for read in reads.values():
+            self.record_access(read, statement=shown, rows=table.num_rows)
+        return table
 
     def scoped_query(
-        self, relations: dict[str, exp.Select]
+        self, relations: dict[str, exp.Select], read: SecuredRead, statement: str
     ) -> Callable[[str, dict[str, Any] | None], list[dict[str, Any]]]:
         """A query function over named secured relations only (e.g. a report's ``current`` and
-        ``previous``): every statement is gated and pinned to them."""
+        ``previous``): every statement is gated and pinned to them. The access is audited once, as
+        ``read`` described by ``statement`` (e.g. ``report weekly``)."""
+        self.record_access(read, statement=statement)
         from quanta.sql.gate import Refused, gate
         from quanta.sql.rewrite import pin
 
@@ -396,8 +430,9 @@ class DataPlane:
 
         return run
 
-    def export(self, read: SecuredRead, file_format: str, path: Path) -> int:
-        """Write a secured read to ``path`` (a partial file never replaces an existing one)."""
+    def export(self, read: SecuredRead, file_format: str, path: Path, *, audited: bool = True) -> int:
+        """Write a secured read to ``path`` (a partial file never replaces an existing one); returns
+        the rows written. ``audited`` False: a port that serves the file audits each download itself."""
         from quanta.engines.duckdb.reader import DuckDBReader, ReadFailed
 
         store = self._store()
@@ -409,19 +444,43 @@ class DataPlane:
         partial = target.with_name(f".{target.name}.partial")
         writer = DuckDBReader(store.read_roots(), writable=[target.parent])
         try:
-            writer.write(read.relation.sql(dialect="duckdb"), partial, file_format)
+            rows = writer.write(read.relation.sql(dialect="duckdb"), partial, file_format)
         except ReadFailed as exc:
             partial.unlink(missing_ok=True)
             raise QueryError(_scrubbed(str(exc))) from None
         finally:
             writer.close()
         partial.replace(target)
-        return read.snapshot.rows
+        if audited:
+            self.record_access(read, statement=f"export {file_format}", rows=rows)
+        return rows
+
+    def record_access(
+        self,
+        read: SecuredRead,
+        *,
+        statement: str | None = None,
+        filters: dict[str, Any] | None = None,
+        rows: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit an allowed access once its rows are produced (a port serving a snapshot's own files
+        calls this itself); filter values on classified properties are never recorded."""
+        if self.audit is None:
+            return
+        extra = dict(data or {})
+        if filters:
+            classified = set(read.decision.masked) | {p.name for p in read.spec.schema_.properties if p.is_classified}
+            extra["filters"] = {k: ("<classified>" if k in classified else v) for k, v in filters.items()}
+        decision = read.decision
+        self.audit.record(_entry(read.principal, read.spec, read.port, read.snapshot, decision, statement, rows, extra))
 
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        if self.audit is not None:
+            self.audit.close()
 
     # ---------------------------------------------------------------- helpers
 
@@ -437,24 +496,73 @@ class DataPlane:
         except ReadFailed as exc:
             raise QueryError(_scrubbed(str(exc))) from None
 
-    def records(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run SQL built over secured relations and return its (few) rows as dicts: point lookups."""
+    def records(
+        self,
+        read: SecuredRead,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        *,
+        statement: str | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run SQL a port built over ``read``'s secured relation and return its (few) rows as dicts:
+        point lookups. Audited as ``statement``."""
         from quanta.engines.duckdb.reader import ReadFailed
 
         try:
-            return self.reader().records(sql, params)
+            found = self.reader().records(sql, params)
         except ReadFailed as exc:
             raise QueryError(_scrubbed(str(exc))) from None
+        self.record_access(read, statement=statement, filters=filters, rows=len(found))
+        return found
 
-    def stream(self, sql: str, params: dict[str, Any] | None = None, batch_size: int = 65_536) -> BatchStream:
-        """Run SQL built over secured relations and stream its rows as record batches (a port's
-        large reads: memory stays flat). A failure while iterating is a ``ReadFailed``."""
+    def rows(
+        self,
+        read: SecuredRead,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        *,
+        statement: str | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> Any:
+        """Run SQL a port built over ``read``'s secured relation: a pyarrow Table. Audited as ``statement``."""
+        table = self._run(sql, params)
+        self.record_access(read, statement=statement, filters=filters, rows=table.num_rows)
+        return table
+
+    def has_rows(self, read: SecuredRead, sql: str, params: dict[str, Any] | None = None) -> bool:
+        """Whether SQL a port built over ``read``'s secured relation yields a row (e.g. whether a page
+        follows): part of an access audited by its rows, so not audited on its own."""
+        del read  # the caller proves it holds a secured read
+        return self._run(sql, params).num_rows > 0
+
+    def stream(
+        self,
+        read: SecuredRead,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        batch_size: int = 65_536,
+        *,
+        statement: str | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> AuditedStream:
+        """Run SQL a port built over ``read``'s secured relation and stream its rows as record batches
+        (a port's large reads: memory stays flat); audited once, when the stream ends or is closed,
+        with the rows it gave. A failure while iterating is a ``ReadFailed``."""
         from quanta.engines.duckdb.reader import ReadFailed
 
         try:
-            return self.reader().batches(sql, params, batch_size)
+            batches = self.reader().batches(sql, params, batch_size)
         except ReadFailed as exc:
             raise QueryError(_scrubbed(str(exc))) from None
+        return AuditedStream(batches, lambda rows, done: self._streamed(read, statement, filters, rows, done))
+
+    def _streamed(
+        self, read: SecuredRead, statement: str | None, filters: dict[str, Any] | None, rows: int, done: bool
+    ) -> None:
+        self.record_access(
+            read, statement=statement, filters=filters, rows=rows, data={} if done else {"ended": "early"}
+        )
 
     def reader(self) -> DuckDBReader:
         """The long-lived sandboxed reader (opened on first use; a server opens it at start-up)."""
@@ -465,8 +573,84 @@ class DataPlane:
         return self._reader
 
 
+class AuditedStream:
+    """Record batches of one read, counted; ``on_end(rows, complete)`` runs once when the batches run
+    out, fail or the stream is closed."""
+
+    def __init__(self, batches: BatchStream, on_end: Callable[[int, bool], None]) -> None:
+        self._batches = batches
+        self._on_end: Callable[[int, bool], None] | None = on_end
+        self.rows = 0
+
+    @property
+    def schema(self) -> Any:
+        return self._batches.schema
+
+    def __iter__(self) -> Iterator[Any]:
+        complete = False
+        try:
+            for batch in self._batches:
+                self.rows += batch.num_rows
+                yield batch
+            complete = True
+        finally:
+            self._end(complete)
+
+    def close(self) -> None:
+        self._batches.close()
+        self._end(False)
+
+    def _end(self, complete: bool) -> None:
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end(self.rows, complete)
+
+
+def normalised_statement(sql: str) -> str:
+    """``sql`` with every literal replaced by ``?`` (what the audit keeps: never a value)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return "<unparsable statement>"
+    for literal in list(tree.find_all(exp.Literal)):
+        literal.replace(exp.Placeholder())
+    return tree.sql(dialect="duckdb")
+
+
+def _entry(
+    principal: Principal,
+    spec: DataProduct,
+    port: str | None,
+    record: SnapshotRecord,
+    decision: Decision,
+    statement: str | None = None,
+    rows: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    return AuditEntry(
+        actor=principal.id,
+        action="read",
+        product=spec.key,
+        port=port,
+        snapshot=record.id,
+        statement=statement,
+        rows=rows,
+        decision="allow" if decision.allowed else "deny",
+        reason=decision.reason,
+        data=dict(data or {}) | ({"source": decision.source} if decision.source else {}),
+    )
+
+
 _CACHE_LIMIT = 10_000
 """Secured reads kept per plane (principal, product, port, snapshot) before the cache starts over."""
+
+
+def _still_valid(decision: Decision) -> bool:
+    """Whether the grant a cached decision rests on has not expired since."""
+    return decision.expires_at is None or datetime.now(UTC) < decision.expires_at
 
 
 def _identity(principal: Principal) -> tuple[Any, ...]:
@@ -489,10 +673,9 @@ def catalog_grant(record: GrantRecord) -> CatalogGrant:
         "principal": record.principal_id,
         "rowFilter": record.row_filter,
         "purpose": record.purpose,
-        "expires": record.expires,
     }
     grant = Grant.model_validate(data | {k: v for k, v in optional.items() if v is not None})
-    return CatalogGrant(record.id or 0, grant, record.source, record.granted_by, record.major)
+    return CatalogGrant(record.id or 0, grant, record.source, record.granted_by, record.major, record.expires_at)
 
 
 _PADDED_KEY = re.compile(r"[0-9a-fA-F]{128}")

@@ -81,13 +81,16 @@ class DuckDBReader:
             cursor.close()
             raise ReadFailed(_first_line(str(exc))) from None
 
-    def write(self, sql: str, path: Path, file_format: str) -> None:
-        """Write the query's rows to ``path`` (``parquet`` with zstd, or ``csv`` with a header)."""
+    def write(self, sql: str, path: Path, file_format: str) -> int:
+        """Write the query's rows to ``path`` (``parquet`` with zstd, or ``csv`` with a header);
+        returns how many rows were written."""
         options = "FORMAT parquet, COMPRESSION zstd" if file_format == "parquet" else "FORMAT csv, HEADER true"
         target = str(path).replace("'", "''")
         cursor = self._connection.cursor()
         try:
             interruptible(cursor, lambda: cursor.execute(f"COPY ({sql}) TO '{target}' ({options})"))
+            written = cursor.fetchone()
+            return int(written[0]) if written else 0
         except duckdb.Error as exc:
             raise ReadFailed(_first_line(str(exc))) from None
         finally:

@@ -104,10 +104,10 @@ class RestReads:
         page = Page(read.snapshot.id, tag, MEDIA_TYPES[file_format], lambda: iter(()))
 
         def chunks() -> Iterator[bytes]:
-            return self._stream(statement.limit(query.limit).offset(offset), params, file_format, page)
+            return self._stream(read, statement.limit(query.limit).offset(offset), params, file_format, page, query)
 
         def prepare() -> Iterator[bytes]:
-            has_next = len(self.plane._run(probe.sql(dialect="duckdb"), params or None)) > 0
+            has_next = self.plane.has_rows(read, probe.sql(dialect="duckdb"), params or None)
             page.next_cursor = self.signer.sign(state) if has_next else None
             return chunks()
 
@@ -147,8 +147,18 @@ class RestReads:
             probe.set("where", where.copy())
         return probe.limit(1).offset(skip)
 
-    def _stream(self, statement: exp.Select, params: dict[str, Any], file_format: str, page: Page) -> Iterator[bytes]:
-        stream = self.plane.stream(statement.sql(dialect="duckdb"), params or None, BATCH_ROWS)
+    def _stream(
+        self,
+        read: SecuredRead,
+        statement: exp.Select,
+        params: dict[str, Any],
+        file_format: str,
+        page: Page,
+        query: RowsQuery,
+    ) -> Iterator[bytes]:
+        sql = statement.sql(dialect="duckdb")
+        filters = audited_filters(query)
+        stream = self.plane.stream(read, sql, params or None, BATCH_ROWS, statement="rows", filters=filters)
         head = '{"snapshot":' + dumps(page.snapshot_id) + ',"items":['
         return encode(stream, stream.schema, file_format, head, lambda: '],"next":' + dumps(page.next_cursor) + "}")
 
@@ -187,16 +197,25 @@ class RestReads:
         sql = statement.sql(dialect="duckdb")
         missing = f"{spec.ref} v{spec.major} has no row with key {key} (snapshot {read.snapshot.id})"
         if file_format == "json":  # the common case: Python values straight to JSON, no Arrow
-            found = self.plane.records(sql, params or None)
+            found = self.plane.records(read, sql, params or None, statement="lookup", filters=audited_filters(query))
             if not found:
                 raise NotFound(missing)
             body = dumps(found[0]).encode()
             return Page(read.snapshot.id, tag, MEDIA_TYPES["json"], lambda: iter((body,)))
-        table = self.plane._run(sql, params or None)
+        table = self.plane.rows(read, sql, params or None, statement="lookup", filters=audited_filters(query))
         if table.num_rows == 0:
             raise NotFound(missing)
         batches = table.slice(0, 1).to_batches()
         return Page(read.snapshot.id, tag, MEDIA_TYPES[file_format], lambda: encode(batches, table.schema, file_format))
+
+
+def audited_filters(query: RowsQuery) -> dict[str, Any]:
+    """A query's filters as the audit keeps them: property → [[op, values], …] (the read path
+    replaces the values of classified properties)."""
+    shown: dict[str, Any] = {}
+    for name, op, values in (f.normalised() for f in query.filters):
+        shown.setdefault(name, []).append([op, values])
+    return shown
 
 
 def _output(column: Column, file_format: str) -> Any:
