@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -136,8 +136,8 @@ def test_an_expired_catalog_grant_grants_nothing(platform: tuple[Platform, dict[
         from quanta.access import decide
         from quanta.read.plane import catalog_grant
 
-        later = date(today.year + 1, 1, 1)
-        assert not decide(stranger, spec, "api", catalog_grants=[catalog_grant(kept)], today=later).allowed
+        later = datetime(today.year + 1, 1, 1, tzinfo=UTC)
+        assert not decide(stranger, spec, "api", catalog_grants=[catalog_grant(kept)], now=later).allowed
     finally:
         shared.revoke_grant(kept.id or 0)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from quanta.access import CatalogGrant, Principal, decide
 from quanta.spec.loader import product_from_data
@@ -72,6 +73,18 @@ def test_a_catalog_grant_applies_to_its_major_only_unless_it_names_none() -> Non
     assert not decide(bob, spec, "table", catalog_grants=[_catalog(1, 1, principal="bob", ports=["table"])]).allowed
     every = decide(bob, spec, "table", catalog_grants=[_catalog(2, None, principal="bob", ports=["table"])])
     assert every.allowed and every.source == "catalog grant 2"
-    expired = _catalog(3, None, principal="bob", ports=["table"], expires="2026-01-31")
-    assert decide(bob, spec, "table", catalog_grants=[expired], today=date(2026, 1, 31)).allowed
-    assert not decide(bob, spec, "table", catalog_grants=[expired], today=date(2026, 2, 1)).allowed
+    ends = datetime(2026, 2, 1, 12, 30, tzinfo=UTC)
+    expiring = replace(_catalog(3, None, principal="bob", ports=["table"]), expires_at=ends)
+    before = decide(bob, spec, "table", catalog_grants=[expiring], now=ends - timedelta(microseconds=1))
+    assert before.allowed and before.expires_at == ends
+    assert not decide(bob, spec, "table", catalog_grants=[expiring], now=ends).allowed
+
+
+def test_a_spec_grant_is_valid_through_its_last_day_in_utc() -> None:
+    spec = _spec()
+    last_day = spec.access.grants[0].model_copy(update={"expires": date(2026, 1, 31)})
+    dated = spec.model_copy(update={"access": spec.access.model_copy(update={"grants": [last_day]})})
+    ann = Principal("ann", frozenset({"analysts"}))
+    late = decide(ann, dated, "table", now=datetime(2026, 1, 31, 23, 59, 59, tzinfo=UTC))
+    assert late.allowed and late.expires_at == datetime(2026, 2, 1, tzinfo=UTC)
+    assert not decide(ann, dated, "table", now=datetime(2026, 2, 1, tzinfo=UTC)).allowed

@@ -79,7 +79,7 @@ def test_the_read_path_refuses_every_corpus_statement(mesh: Mesh, built: Path, e
 def test_report_sql_refuses_every_corpus_statement(mesh: Mesh, built: Path) -> None:
     plane = mesh.platform.plane
     current = plane.secure(LOCAL_OWNER, plane.product("sales.orders"), None)
-    query = plane.scoped_query({"current": current.relation, "previous": current.relation})
+    query = plane.scoped_query({"current": current.relation, "previous": current.relation}, current, "report")
     assert query("select count(*) as n from current", None) == [{"n": 5}]
     for entry in CORPUS:
         with pytest.raises(QueryError):
