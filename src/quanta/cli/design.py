@@ -11,7 +11,9 @@ import typer
 from quanta.cli.common import MESH_OPTION, console
 
 if TYPE_CHECKING:
+    from quanta.design.refs import References
     from quanta.design.workshop import Workshop
+    from quanta.spec.loader import MeshSource
 
 app = typer.Typer(
     help="Design by working backwards: use cases, products, systems, map, overlay, checks.",
@@ -42,6 +44,12 @@ def _workshop(mesh: Path) -> Workshop:
     from quanta.design.workshop import Workshop
 
     return Workshop(mesh)
+
+
+def _references(source: MeshSource) -> References:
+    from quanta.design.refs import References
+
+    return References(source)
 
 
 def _finish(workshop: Workshop, message: str, dry_run: bool) -> None:
@@ -197,21 +205,16 @@ def slo(
 
     Interactive answers are saved after each one to .quanta/design/slo-<product>.yaml; an interrupted
     session resumes with --resume."""
-    from pydantic import ValidationError
-
-    from quanta.design.slo import SloAnswers, infer_from_consumers, propose, session_path
-    from quanta.errors import Diagnostic
+    from quanta.design.slo import infer_from_consumers, propose, read_answers, session_path, validate_answers
     from quanta.project import Mesh
     from quanta.spec.base import parse_duration
-    from quanta.spec.loader import read_spec_text
-    from quanta.spec.yamlsource import parse_yaml
 
     try:
         build = parse_duration(build_time)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--build-time") from None
     loaded = Mesh.load(mesh)
-    product = loaded.product(name)
+    product = _references(loaded.source).product(name, "NAME")
     out = console()
     inferred = None
     if infer:
@@ -223,29 +226,21 @@ def slo(
             raise typer.Exit(1)
         inferred = inference.freshness
     session = session_path(loaded.source.root, product.spec.ref)
+    document = None
     data: dict[str, object]
     if answers is not None:
-        text = read_spec_text(answers, str(answers))
-        document, problems = (None, [text]) if isinstance(text, Diagnostic) else parse_yaml(text, str(answers))
-        if document is None:
-            raise typer.BadParameter("; ".join(p.render() for p in problems))
-        data = dict(document.data or {})
+        document = read_answers(answers)
+        data = dict(document.data)
     elif infer:
         data = {}
     else:
         data = _questionnaire(session, product.spec.ref, resume)
     if inferred:
         data["freshness"] = inferred
-    try:
-        parsed = SloAnswers.model_validate(data)
-    except ValidationError as exc:
-        from quanta.design.slo import describe
-
-        source = str(answers) if answers is not None else str(session)
-        raise typer.BadParameter(describe(exc), param_hint=f"answers in {source}") from None
+    parsed = validate_answers(data, document, session)
     proposal = propose(parsed, product, build)
     workshop = _workshop(mesh)
-    _finish(workshop, workshop.write_slos(name, proposal.slos, proposal.schedule), False)
+    _finish(workshop, workshop.write_slos(product.spec.key, proposal.slos, proposal.schedule), False)
     if answers is None and not infer:
         session.unlink(missing_ok=True)
     out.print(f"recommended delivery: {proposal.mode}")
@@ -342,10 +337,11 @@ def owners(name: str = typer.Argument(...), mesh: Path = MESH_OPTION) -> None:
     from quanta.project import Mesh
 
     loaded = Mesh.load(mesh)
-    table = Table(title=f"candidate owners of {name}")
+    product = _references(loaded.source).product(name, "NAME")
+    table = Table(title=f"candidate owners of {product.spec.ref}")
     for column in ("domain", "score", "why"):
-        table.add_column(column)
-    for candidate in rank_owners(loaded.source, loaded.product(name)):
+        table.add_column(column, overflow="fold")
+    for candidate in rank_owners(loaded.source, product):
         table.add_row(candidate.domain, f"{candidate.score:g}", "; ".join(candidate.reasons))
     console().print(table)
 
@@ -364,7 +360,15 @@ def interaction_map(
     from quanta.design.interaction import build_map
     from quanta.project import Mesh
 
-    graph = build_map(Mesh.load(mesh).source)
+    source = Mesh.load(mesh).source
+    refs = _references(source)
+    if use_case_id:
+        refs.require("use case", use_case_id, "--use-case")
+    if domain:
+        refs.require("domain", domain, "--domain")
+    if output_format is MapFormat.png and output is None:
+        raise typer.BadParameter("--output is required for png")
+    graph = build_map(source)
     if use_case_id:
         graph = graph.path_of(use_case_id)
     if domain:
@@ -372,8 +376,7 @@ def interaction_map(
     if output_format is MapFormat.png:
         from quanta.design.png import to_png
 
-        if output is None:
-            raise typer.BadParameter("--output is required for png")
+        assert output is not None
         output.write_bytes(to_png(graph))
         return
     if output_format is MapFormat.svg:
