@@ -79,7 +79,7 @@ REFUSED = [  # the command, the code, where it is reported (file:line:col), what
     (["design", "assign", "stubb", "sales"], "unknown-product", "mesh.yaml:", "stub"),
     (["design", "assign", "orders", "sales-new"], "unknown-domain", "mesh.yaml:", "sales"),
     (["design", "generalise", "stub", "-u", "uc", "-p", "Bad Name:string"], "invalid-value", "mesh.yaml", "bad_name"),
-    (["design", "generalise", "stub", "-u", "uc", "-p", "thing_id:string"], "design-conflict", f"{STUB}:", "rename"),
+    (["design", "generalise", "stub", "-u", "uc", "-p", "thing_id:string"], "design-conflict", f"{STUB}:", "reuse it"),
     (["design", "generalise", "stub", "-u", "nope", "-p", "x:string"], "unknown-use-case", "mesh.yaml:", "uc"),
     (["design", "generalise", "stubs", "-u", "uc", "-p", "x:string"], "unknown-product", "mesh.yaml:", "stub"),
     (

@@ -12,6 +12,7 @@ from quanta.cli.common import MESH_OPTION, console
 
 if TYPE_CHECKING:
     from quanta.design.refs import References
+    from quanta.design.restructure import Restructure
     from quanta.design.workshop import Workshop
     from quanta.spec.loader import MeshSource
 
@@ -184,6 +185,105 @@ def scaffold(
     workshop = _workshop(mesh)
     done = workshop.scaffold(names or [], python=python)
     _finish(workshop, "\n".join(done) or "nothing to scaffold: promote products to draft first", dry_run)
+
+
+class Kind(StrEnum):
+    use_case = "use-case"
+    domain = "domain"
+    system = "system"
+    product = "product"
+
+
+def _restructure(mesh: Path) -> Restructure:
+    """The renames and removals of the mesh, knowing which products have published snapshots."""
+    from quanta.design.restructure import Restructure
+    from quanta.project import Mesh
+
+    loaded = Mesh.load(mesh)
+    try:
+        keys = {record.product_key for record in loaded.catalog.snapshots.list() if record.published_at}
+    finally:
+        loaded.close()
+    return Restructure(_workshop(mesh), frozenset(key.rsplit("@", 1)[0] for key in keys))
+
+
+@app.command("rename")
+def rename(
+    kind: Kind = typer.Argument(..., help="What to rename: use-case, domain, system or product."),
+    old: str = typer.Argument(..., help="Its name now."),
+    new: str = typer.Argument(..., help="The new name (kebab-case)."),
+    mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
+) -> None:
+    """Rename a use case, domain, system or product, and every reference to it.
+
+    A product folder named after it moves along. A published product keeps its name (consumers
+    address it by it): deprecate it and design a successor instead."""
+    restructure = _restructure(mesh)
+    _finish(restructure.workshop, restructure.rename(kind.value, old, new), dry_run)
+
+
+@app.command("remove")
+def remove(
+    kind: Kind = typer.Argument(..., help="What to remove: use-case, domain, system or product."),
+    name: str = typer.Argument(...),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Remove it and the references to it without asking."),
+    mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
+) -> None:
+    """Remove a use case, domain, system or product, after showing what depends on it.
+
+    References to it go too (a use case's `consumes`, a consumer's input, `introducedBy`); a domain
+    that still owns something is refused. A product with published snapshots is deprecated
+    instead (`quanta design deprecate`)."""
+    from rich.prompt import Confirm
+
+    restructure = _restructure(mesh)
+    removal = restructure.remove(kind.value, name)
+    out = console()
+    if removal.dependents:
+        out.print(f"{name} is referenced by:", markup=False)
+        for dependent in removal.dependents:
+            out.print(f"  - {dependent}", markup=False)
+    if removal.dependents and not (yes or dry_run):
+        try:
+            agreed = Confirm.ask(f"remove {name} and these references?", default=False, console=out)
+        except (EOFError, KeyboardInterrupt):
+            agreed = False
+        if not agreed:
+            out.print("nothing removed (--yes removes without asking; --dry-run shows the diff)", markup=False)
+            raise typer.Exit(1)
+    _finish(restructure.workshop, removal.message, dry_run)
+
+
+@app.command("deprecate")
+def deprecate(name: str = typer.Argument(...), mesh: Path = MESH_OPTION, dry_run: bool = DRY_RUN) -> None:
+    """Mark a product deprecated: still built and served while its consumers move on."""
+    restructure = _restructure(mesh)
+    _finish(restructure.workshop, restructure.deprecate(name), dry_run)
+
+
+@app.command("key")
+def key(
+    name: str = typer.Argument(..., help="Business key name (snake_case), e.g. customer_id."),
+    owner: str | None = typer.Option(None, "--owner", help="The product holding the key's reference list."),
+    logical_type: str | None = typer.Option(None, "--type", help="Logical type (default: the owner property's)."),
+    description: str | None = typer.Option(None, "--description", help="What the key means and who issues it."),
+    carriers: list[str] = typer.Option(
+        [], "--on", help="A product carrying the key: <product> (property named like the key) or <product>:<property>."
+    ),
+    mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
+) -> None:
+    """Declare a business key in the glossary and mark the properties that carry it, so products
+    that are joined share it (the `missing-shared-key` warnings)."""
+    workshop = _workshop(mesh)
+    from quanta.design.restructure import Restructure
+
+    message = Restructure(workshop).business_key(
+        name, owner=owner, logical_type=logical_type, description=description, carriers=carriers
+    )
+    _finish(workshop, message, dry_run)
 
 
 @app.command("slo")

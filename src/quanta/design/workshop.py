@@ -102,10 +102,17 @@ class Workshop:
         _yaml().dump(data, text)
         self.edits.write(path, _TRAILING_SPACES.sub("\n", text.getvalue()))
 
-    def _list(self, data: CommentedMap, key: str) -> CommentedSeq:
-        if key not in data or data[key] is None:
-            data[key] = CommentedSeq()
-        return data[key]
+    def _list(self, data: CommentedMap, key: str, *, before: Sequence[str] = ()) -> CommentedSeq:
+        """``data[key]`` as a list to append to: an absent, null or empty ``[]`` one becomes a block
+        list (inserted before the first of ``before`` present, else at the end)."""
+        if data.get(key):
+            return data[key]
+        fresh = CommentedSeq()
+        if key not in data and (anchor := next((k for k in before if k in data), None)) is not None:
+            data.insert(list(data.keys()).index(anchor), key, fresh)
+        else:
+            data[key] = fresh
+        return fresh
 
     @property
     def refs(self) -> References:
@@ -286,7 +293,7 @@ class Workshop:
                     f"{source.spec.ref} already has property {item['name']}",
                     self.refs.at(source, "schema", "properties", existing.index(item["name"]), "name"),
                     field="--property",
-                    hint="a property is added once; rename it with `quanta design rename property …`",
+                    hint="a property is added once: reuse it, or give the new one another name",
                 )
             if "schema" not in spec:
                 spec["schema"] = CommentedMap([("properties", CommentedSeq())])
