@@ -510,6 +510,7 @@ def overlay_command(
     import json
 
     from rich.table import Table
+    from rich.text import Text
 
     from quanta.design.mermaid import to_mermaid
     from quanta.design.overlay import compute_overlay
@@ -526,16 +527,29 @@ def overlay_command(
     if output_format is OverlayFormat.json:
         typer.echo(json.dumps([step.to_dict() for step in result.steps], indent=2))
         return
-    table = Table(title="overlay")
-    for column in ("use case", "added", "generalised", "reused", "systems"):
-        table.add_column(column)
+    headings = ("use case", "added", "generalised", "reused", "systems")
+    rows = []
     for number, step in enumerate(result.steps, 1):
-        generalised = "\n".join(f"{ref} (+{', '.join(changes)})" for ref, changes in step.generalised.items())
+        generalised = [
+            line for ref, changes in step.generalised.items() for line in [ref, *(f"  + {c}" for c in changes)]
+        ]
         systems = [f"+ {s}" for s in step.systems_added] + step.systems_reused
-        table.add_row(
-            f"{number}. {step.use_case}", "\n".join(step.added), generalised, "\n".join(step.reused), "\n".join(systems)
-        )
-    console().print(table)
+        rows.append([[f"{number}. {step.use_case}"], step.added, generalised, step.reused, systems])
+    out = console()
+    widths = [max([len(h), *(len(line) for row in rows for line in row[i])]) for i, h in enumerate(headings)]
+    if sum(widths) + 3 * len(widths) + 1 > out.width:  # a table this narrow would cut names: a list instead
+        for row in rows:
+            out.print(row[0][0], markup=False, highlight=False)
+            for heading, cell in zip(headings[1:], row[1:], strict=True):
+                for line in cell:
+                    out.print(f"  {heading}: {line}", markup=False, highlight=False, soft_wrap=True)
+        return
+    table = Table(title="overlay")
+    for heading in headings:
+        table.add_column(heading, no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text("\n".join(cell)) for cell in row))
+    out.print(table)
 
 
 @app.command("check")
