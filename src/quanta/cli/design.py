@@ -154,6 +154,18 @@ def generalise(
     _finish(workshop, workshop.generalise(name, use_case, inputs=inputs, properties=properties), dry_run)
 
 
+@app.command("describe")
+def describe(
+    name: str = typer.Argument(..., help="The product."),
+    description: str = typer.Argument(..., help="The job description (1-2 sentences)."),
+    mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
+) -> None:
+    """Rewrite a product's job description (what `design check` flags as vague or long)."""
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.describe(name, description), dry_run)
+
+
 @app.command("assign")
 def assign(
     name: str = typer.Argument(...),
@@ -197,9 +209,15 @@ class Kind(StrEnum):
 def _restructure(mesh: Path) -> Restructure:
     """The renames and removals of the mesh, knowing which products have published snapshots."""
     from quanta.design.restructure import Restructure
+    from quanta.errors import SpecError
     from quanta.project import Mesh
+    from quanta.spec.loader import load_mesh
+    from quanta.spec.plugins import PluginRegistry
 
-    loaded = Mesh.load(mesh)
+    result = load_mesh(mesh)  # mid-workshop a mesh may not validate yet (a product named before it is added)
+    if result.mesh is None:
+        raise SpecError(result.diagnostics)
+    loaded = Mesh(result.mesh, PluginRegistry.default())
     try:
         keys = {record.product_key for record in loaded.catalog.snapshots.list() if record.published_at}
     finally:

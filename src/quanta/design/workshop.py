@@ -324,6 +324,27 @@ class Workshop:
         self._list(spec, "outputs").append(_port(port, ACCESS_PORTS.get(access, access), use_case))
         self._write(path, spec)
 
+    def describe(self, product: str, description: str) -> str:
+        """Set a product's job description (folded when long), keeping the rest as written."""
+        source = self.refs.product(product, "NAME")
+        if not description.strip():
+            raise refuse(
+                Code.INVALID_VALUE,
+                "an empty job description",
+                self.refs.at(source, "description"),
+                field="DESCRIPTION",
+                hint="say in one or two sentences what one row is and what it is for",
+            )
+        spec = self._read(source.path)
+        if "description" in spec:
+            spec["description"] = _folded(description)
+        else:
+            keys = list(spec.keys())
+            position = keys.index("status") + 1 if "status" in keys else len(keys)
+            spec.insert(position, "description", _folded(description))
+        self._write(source.path, spec)
+        return f"{source.spec.ref}: {description}"
+
     def assign(self, product: str, domain: str, *, transfer: bool = False) -> str:
         source = self.refs.product(product, "NAME")
         path = source.path
