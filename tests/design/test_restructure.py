@@ -247,3 +247,5 @@ def test_a_broken_mesh_is_refused_not_edited(shop: Path) -> None:
     (shop / "mesh.yaml").write_text((shop / "mesh.yaml").read_text().replace("kind: Mesh", "kind: Mesh\nkind: X"))
     result = runner.invoke(app, ["design", "rename", "use-case", "clv", "value", "--mesh", str(shop)])
     assert isinstance(result.exception, QuantaError) and result.exception.exit_code == 1
+    assert isinstance(result.exception, SpecError)
+    assert [d.code for d in result.exception.diagnostics] == ["duplicate-key"]

@@ -23,6 +23,11 @@ from quanta.spec.loader import MESH_FILE, find_mesh_file, load_mesh
 from quanta.spec.schema import LogicalType
 
 LOGICAL_TYPES = set(LogicalType.__args__)  # type: ignore[attr-defined]
+_UNEDITABLE = {
+    code.value
+    for code in (Code.YAML_SYNTAX, Code.DUPLICATE_KEY, Code.YAML_TOO_COMPLEX, Code.NOT_A_MAPPING, Code.NOT_A_FILE)
+}
+"""Problems that make a file impossible to rewrite faithfully: edits refuse until they are fixed."""
 ACCESS_PORTS = {"report": "report", "rest": "rest", "sql": "sql", "files": "files", "model": "model"}
 
 
@@ -119,8 +124,9 @@ class Workshop:
         """The mesh as it is on disk, to check what an edit refers to."""
         if self._refs is None:
             result = load_mesh(self.root)
-            if result.mesh is None:
-                raise SpecError(result.diagnostics)
+            unreadable = [d for d in result.diagnostics if d.is_error and d.code in _UNEDITABLE]
+            if result.mesh is None or unreadable:  # an edit rewrites the YAML: it must read as written
+                raise SpecError(unreadable or result.diagnostics)
             self._refs = References(result.mesh)
         return self._refs
 
