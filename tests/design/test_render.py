@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from quanta.design.interaction import Edge, InteractionMap, Node
-from quanta.design.layout import BOX_H, BOX_W, layout
+from quanta.design.layout import layout
 from quanta.design.mermaid import to_mermaid
 from quanta.design.png import to_png
 from quanta.design.svg import to_svg
@@ -78,7 +78,7 @@ def test_layout_has_no_overlapping_boxes() -> None:
     boxes = list(layout(hostile_map()).boxes.values())
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
-            apart = a.x + BOX_W <= b.x or b.x + BOX_W <= a.x or a.y + BOX_H <= b.y or b.y + BOX_H <= a.y
+            apart = a.right <= b.x or b.right <= a.x or a.bottom <= b.y or b.bottom <= a.y
             assert apart, (a.node.id, b.node.id)
 
 

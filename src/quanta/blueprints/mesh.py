@@ -14,14 +14,15 @@ from quanta.spec.base import KEBAB
 _TEXT_SUFFIXES = {".yaml", ".sql", ".py", ".md", ".csv", ".j2"}
 
 
-def create_mesh(name: str, target: Path) -> list[Path]:
-    """Write a valid minimal mesh named ``name`` into ``target`` (which must not hold files)."""
+def create_mesh(name: str, target: Path, *, empty: bool = False) -> list[Path]:
+    """Write a valid minimal mesh named ``name`` into ``target`` (which must not hold files): with
+    a domain, a system and two sample products, or (``empty``) only mesh.yaml, for a workshop."""
     if not re.match(KEBAB, name):
         raise QuantaError(f"mesh name '{name}' must be lower-case kebab-case, e.g. 'fashion-retail'")
     if target.exists() and any(target.iterdir()):
         raise QuantaError(f"{target} already exists and is not empty; choose another folder")
     written: list[Path] = []
-    for relative, source in _walk(files("quanta.blueprints") / "templates" / "init", Path()):
+    for relative, source in _walk(files("quanta.blueprints") / "templates" / ("empty" if empty else "init"), Path()):
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         text = source.read_text(encoding="utf-8")

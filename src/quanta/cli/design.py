@@ -11,7 +11,10 @@ import typer
 from quanta.cli.common import MESH_OPTION, console
 
 if TYPE_CHECKING:
+    from quanta.design.refs import References
+    from quanta.design.restructure import Restructure
     from quanta.design.workshop import Workshop
+    from quanta.spec.loader import MeshSource
 
 app = typer.Typer(
     help="Design by working backwards: use cases, products, systems, map, overlay, checks.",
@@ -42,6 +45,12 @@ def _workshop(mesh: Path) -> Workshop:
     from quanta.design.workshop import Workshop
 
     return Workshop(mesh)
+
+
+def _references(source: MeshSource) -> References:
+    from quanta.design.refs import References
+
+    return References(source)
 
 
 def _finish(workshop: Workshop, message: str, dry_run: bool) -> None:
@@ -145,6 +154,18 @@ def generalise(
     _finish(workshop, workshop.generalise(name, use_case, inputs=inputs, properties=properties), dry_run)
 
 
+@app.command("describe")
+def describe(
+    name: str = typer.Argument(..., help="The product."),
+    description: str = typer.Argument(..., help="The job description (1-2 sentences)."),
+    mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
+) -> None:
+    """Rewrite a product's job description (what `design check` flags as vague or long)."""
+    workshop = _workshop(mesh)
+    _finish(workshop, workshop.describe(name, description), dry_run)
+
+
 @app.command("assign")
 def assign(
     name: str = typer.Argument(...),
@@ -178,6 +199,111 @@ def scaffold(
     _finish(workshop, "\n".join(done) or "nothing to scaffold: promote products to draft first", dry_run)
 
 
+class Kind(StrEnum):
+    use_case = "use-case"
+    domain = "domain"
+    system = "system"
+    product = "product"
+
+
+def _restructure(mesh: Path) -> Restructure:
+    """The renames and removals of the mesh, knowing which products have published snapshots."""
+    from quanta.design.restructure import Restructure
+    from quanta.errors import SpecError
+    from quanta.project import Mesh
+    from quanta.spec.loader import load_mesh
+    from quanta.spec.plugins import PluginRegistry
+
+    result = load_mesh(mesh)  # mid-workshop a mesh may not validate yet (a product named before it is added)
+    if result.mesh is None:
+        raise SpecError(result.diagnostics)
+    loaded = Mesh(result.mesh, PluginRegistry.default())
+    try:
+        keys = {record.product_key for record in loaded.catalog.snapshots.list() if record.published_at}
+    finally:
+        loaded.close()
+    return Restructure(_workshop(mesh), frozenset(key.rsplit("@", 1)[0] for key in keys))
+
+
+@app.command("rename")
+def rename(
+    kind: Kind = typer.Argument(..., help="What to rename: use-case, domain, system or product."),
+    old: str = typer.Argument(..., help="Its name now."),
+    new: str = typer.Argument(..., help="The new name (kebab-case)."),
+    mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
+) -> None:
+    """Rename a use case, domain, system or product, and every reference to it.
+
+    A product folder named after it moves along. A published product keeps its name (consumers
+    address it by it): deprecate it and design a successor instead."""
+    restructure = _restructure(mesh)
+    _finish(restructure.workshop, restructure.rename(kind.value, old, new), dry_run)
+
+
+@app.command("remove")
+def remove(
+    kind: Kind = typer.Argument(..., help="What to remove: use-case, domain, system or product."),
+    name: str = typer.Argument(...),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Remove it and the references to it without asking."),
+    mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
+) -> None:
+    """Remove a use case, domain, system or product, after showing what depends on it.
+
+    References to it go too (a use case's `consumes`, a consumer's input, `introducedBy`); a domain
+    that still owns something is refused. A product with published snapshots is deprecated
+    instead (`quanta design deprecate`)."""
+    from rich.prompt import Confirm
+
+    restructure = _restructure(mesh)
+    removal = restructure.remove(kind.value, name)
+    out = console()
+    if removal.dependents:
+        out.print(f"{name} is referenced by:", markup=False)
+        for dependent in removal.dependents:
+            out.print(f"  - {dependent}", markup=False)
+    if removal.dependents and not (yes or dry_run):
+        try:
+            agreed = Confirm.ask(f"remove {name} and these references?", default=False, console=out)
+        except (EOFError, KeyboardInterrupt):
+            agreed = False
+        if not agreed:
+            out.print("nothing removed (--yes removes without asking; --dry-run shows the diff)", markup=False)
+            raise typer.Exit(1)
+    _finish(restructure.workshop, removal.message, dry_run)
+
+
+@app.command("deprecate")
+def deprecate(name: str = typer.Argument(...), mesh: Path = MESH_OPTION, dry_run: bool = DRY_RUN) -> None:
+    """Mark a product deprecated: still built and served while its consumers move on."""
+    restructure = _restructure(mesh)
+    _finish(restructure.workshop, restructure.deprecate(name), dry_run)
+
+
+@app.command("key")
+def key(
+    name: str = typer.Argument(..., help="Business key name (snake_case), e.g. customer_id."),
+    owner: str | None = typer.Option(None, "--owner", help="The product holding the key's reference list."),
+    logical_type: str | None = typer.Option(None, "--type", help="Logical type (default: the owner property's)."),
+    description: str | None = typer.Option(None, "--description", help="What the key means and who issues it."),
+    carriers: list[str] = typer.Option(
+        [], "--on", help="A product carrying the key: <product> (property named like the key) or <product>:<property>."
+    ),
+    mesh: Path = MESH_OPTION,
+    dry_run: bool = DRY_RUN,
+) -> None:
+    """Declare a business key in the glossary and mark the properties that carry it, so products
+    that are joined share it (the `missing-shared-key` warnings)."""
+    workshop = _workshop(mesh)
+    from quanta.design.restructure import Restructure
+
+    message = Restructure(workshop).business_key(
+        name, owner=owner, logical_type=logical_type, description=description, carriers=carriers
+    )
+    _finish(workshop, message, dry_run)
+
+
 @app.command("slo")
 def slo(
     name: str = typer.Argument(..., help="The product."),
@@ -197,21 +323,16 @@ def slo(
 
     Interactive answers are saved after each one to .quanta/design/slo-<product>.yaml; an interrupted
     session resumes with --resume."""
-    from pydantic import ValidationError
-
-    from quanta.design.slo import SloAnswers, infer_from_consumers, propose, session_path
-    from quanta.errors import Diagnostic
+    from quanta.design.slo import infer_from_consumers, propose, read_answers, session_path, validate_answers
     from quanta.project import Mesh
     from quanta.spec.base import parse_duration
-    from quanta.spec.loader import read_spec_text
-    from quanta.spec.yamlsource import parse_yaml
 
     try:
         build = parse_duration(build_time)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--build-time") from None
     loaded = Mesh.load(mesh)
-    product = loaded.product(name)
+    product = _references(loaded.source).product(name, "NAME")
     out = console()
     inferred = None
     if infer:
@@ -223,29 +344,21 @@ def slo(
             raise typer.Exit(1)
         inferred = inference.freshness
     session = session_path(loaded.source.root, product.spec.ref)
+    document = None
     data: dict[str, object]
     if answers is not None:
-        text = read_spec_text(answers, str(answers))
-        document, problems = (None, [text]) if isinstance(text, Diagnostic) else parse_yaml(text, str(answers))
-        if document is None:
-            raise typer.BadParameter("; ".join(p.render() for p in problems))
-        data = dict(document.data or {})
+        document = read_answers(answers)
+        data = dict(document.data)
     elif infer:
         data = {}
     else:
         data = _questionnaire(session, product.spec.ref, resume)
     if inferred:
         data["freshness"] = inferred
-    try:
-        parsed = SloAnswers.model_validate(data)
-    except ValidationError as exc:
-        from quanta.design.slo import describe
-
-        source = str(answers) if answers is not None else str(session)
-        raise typer.BadParameter(describe(exc), param_hint=f"answers in {source}") from None
+    parsed = validate_answers(data, document, session)
     proposal = propose(parsed, product, build)
     workshop = _workshop(mesh)
-    _finish(workshop, workshop.write_slos(name, proposal.slos, proposal.schedule), False)
+    _finish(workshop, workshop.write_slos(product.spec.key, proposal.slos, proposal.schedule), False)
     if answers is None and not infer:
         session.unlink(missing_ok=True)
     out.print(f"recommended delivery: {proposal.mode}")
@@ -342,10 +455,11 @@ def owners(name: str = typer.Argument(...), mesh: Path = MESH_OPTION) -> None:
     from quanta.project import Mesh
 
     loaded = Mesh.load(mesh)
-    table = Table(title=f"candidate owners of {name}")
+    product = _references(loaded.source).product(name, "NAME")
+    table = Table(title=f"candidate owners of {product.spec.ref}")
     for column in ("domain", "score", "why"):
-        table.add_column(column)
-    for candidate in rank_owners(loaded.source, loaded.product(name)):
+        table.add_column(column, overflow="fold")
+    for candidate in rank_owners(loaded.source, product):
         table.add_row(candidate.domain, f"{candidate.score:g}", "; ".join(candidate.reasons))
     console().print(table)
 
@@ -364,7 +478,15 @@ def interaction_map(
     from quanta.design.interaction import build_map
     from quanta.project import Mesh
 
-    graph = build_map(Mesh.load(mesh).source)
+    source = Mesh.load(mesh).source
+    refs = _references(source)
+    if use_case_id:
+        refs.require("use case", use_case_id, "--use-case")
+    if domain:
+        refs.require("domain", domain, "--domain")
+    if output_format is MapFormat.png and output is None:
+        raise typer.BadParameter("--output is required for png")
+    graph = build_map(source)
     if use_case_id:
         graph = graph.path_of(use_case_id)
     if domain:
@@ -372,8 +494,7 @@ def interaction_map(
     if output_format is MapFormat.png:
         from quanta.design.png import to_png
 
-        if output is None:
-            raise typer.BadParameter("--output is required for png")
+        assert output is not None
         output.write_bytes(to_png(graph))
         return
     if output_format is MapFormat.svg:
@@ -407,6 +528,7 @@ def overlay_command(
     import json
 
     from rich.table import Table
+    from rich.text import Text
 
     from quanta.design.mermaid import to_mermaid
     from quanta.design.overlay import compute_overlay
@@ -423,16 +545,29 @@ def overlay_command(
     if output_format is OverlayFormat.json:
         typer.echo(json.dumps([step.to_dict() for step in result.steps], indent=2))
         return
-    table = Table(title="overlay")
-    for column in ("use case", "added", "generalised", "reused", "systems"):
-        table.add_column(column)
+    headings = ("use case", "added", "generalised", "reused", "systems")
+    rows = []
     for number, step in enumerate(result.steps, 1):
-        generalised = "\n".join(f"{ref} (+{', '.join(changes)})" for ref, changes in step.generalised.items())
+        generalised = [
+            line for ref, changes in step.generalised.items() for line in [ref, *(f"  + {c}" for c in changes)]
+        ]
         systems = [f"+ {s}" for s in step.systems_added] + step.systems_reused
-        table.add_row(
-            f"{number}. {step.use_case}", "\n".join(step.added), generalised, "\n".join(step.reused), "\n".join(systems)
-        )
-    console().print(table)
+        rows.append([[f"{number}. {step.use_case}"], step.added, generalised, step.reused, systems])
+    out = console()
+    widths = [max([len(h), *(len(line) for row in rows for line in row[i])]) for i, h in enumerate(headings)]
+    if sum(widths) + 3 * len(widths) + 1 > out.width:  # a table this narrow would cut names: a list instead
+        for row in rows:
+            out.print(row[0][0], markup=False, highlight=False)
+            for heading, cell in zip(headings[1:], row[1:], strict=True):
+                for line in cell:
+                    out.print(f"  {heading}: {line}", markup=False, highlight=False, soft_wrap=True)
+        return
+    table = Table(title="overlay")
+    for heading in headings:
+        table.add_column(heading, no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text("\n".join(cell)) for cell in row))
+    out.print(table)
 
 
 @app.command("check")

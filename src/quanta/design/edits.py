@@ -45,7 +45,7 @@ class Edits:
 
     def _show(self, path: Path) -> str:
         try:
-            return str(path.relative_to(self.root))
+            return str(path.resolve().relative_to(self.root.resolve()))
         except ValueError:
             return str(path)
 

@@ -39,6 +39,10 @@ class InteractionMap:
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     highlight: frozenset[str] = frozenset()
+    marks: dict[str, str] = field(default_factory=dict)
+    """Overlay step maps: node id → ``added``, ``generalised`` or ``reused`` (the step's own doing)."""
+    edge_marks: dict[Edge, str] = field(default_factory=dict)
+    """Overlay step maps: edge → ``added`` (drawn by this step) or ``reused`` (on its path)."""
 
     def graph(self) -> nx.DiGraph:
         graph = nx.DiGraph()
@@ -82,6 +86,7 @@ class InteractionMap:
                     "status": n.status,
                     "description": n.description,
                     "highlighted": n.id in self.highlight,
+                    **({"mark": self.marks.get(n.id, "")} if self.marks else {}),
                 }
                 for n in self.nodes
             ],

@@ -4,6 +4,7 @@ generated, so any name (``end``, quotes, brackets, unicode) keeps the diagram va
 from __future__ import annotations
 
 from quanta.design.interaction import InteractionMap, Node
+from quanta.design.layout import MARKS
 
 _SHAPES = {"use-case": ('(["', '"])'), "product": ('["', '"]'), "system": ('[("', '")]')}
 _ESCAPES = {
@@ -58,6 +59,22 @@ def to_mermaid(graph: InteractionMap) -> str:
         classed = [ids[n.id] for n in graph.nodes if n.kind == kind]
         if classed:
             lines.append(f"  class {','.join(classed)} {css}")
-    if graph.highlight:
+    if graph.marks:
+        lines += _marks(graph, ids)
+    elif graph.highlight:
         lines.append(f"  class {','.join(ids[n] for n in sorted(graph.highlight) if n in ids)} highlight")
     return "\n".join(lines) + "\n"
+
+
+def _marks(graph: InteractionMap, ids: dict[str, str]) -> list[str]:
+    """An overlay step's colours (added, generalised, reused; the rest greyed) and their legend."""
+    lines = [f"  classDef {mark or 'earlier'} fill:{colour},stroke:#374151" for mark, (colour, _) in MARKS.items()]
+    for mark in MARKS:
+        marked = [ids[n.id] for n in graph.nodes if graph.marks.get(n.id, "") == mark]
+        if marked:
+            lines.append(f"  class {','.join(marked)} {mark or 'earlier'}")
+    lines.append('  subgraph legend["legend"]')
+    for number, (mark, (_, text)) in enumerate(MARKS.items()):
+        lines.append(f'    legend{number}["{escape(text)}"]:::{mark or "earlier"}')
+    lines.append("  end")
+    return lines

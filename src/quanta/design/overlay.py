@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from quanta.design.interaction import Edge, InteractionMap, build_map, product_id, use_case_id
+from quanta.design.interaction import Edge, InteractionMap, build_map, product_id, system_id, use_case_id
 from quanta.spec.loader import MeshSource
 
 
@@ -51,8 +51,24 @@ class Overlay:
     """Step (0-based) at which each edge arrived."""
 
     def map_at(self, index: int) -> InteractionMap:
-        """The map after step ``index``: only what existed then, that use case's path highlighted."""
-        return _as_of(self.full, self.nodes, self.edges, index).path_of(self.steps[index].use_case)
+        """The map as it stood after step ``index``: only what existed then, that use case's path
+        highlighted and marked — what it added, generalised and reused."""
+        step = self.steps[index]
+        graph = _as_of(self.full, self.nodes, self.edges, index).path_of(step.use_case)
+        marks = {use_case_id(step.use_case): "added"}
+        marks |= {product_id(ref): "added" for ref in step.added}
+        marks |= {product_id(ref): "generalised" for ref in step.generalised}
+        marks |= {product_id(ref): "reused" for ref in step.reused}
+        marks |= {system_id(name): "added" for name in step.systems_added}
+        marks |= {system_id(name): "reused" for name in step.systems_reused}
+        own = set(step.edges)
+        graph.marks = {node: mark for node, mark in marks.items() if node in {n.id for n in graph.nodes}}
+        graph.edge_marks = {
+            edge: "added" if edge in own else "reused"
+            for edge in graph.edges
+            if edge in own or (edge.source in graph.highlight and edge.target in graph.highlight)
+        }
+        return graph
 
 
 def overlay(mesh: MeshSource) -> list[OverlayStep]:

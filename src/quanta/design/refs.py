@@ -13,6 +13,7 @@ from quanta.spec.base import KEBAB, SNAKE
 from quanta.spec.codes import Code
 from quanta.spec.errormap import suggest
 from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.yamlsource import PathPart
 
 _KINDS = {
     "domain": ("domains", "name", Code.UNKNOWN_DOMAIN, "quanta design domain {name}"),
@@ -48,6 +49,15 @@ class References:
         if isinstance(self.source.document.data, dict) and key in self.source.document.data:
             return self.source.document.locate((key,), key=True)
         return Location(self.mesh_path, 1, 1)
+
+    def argument(self) -> Location:
+        """Where a refused command-line value is reported: the mesh file it would have changed."""
+        return Location(self.mesh_path)
+
+    @staticmethod
+    def at(product: ProductSource, *parts: PathPart, key: bool = False) -> Location:
+        """Where ``parts`` is in a product's dataproduct.yaml (its closest existing parent)."""
+        return product.document.locate(tuple(parts), key=key)
 
     def names(self, kind: str) -> list[str]:
         spec = self.source.spec

@@ -182,7 +182,8 @@ class JoinedProductsShareAKey(Rule):
                     Code.MISSING_SHARED_KEY.value,
                     f"{product.spec.ref} joins {joinable.nodes[i]['ref']}, which shares no business key "
                     f"with {others} (directly or through another input)",
-                    hint="give both a property with the same `businessKey:` from the glossary",
+                    hint="declare the key they share and the properties carrying it: `quanta design key <key> "
+                    f"--owner <product> --on {joinable.nodes[i]['ref']} --on {joinable.nodes[first]['ref']}`",
                     severity=WARNING,
                 )
 

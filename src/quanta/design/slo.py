@@ -14,10 +14,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
 
+from quanta.errors import Diagnostic, Location, SpecError
 from quanta.quality.consistency import schedule_interval
 from quanta.spec.base import Duration, Name, PropertyName, Ratio, parse_duration
+from quanta.spec.codes import Code
+from quanta.spec.errormap import diagnostics_from
 from quanta.spec.index import ProductIndex
-from quanta.spec.loader import MeshSource, ProductSource
+from quanta.spec.loader import MeshSource, ProductSource, read_spec_text
+from quanta.spec.yamlsource import Document, parse_yaml
 
 QUESTIONS: dict[str, str] = {
     "consumers": "Who consumes the product (roles or personas)?",
@@ -246,6 +250,47 @@ def infer_from_consumers(mesh: MeshSource, product: ProductSource, build_time: t
     if own is not None and parse_duration(own.max_age) > allowed:
         notes.append(f"conflict: {product.spec.ref} promises {own.max_age}, looser than {ref} needs ({inferred})")
     return Inference(inferred, notes)
+
+
+def read_answers(path: Path) -> Document:
+    """An answers file, read like a spec (a FIFO or a device is refused, not waited on): a YAML
+    mapping, or a :class:`SpecError` located in the file."""
+    shown = str(path)
+    text = read_spec_text(path, shown)
+    if isinstance(text, Diagnostic):
+        raise SpecError([text])
+    document, problems = parse_yaml(text, shown)
+    if document is None:
+        raise SpecError(problems)
+    if document.data is None:
+        document.data = {}
+    if not isinstance(document.data, dict):
+        raise SpecError(
+            [
+                Diagnostic(
+                    Code.NOT_A_MAPPING.value,
+                    "an answers file is a mapping of question keys to answers",
+                    document.locate(()),
+                    hint="e.g. `freshness: 1d` (docs/guides/workshop.md shows every key)",
+                )
+            ]
+        )
+    return document
+
+
+def validate_answers(data: dict[str, Any], document: Document | None, session: Path) -> SloAnswers:
+    """The answers as the model reads them, or a :class:`SpecError` with every problem located in
+    the answers file (``document``) or, for an interactive session, the session file."""
+    try:
+        return SloAnswers.model_validate(data)
+    except ValidationError as exc:
+        if document is not None:
+            raise SpecError(diagnostics_from(exc, document, SloAnswers)) from None
+        problems = [
+            Diagnostic(Code.INVALID_VALUE.value, _message(error), Location(str(session)), hint="answer it again")
+            for error in exc.errors()
+        ]
+        raise SpecError(problems) from None
 
 
 def session_path(root: Path, product: str) -> Path:

@@ -16,17 +16,31 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import FoldedScalarString
 
 from quanta.design.edits import Edits
-from quanta.design.refs import References
-from quanta.errors import QuantaError, SpecError
+from quanta.design.refs import References, refuse
+from quanta.errors import Location, QuantaError, SpecError
+from quanta.spec.codes import Code
 from quanta.spec.loader import MESH_FILE, find_mesh_file, load_mesh
 from quanta.spec.schema import LogicalType
 
 LOGICAL_TYPES = set(LogicalType.__args__)  # type: ignore[attr-defined]
+_UNEDITABLE = {
+    code.value
+    for code in (Code.YAML_SYNTAX, Code.DUPLICATE_KEY, Code.YAML_TOO_COMPLEX, Code.NOT_A_MAPPING, Code.NOT_A_FILE)
+}
+"""Problems that make a file impossible to rewrite faithfully: edits refuse until they are fixed."""
 ACCESS_PORTS = {"report": "report", "rest": "rest", "sql": "sql", "files": "files", "model": "model"}
 
 
 class DesignError(QuantaError):
     """A design edit cannot be made; the message says why."""
+
+
+class InvalidArgument(ValueError):
+    """A command-line value has not the form an edit needs; ``hint`` shows the form."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def _yaml() -> YAML:
@@ -93,18 +107,26 @@ class Workshop:
         _yaml().dump(data, text)
         self.edits.write(path, _TRAILING_SPACES.sub("\n", text.getvalue()))
 
-    def _list(self, data: CommentedMap, key: str) -> CommentedSeq:
-        if key not in data or data[key] is None:
-            data[key] = CommentedSeq()
-        return data[key]
+    def _list(self, data: CommentedMap, key: str, *, before: Sequence[str] = ()) -> CommentedSeq:
+        """``data[key]`` as a list to append to: an absent, null or empty ``[]`` one becomes a block
+        list (inserted before the first of ``before`` present, else at the end)."""
+        if data.get(key):
+            return data[key]
+        fresh = CommentedSeq()
+        if key not in data and (anchor := next((k for k in before if k in data), None)) is not None:
+            data.insert(list(data.keys()).index(anchor), key, fresh)
+        else:
+            data[key] = fresh
+        return fresh
 
     @property
     def refs(self) -> References:
         """The mesh as it is on disk, to check what an edit refers to."""
         if self._refs is None:
             result = load_mesh(self.root)
-            if result.mesh is None:
-                raise SpecError(result.diagnostics)
+            unreadable = [d for d in result.diagnostics if d.is_error and d.code in _UNEDITABLE]
+            if result.mesh is None or unreadable:  # an edit rewrites the YAML: it must read as written
+                raise SpecError(unreadable or result.diagnostics)
             self._refs = References(result.mesh)
         return self._refs
 
@@ -186,7 +208,7 @@ class Workshop:
     def _inputs(self, texts: Sequence[str], use_case: str | None) -> list[CommentedMap]:
         items = []
         for text in texts:
-            item = parse_input(text, use_case)
+            item = self._parsed(parse_input, text, use_case, "--input")
             if item["type"] == "product":
                 self.refs.product_reference(item["product"], "--input")
             else:
@@ -196,10 +218,17 @@ class Workshop:
         return items
 
     def _properties(self, texts: Sequence[str], use_case: str | None) -> list[CommentedMap]:
-        items = [parse_property(text, use_case) for text in texts]
+        items = [self._parsed(parse_property, text, use_case, "--property") for text in texts]
         for item in items:
             self.refs.identifier("property", item["name"], "--property", snake=True)
         return items
+
+    def _parsed(self, parse: Any, text: str, use_case: str | None, option: str) -> CommentedMap:
+        try:
+            item: CommentedMap = parse(text, use_case)
+        except InvalidArgument as exc:
+            raise refuse(Code.INVALID_VALUE, str(exc), self.refs.argument(), field=option, hint=exc.hint) from None
+        return item
 
     # ------------------------------------------------------------------ products
 
@@ -218,11 +247,24 @@ class Workshop:
         refs.require("use case", use_case, "--use-case")
         if domain:
             refs.require("domain", domain, "--domain")
-        if refs.find(f"{domain}.{name}" if domain else name):
-            raise DesignError(f"product '{name}' already exists; use `quanta design generalise`")
+        existing = refs.find(f"{domain}.{name}" if domain else name)
+        if existing:
+            raise refuse(
+                Code.DUPLICATE_ID,
+                f"product '{existing[0].spec.ref}' already exists",
+                refs.at(existing[0], "name"),
+                field="NAME",
+                hint=f"generalise it instead: `quanta design generalise {existing[0].spec.ref} -u {use_case} -p …`",
+            )
         folder = self.root / "products" / (domain or "proposed") / name
         if self.edits.exists(folder / "dataproduct.yaml"):
-            raise DesignError(f"{folder / 'dataproduct.yaml'} already exists; use `quanta design generalise`")
+            raise refuse(
+                Code.DUPLICATE_ID,
+                "a product file is already there (it does not load as part of the mesh)",
+                Location(str(folder / "dataproduct.yaml")),
+                field="NAME",
+                hint="fix or remove that file first (`quanta validate` says what is wrong with it)",
+            )
         parsed_inputs, parsed_properties = self._inputs(inputs, None), self._properties(properties, None)
         spec = CommentedMap([("apiVersion", "quanta/v1"), ("kind", "DataProduct"), ("name", name)])
         if domain:
@@ -243,23 +285,36 @@ class Workshop:
     def generalise(
         self, product: str, use_case: str, *, inputs: Sequence[str] = (), properties: Sequence[str] = ()
     ) -> str:
-        path = self._product_file(product)
+        source = self.refs.product(product, "NAME")
+        path = source.path
         self.refs.require("use case", use_case, "--use-case")
         parsed_inputs, parsed_properties = self._inputs(inputs, use_case), self._properties(properties, use_case)
         spec = self._read(path)
-        existing = {p["name"] for p in (spec.get("schema") or {}).get("properties") or []}
+        existing = [p["name"] for p in (spec.get("schema") or {}).get("properties") or []]
         added = []
         for item in parsed_properties:
             if item["name"] in existing:
-                raise DesignError(f"{product} already has property {item['name']}")
+                raise refuse(
+                    Code.DESIGN_CONFLICT,
+                    f"{source.spec.ref} already has property {item['name']}",
+                    self.refs.at(source, "schema", "properties", existing.index(item["name"]), "name"),
+                    field="--property",
+                    hint="a property is added once: reuse it, or give the new one another name",
+                )
             if "schema" not in spec:
                 spec["schema"] = CommentedMap([("properties", CommentedSeq())])
             self._list(spec["schema"], "properties").append(item)
             added.append(f"property {item['name']}")
-        known_inputs = {i["id"] for i in spec.get("inputs") or []}
+        known_inputs = [i["id"] for i in spec.get("inputs") or []]
         for item in parsed_inputs:
             if item["id"] in known_inputs:
-                raise DesignError(f"{product} already has input {item['id']}")
+                raise refuse(
+                    Code.DESIGN_CONFLICT,
+                    f"{source.spec.ref} already has input {item['id']}",
+                    self.refs.at(source, "inputs", known_inputs.index(item["id"]), "id"),
+                    field="--input",
+                    hint="each input is read once; the use case reuses it as it is",
+                )
             self._list(spec, "inputs").append(item)
             added.append(f"input {item['id']}")
         self._write(path, spec)
@@ -275,14 +330,40 @@ class Workshop:
         self._list(spec, "outputs").append(_port(port, ACCESS_PORTS.get(access, access), use_case))
         self._write(path, spec)
 
+    def describe(self, product: str, description: str) -> str:
+        """Set a product's job description (folded when long), keeping the rest as written."""
+        source = self.refs.product(product, "NAME")
+        if not description.strip():
+            raise refuse(
+                Code.INVALID_VALUE,
+                "an empty job description",
+                self.refs.at(source, "description"),
+                field="DESCRIPTION",
+                hint="say in one or two sentences what one row is and what it is for",
+            )
+        spec = self._read(source.path)
+        if "description" in spec:
+            spec["description"] = _folded(description)
+        else:
+            keys = list(spec.keys())
+            position = keys.index("status") + 1 if "status" in keys else len(keys)
+            spec.insert(position, "description", _folded(description))
+        self._write(source.path, spec)
+        return f"{source.spec.ref}: {description}"
+
     def assign(self, product: str, domain: str, *, transfer: bool = False) -> str:
-        path = self._product_file(product, "NAME")
+        source = self.refs.product(product, "NAME")
+        path = source.path
         self.refs.require("domain", domain, "DOMAIN")
         spec = self._read(path)
         current = spec.get("domain")
         if current and current != domain and not transfer:
-            raise DesignError(
-                f"{product} is owned by {current}; a product has exactly one owner — use --transfer to move it"
+            raise refuse(
+                Code.DESIGN_CONFLICT,
+                f"{source.spec.ref} is owned by {current}; a product has exactly one owner",
+                self.refs.at(source, "domain"),
+                field="DOMAIN",
+                hint=f"move it with `quanta design assign {source.spec.ref} {domain} --transfer`",
             )
         if "domain" in spec:
             spec["domain"] = domain
@@ -292,12 +373,26 @@ class Workshop:
         return f"{spec['name']} is owned by {domain}"
 
     def promote(self, product: str) -> str:
-        path = self._product_file(product, "NAME")
+        source = self.refs.product(product, "NAME")
+        path = source.path
         spec = self._read(path)
         if not spec.get("domain"):
-            raise DesignError(f"{product} has no owning domain; assign one first (`quanta design assign`)")
+            raise refuse(
+                Code.MISSING_DOMAIN,
+                f"{source.spec.ref} has no owning domain; only an owned product becomes draft",
+                self.refs.at(source, "name"),
+                field="NAME",
+                hint=f"assign one first: `quanta design assign {source.spec.ref} <domain>` "
+                f"(`quanta design owners {source.spec.ref}` ranks the candidates)",
+            )
         if spec.get("status", "draft") != "proposed":
-            raise DesignError(f"{product} is {spec.get('status', 'draft')}, not proposed")
+            raise refuse(
+                Code.DESIGN_CONFLICT,
+                f"{source.spec.ref} is {spec.get('status', 'draft')}, not proposed",
+                self.refs.at(source, "status"),
+                field="NAME",
+                hint="only proposed products are promoted to draft",
+            )
         spec["status"] = "draft"
         self._write(path, spec)
         return f"{spec['domain']}.{spec['name']} is now draft"
@@ -315,9 +410,13 @@ class Workshop:
                 continue
             if spec.status != "draft" or spec.transform is not None:
                 if names:
-                    raise DesignError(
-                        f"{spec.ref} is {spec.status}{' with a transform' if spec.transform else ''}; "
-                        "only draft products without a transform are scaffolded"
+                    raise refuse(
+                        Code.DESIGN_CONFLICT,
+                        f"{spec.ref} is {spec.status}{' with a transform' if spec.transform else ''}",
+                        self.refs.at(product, "transform" if spec.transform else "status"),
+                        field="NAMES",
+                        hint="only draft products without a transform are scaffolded "
+                        f"(`quanta design promote {spec.ref}` makes a proposed one draft)",
                     )
                 continue
             plan = scaffold(self.refs.source, product, python=python)
@@ -385,7 +484,10 @@ def parse_property(text: str, use_case: str | None) -> CommentedMap:
     logical, _, description = rest.partition(":")
     logical = logical or "string"
     if logical not in LOGICAL_TYPES:
-        raise DesignError(f"'{text}': type must be one of {', '.join(sorted(LOGICAL_TYPES))}")
+        raise InvalidArgument(
+            f"'{text}': '{logical}' is not a logical type",
+            f"write name:type[:description] with a type of {', '.join(sorted(LOGICAL_TYPES))}",
+        )
     return _flow(name=name.strip(), logicalType=logical, description=description.strip() or None, introducedBy=use_case)
 
 
@@ -394,6 +496,8 @@ def parse_input(text: str, use_case: str | None) -> CommentedMap:
     kind, _, rest = text.partition(":")
     if kind == "product" and rest:
         ref, _, major = rest.partition("@")
+        if major and not major.isdigit():
+            raise InvalidArgument(f"'{text}': '@{major}' is not a major version", "write product:<domain.name>@2")
         return _flow(id=ref.split(".")[-1], type="product", product=ref, major=int(major or 1), introducedBy=use_case)
     if kind == "system" and rest:
         system, _, entity = rest.partition(":")
@@ -404,4 +508,4 @@ def parse_input(text: str, use_case: str | None) -> CommentedMap:
             entity=entity or None,
             introducedBy=use_case,
         )
-    raise DesignError(f"'{text}': write product:<domain.name>[@major] or system:<name>[:entity]")
+    raise InvalidArgument(f"'{text}' is not an input", "write product:<domain.name>[@major] or system:<name>[:entity]")

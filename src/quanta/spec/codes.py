@@ -62,6 +62,7 @@ class Code(enum.StrEnum):
     TOO_MANY_USE_CASES = "too-many-use-cases"
     CONSUMER_WITHOUT_SLOS = "consumer-without-slos"
     FRESHNESS_UNACHIEVABLE = "freshness-unachievable"
+    DESIGN_CONFLICT = "design-conflict"
 
 
 CODE_DOCS: dict[Code, str] = {
@@ -122,4 +123,8 @@ CODE_DOCS: dict[Code, str] = {
     Code.TOO_MANY_USE_CASES: "Design: more than five use cases on one map (diminishing returns).",
     Code.CONSUMER_WITHOUT_SLOS: "Design: a product that serves a use case declares no SLOs.",
     Code.FRESHNESS_UNACHIEVABLE: "A consumer is promised fresher data than its inputs and schedule allow.",
+    Code.DESIGN_CONFLICT: (
+        "Design: an edit contradicts the mesh (the product has another owner, is not in the status the edit "
+        "needs, already has the property or input, or has published snapshots)."
+    ),
 }
