@@ -16,6 +16,10 @@ comma-separated list, ``QUANTA_OIDC_ATTRIBUTE_CLAIMS`` comma-separated ``name=cl
 ``QUANTA_SERVER_SECRET`` (at least 32 characters) is the key ``quanta serve`` signs pagination
 cursors with; every process serving one platform must share it (without it each process makes a
 random key of its own, so a cursor only works on the process that issued it).
+
+``QUANTA_AUDIT_KEY`` (at least 32 characters) turns the audit log on and keys its HMAC chain;
+``QUANTA_WEBHOOK_URL`` and ``QUANTA_WEBHOOK_SECRET`` deliver catalog events to a webhook. Secrets
+come from the environment only, never from mesh.yaml.
 """
 
 from __future__ import annotations
