@@ -123,3 +123,33 @@ def test_an_older_quanta_refuses_a_newer_catalog(catalog_url: str, tmp_path: Pat
         Catalog(url)
     refused = quanta("status", "--catalog", url, cwd=tmp_path)
     assert refused.returncode == 1 and "0099" in refused.stderr and HEAD in refused.stderr
+
+
+def test_grants_expiring_on_a_day_expire_at_its_end_after_0007(catalog_url: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'c.db'}" if catalog_url.startswith("sqlite") else catalog_url
+    _postgres_at(url, "0006")  # any URL: the catalog as 0006 left it
+    engine = create_engine(_sa_url(url))
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "insert into access_grants (product, role, ports, unmask, masks, expires, source, granted_by, "
+                "granted_at) values ('sales.orders', 'analysts', '[\"table\"]', '[]', '{}', '2027-03-31', "
+                "'admin', 'root', '2026-12-01 10:00:00')"
+            )
+        )
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+    engine.dispose()
+    catalog = Catalog(url)
+    try:
+        (grant,) = catalog.grants.all()
+        assert grant.expires_at == datetime(2027, 4, 1, tzinfo=UTC)  # the end of its last valid day
+        assert catalog.audit.count() == 0 and catalog.requests.find() == [] and catalog.events.find() == []
+    finally:
+        catalog.close()
