@@ -91,7 +91,7 @@ def test_a_failed_export_leaves_no_partial_file_and_keeps_the_previous_one(tmp_p
         f"SELECT CASE WHEN i > 2500000 THEN error('boom') ELSE i END AS i FROM read_parquet(['{data}'])", read="duckdb"
     )
     plane = DataPlane(None, lambda: store)  # type: ignore[arg-type]
-    read = SecuredRead(None, None, None, (str(data),), failing)  # type: ignore[arg-type]
+    read = SecuredRead(None, None, None, (str(data),), failing, None, None)  # type: ignore[arg-type]
     with pytest.raises(QueryError, match="boom"):
         plane.export(read, "csv", target)
     assert target.read_text() == "i\n1\n"
