@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +94,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _enrol(platform: Platform) -> dict[str, str]:
+    tokens = {}
+    known = {p.id for p in platform.catalog.access.all()}
+    for record in PRINCIPALS.values():
+        if record.id not in known:
+            platform.add_principal(record)
+        tokens[record.id], _ = platform.create_token(record.id)
+    return tokens
+
+
 @dataclass
 class Served:
     """A platform served over loopback, with a token per principal."""
@@ -112,8 +122,14 @@ class Served:
 
 
 @contextmanager
-def serving(root: Path, cache: Path, secret: bytes | None = None) -> Iterator[Served]:
-    """Serve the mesh at ``root`` (built already) until the block ends."""
+def serving(
+    root: Path,
+    cache: Path,
+    secret: bytes | None = None,
+    enrol: Callable[[Platform], dict[str, str]] | None = None,
+) -> Iterator[Served]:
+    """Serve the mesh at ``root`` (built already) until the block ends; ``enrol`` registers the
+    principals and returns their tokens (the ones of :data:`PRINCIPALS` by default)."""
     import uvicorn
 
     from quanta.server.app import create_app
@@ -121,11 +137,7 @@ def serving(root: Path, cache: Path, secret: bytes | None = None) -> Iterator[Se
 
     mesh = Mesh.load(root)
     platform = Platform.open(mesh.settings(), root)
-    tokens = {}
-    for record in PRINCIPALS.values():
-        if not platform.catalog.access.all() or record.id not in {p.id for p in platform.catalog.access.all()}:
-            platform.add_principal(record)
-        tokens[record.id], _ = platform.create_token(record.id)
+    tokens = (enrol or _enrol)(platform)
     port = free_port()
     config = uvicorn.Config(
         create_app(platform, ServeOptions(cache, secret)),
