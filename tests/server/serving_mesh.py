@@ -3,7 +3,11 @@ a real uvicorn server on a free loopback port (in a thread, so tests compare wit
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -159,3 +163,32 @@ def serving(
         server.should_exit = True
         thread.join(timeout=20)
         platform.close()
+
+
+def start_serve(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, log: Path | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """`quanta serve ARGS` in a child process on a free port, once it answers its health route;
+    its stderr (the access log) is piped, or written to ``log`` (a long run would fill a pipe)."""
+    port = free_port()
+    with contextlib.ExitStack() as stack:
+        stderr = subprocess.PIPE if log is None else stack.enter_context(log.open("w"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "quanta", "serve", *args, "--port", str(port)],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("quanta serve did not answer")
