@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -166,10 +167,15 @@ def serving(
 
 
 def start_serve(
-    args: list[str], cwd: Path, env: dict[str, str] | None = None, log: Path | None = None
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    verify: Any = None,
 ) -> tuple[subprocess.Popen[str], str]:
     """`quanta serve ARGS` in a child process on a free port, once it answers its health route;
-    its stderr (the access log) is piped, or written to ``log`` (a long run would fill a pipe)."""
+    its stderr (the access log) is piped, or written to ``log`` (a long run would fill a pipe).
+    ``verify``: the server answers HTTPS, verified with this (an ``ssl.SSLContext``)."""
     port = free_port()
     with contextlib.ExitStack() as stack:
         stderr = subprocess.PIPE if log is None else stack.enter_context(log.open("w"))
@@ -181,12 +187,12 @@ def start_serve(
             text=True,
             env={**os.environ, **(env or {})},
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'http' if verify is None else 'https'}://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
         try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/api/v1/health", timeout=1, verify=verify or True).status_code == 200:
                 return process, url
         except httpx.TransportError:
             time.sleep(0.1)

@@ -17,6 +17,12 @@ def serve(
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Folder for download renditions (default .quanta/serve-cache)."
     ),
+    tls_cert: str | None = typer.Option(
+        None, "--tls-cert", help="PEM certificate (chain) to serve HTTPS with (else QUANTA_TLS_CERT)."
+    ),
+    tls_key: str | None = typer.Option(
+        None, "--tls-key", help="PEM private key of the certificate (else QUANTA_TLS_KEY)."
+    ),
     profile: str | None = PROFILE_OPTION,
     catalog: str | None = CATALOG_OPTION,
     storage: str | None = STORAGE_OPTION,
@@ -35,6 +41,7 @@ def serve(
     from quanta.project.scope import scope_settings
     from quanta.project.settings import environment_settings
     from quanta.server.run import serve as run
+    from quanta.server.run import tls_files
     from quanta.server.state import ServeOptions
 
     environment = environment_settings()
@@ -42,7 +49,8 @@ def serve(
     if not settings.storage:
         raise QuantaError("serving reads needs snapshot storage: pass --storage or set QUANTA_STORAGE")
     secret = environment.server_secret.get_secret_value().encode() if environment.server_secret else None
-    options = ServeOptions((cache_dir or root / ".quanta" / "serve-cache").resolve(), secret)
+    tls = tls_files(tls_cert or environment.tls_cert, tls_key or environment.tls_key)
+    options = ServeOptions((cache_dir or root / ".quanta" / "serve-cache").resolve(), secret, tls)
     platform = Platform.open(settings, root, environment.run_lease)
     try:
         if secret is None:
