@@ -85,6 +85,14 @@ def test_port_5432_is_refused(mesh_root: tuple[Path, str]) -> None:
     assert result.returncode == 1 and "PostgreSQL" in result.stderr
 
 
+def test_a_memory_limit_that_is_not_a_size_is_refused(mesh_root: tuple[Path, str]) -> None:
+    root, _ = mesh_root
+    result = subprocess.run(
+        [sys.executable, "-m", "quanta", "serve", str(root), "--memory-limit", "lots"], capture_output=True, text=True
+    )
+    assert result.returncode == 1 and "--memory-limit lots: give a size such as 256MB" in result.stderr
+
+
 def test_a_missing_serve_dependency_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 

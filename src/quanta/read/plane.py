@@ -66,6 +66,19 @@ def _in_utc(moment: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
+class EngineLimits:
+    """What the read engine may use: threads, memory (a DuckDB size such as ``256MB``; a large sort
+    beyond it spills to ``temp_directory``). None: the engine's defaults (every core, 80% of RAM)."""
+
+    threads: int | None = None
+    memory_limit: str | None = None
+    temp_directory: Path | None = None
+
+    def options(self) -> dict[str, Any]:
+        return {"threads": self.threads, "memory_limit": self.memory_limit, "temp_directory": self.temp_directory}
+
+
+@dataclass(frozen=True)
 class SecuredRead:
     """What a port reads: the snapshot, the decision and the secured relation over its files."""
 
@@ -127,6 +140,7 @@ class DataPlane:
         self._generation: int | None = None
         self._grants: dict[str, list[CatalogGrant]] = {}
         self._secured: dict[tuple[Any, ...], SecuredRead] = {}
+        self.engine = EngineLimits()
 
     # ---------------------------------------------------------------- what is published
 
@@ -407,7 +421,7 @@ class DataPlane:
                 raise QuantaError(f"{path}: exports may not be written inside the warehouse ({root.parent})")
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
-        writer = DuckDBReader(store.read_roots(), writable=[target.parent])
+        writer = DuckDBReader(store.read_roots(), writable=[target.parent], **self.engine.options())
         try:
             writer.write(read.relation.sql(dialect="duckdb"), partial, file_format)
         except ReadFailed as exc:
@@ -461,8 +475,13 @@ class DataPlane:
         from quanta.engines.duckdb.reader import DuckDBReader
 
         if self._reader is None:
-            self._reader = DuckDBReader(self._store().read_roots())
+            self._reader = DuckDBReader(self._store().read_roots(), **self.engine.options())
         return self._reader
+
+    def limit_engine(self, limits: EngineLimits) -> None:
+        """Run reads and exports under ``limits`` from now on (the reader opens again with them)."""
+        self.engine = limits
+        self.close()
 
 
 _CACHE_LIMIT = 10_000
