@@ -43,6 +43,12 @@ def postgres_url() -> Iterator[str]:
     yield from _postgres_database()
 
 
+@pytest.fixture(scope="module")
+def module_postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database shared by one test module (mandatory in CI)."""
+    yield from _postgres_database()
+
+
 def _postgres_database() -> Iterator[str]:
     import psycopg
 

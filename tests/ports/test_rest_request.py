@@ -124,7 +124,7 @@ def test_negotiation_refuses_what_is_not_offered() -> None:
 
 def test_cursors_are_signed() -> None:
     signer = CursorSigner(b"k" * 32)
-    state = CursorState("sales.orders@v1", "snap-1", "ann", {"limit": 5}, 10)
+    state = CursorState("sales.orders@v1", "snap-1", "ann", {"limit": 5}, [{"date": "2026-11-02"}, "o-1"], 3)
     cursor = signer.sign(state)
     assert signer.verify(cursor) == state
     payload, mac = cursor.split(".")

@@ -3,13 +3,18 @@ a real uvicorn server on a free loopback port (in a thread, so tests compare wit
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -94,6 +99,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _enrol(platform: Platform) -> dict[str, str]:
+    tokens = {}
+    known = {p.id for p in platform.catalog.access.all()}
+    for record in PRINCIPALS.values():
+        if record.id not in known:
+            platform.add_principal(record)
+        tokens[record.id], _ = platform.create_token(record.id)
+    return tokens
+
+
 @dataclass
 class Served:
     """A platform served over loopback, with a token per principal."""
@@ -112,8 +127,14 @@ class Served:
 
 
 @contextmanager
-def serving(root: Path, cache: Path, secret: bytes | None = None) -> Iterator[Served]:
-    """Serve the mesh at ``root`` (built already) until the block ends."""
+def serving(
+    root: Path,
+    cache: Path,
+    secret: bytes | None = None,
+    enrol: Callable[[Platform], dict[str, str]] | None = None,
+) -> Iterator[Served]:
+    """Serve the mesh at ``root`` (built already) until the block ends; ``enrol`` registers the
+    principals and returns their tokens (the ones of :data:`PRINCIPALS` by default)."""
     import uvicorn
 
     from quanta.server.app import create_app
@@ -121,11 +142,7 @@ def serving(root: Path, cache: Path, secret: bytes | None = None) -> Iterator[Se
 
     mesh = Mesh.load(root)
     platform = Platform.open(mesh.settings(), root)
-    tokens = {}
-    for record in PRINCIPALS.values():
-        if not platform.catalog.access.all() or record.id not in {p.id for p in platform.catalog.access.all()}:
-            platform.add_principal(record)
-        tokens[record.id], _ = platform.create_token(record.id)
+    tokens = (enrol or _enrol)(platform)
     port = free_port()
     config = uvicorn.Config(
         create_app(platform, ServeOptions(cache, secret)),
@@ -147,3 +164,37 @@ def serving(root: Path, cache: Path, secret: bytes | None = None) -> Iterator[Se
         server.should_exit = True
         thread.join(timeout=20)
         platform.close()
+
+
+def start_serve(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
+    verify: Any = None,
+) -> tuple[subprocess.Popen[str], str]:
+    """`quanta serve ARGS` in a child process on a free port, once it answers its health route;
+    its stderr (the access log) is piped, or written to ``log`` (a long run would fill a pipe).
+    ``verify``: the server answers HTTPS, verified with this (an ``ssl.SSLContext``)."""
+    port = free_port()
+    with contextlib.ExitStack() as stack:
+        stderr = subprocess.PIPE if log is None else stack.enter_context(log.open("w"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "quanta", "serve", *args, "--port", str(port)],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+    url = f"{'http' if verify is None else 'https'}://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=1, verify=verify or True).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("quanta serve did not answer")

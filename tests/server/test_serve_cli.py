@@ -5,16 +5,14 @@ missing extra or a forbidden port said plainly."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from serving_mesh import PRINCIPALS, build, free_port, write_mesh
+from serving_mesh import PRINCIPALS, build, start_serve, write_mesh
 
 from quanta.project import Mesh
 from quanta.project.platform import Platform
@@ -34,33 +32,10 @@ def mesh_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return root, token
 
 
-def _start(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "quanta", "serve", *args, "--port", str(port)],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise AssertionError("quanta serve did not answer")
-
-
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serve_a_mesh_folder_log_as_json_and_stop_gracefully(mesh_root: tuple[Path, str], stop: int) -> None:
     root, token = mesh_root
-    process, url = _start([str(root)], cwd=root.parent)
+    process, url = start_serve([str(root)], cwd=root.parent)
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
             rows = client.get("/api/v1/products/sales/orders/v1/rows", params={"country": "eq:SECRETVALUE"})
@@ -88,7 +63,7 @@ def test_serve_from_catalog_and_storage_settings_alone(mesh_root: tuple[Path, st
         "QUANTA_STORAGE": str(root / ".quanta/warehouse"),
         "QUANTA_SERVER_SECRET": "k" * 40,
     }
-    process, url = _start([], cwd=tmp_path, env=env)
+    process, url = start_serve([], cwd=tmp_path, env=env)
     try:
         response = httpx.get(
             f"{url}/api/v1/products/sales/orders/v1/rows",
@@ -108,6 +83,14 @@ def test_port_5432_is_refused(mesh_root: tuple[Path, str]) -> None:
         [sys.executable, "-m", "quanta", "serve", str(root), "--port", "5432"], capture_output=True, text=True
     )
     assert result.returncode == 1 and "PostgreSQL" in result.stderr
+
+
+def test_a_memory_limit_that_is_not_a_size_is_refused(mesh_root: tuple[Path, str]) -> None:
+    root, _ = mesh_root
+    result = subprocess.run(
+        [sys.executable, "-m", "quanta", "serve", str(root), "--memory-limit", "lots"], capture_output=True, text=True
+    )
+    assert result.returncode == 1 and "--memory-limit lots: give a size such as 256MB" in result.stderr
 
 
 def test_a_missing_serve_dependency_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from quanta.cli.common import CATALOG_OPTION, PROFILE_OPTION, STORAGE_OPTION
 from quanta.errors import QuantaError
+
+if TYPE_CHECKING:
+    from quanta.read.plane import EngineLimits
+
+SERVE_MEMORY_LIMIT = "128MB"
+"""The read engine's memory when neither ``--memory-limit`` nor the platform's ``memoryLimit`` says."""
 
 
 def serve(
@@ -16,6 +23,18 @@ def serve(
     port: int = typer.Option(8765, "--port", help="HTTP port."),
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Folder for download renditions (default .quanta/serve-cache)."
+    ),
+    tls_cert: str | None = typer.Option(
+        None, "--tls-cert", help="PEM certificate (chain) to serve HTTPS with (else QUANTA_TLS_CERT)."
+    ),
+    tls_key: str | None = typer.Option(
+        None, "--tls-key", help="PEM private key of the certificate (else QUANTA_TLS_KEY)."
+    ),
+    memory_limit: str | None = typer.Option(
+        None,
+        "--memory-limit",
+        help=f"Memory the read engine may use, e.g. 512MB (else the platform's memoryLimit, else {SERVE_MEMORY_LIMIT});"
+        " sorts beyond it spill to the cache folder.",
     ),
     profile: str | None = PROFILE_OPTION,
     catalog: str | None = CATALOG_OPTION,
@@ -35,6 +54,7 @@ def serve(
     from quanta.project.scope import scope_settings
     from quanta.project.settings import environment_settings
     from quanta.server.run import serve as run
+    from quanta.server.run import tls_files
     from quanta.server.state import ServeOptions
 
     environment = environment_settings()
@@ -42,8 +62,12 @@ def serve(
     if not settings.storage:
         raise QuantaError("serving reads needs snapshot storage: pass --storage or set QUANTA_STORAGE")
     secret = environment.server_secret.get_secret_value().encode() if environment.server_secret else None
-    options = ServeOptions((cache_dir or root / ".quanta" / "serve-cache").resolve(), secret)
+    tls = tls_files(tls_cert or environment.tls_cert, tls_key or environment.tls_key)
+    options = ServeOptions((cache_dir or root / ".quanta" / "serve-cache").resolve(), secret, tls)
+    memory = memory_limit or settings.memory_limit or SERVE_MEMORY_LIMIT
+    limits = engine_limits(memory, settings.threads, options.cache_dir)
     platform = Platform.open(settings, root, environment.run_lease)
+    platform.plane.limit_engine(limits)
     try:
         if secret is None:
             typer.echo(
@@ -52,3 +76,20 @@ def serve(
         run(platform, options, host, port, on_ready=lambda url: typer.echo(f"serving on {url}/api/v1/health", err=True))
     finally:
         platform.close()
+
+
+def engine_limits(memory_limit: str, threads: int | None, cache_dir: Path) -> EngineLimits:
+    """The read engine's limits for serving: memory (checked like the platform's setting), the
+    platform's threads, and a spill folder in the cache for sorts beyond the memory."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from quanta.read.plane import EngineLimits
+    from quanta.spec.mesh import MemoryLimit
+
+    try:
+        TypeAdapter(MemoryLimit).validate_python(memory_limit)
+    except ValidationError:
+        raise QuantaError(f"--memory-limit {memory_limit}: give a size such as 256MB or 2GB") from None
+    spill = cache_dir / "spill"
+    spill.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return EngineLimits(threads, memory_limit, spill)

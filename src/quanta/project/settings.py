@@ -16,6 +16,7 @@ comma-separated list, ``QUANTA_OIDC_ATTRIBUTE_CLAIMS`` comma-separated ``name=cl
 ``QUANTA_SERVER_SECRET`` (at least 32 characters) is the key ``quanta serve`` signs pagination
 cursors with; every process serving one platform must share it (without it each process makes a
 random key of its own, so a cursor only works on the process that issued it).
+``QUANTA_TLS_CERT`` and ``QUANTA_TLS_KEY`` (PEM files) make ``quanta serve`` answer HTTPS.
 
 ``QUANTA_AUDIT_KEY`` (at least 32 characters) turns the audit log on and keys its HMAC chain;
 ``QUANTA_WEBHOOK_URL`` and ``QUANTA_WEBHOOK_SECRET`` deliver catalog events to a webhook. Secrets
@@ -61,6 +62,10 @@ class EnvironmentSettings(BaseSettings):
     run_lease: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
     server_secret: SecretStr | None = Field(default=None, min_length=32)
     """The key pagination cursors are signed with (shared by every serving process)."""
+    tls_cert: Setting | None = None
+    """``quanta serve``: the PEM certificate (chain) to serve HTTPS with."""
+    tls_key: Setting | None = None
+    """``quanta serve``: the PEM private key of ``tls_cert`` (unless the certificate file holds it)."""
     fault: Fault | None = None
     """A fault-injection checkpoint (tests only, :mod:`quanta.faults`)."""
     # OIDC: text here, validated as the field of OidcSettings it overrides (see oidc_settings)
@@ -138,7 +143,7 @@ def resolve_standalone(
 
 def _with_overrides(values: dict[str, Any], environment: EnvironmentSettings) -> PlatformSettings:
     oidc = {f"oidc_{name}" for name in OidcSettings.model_fields}
-    excluded = {"profile", "run_lease", "fault", "server_secret", *oidc}
+    excluded = {"profile", "run_lease", "fault", "server_secret", "tls_cert", "tls_key", *oidc}
     overrides = environment.model_dump(exclude_none=True, exclude=excluded)
     values.update({PlatformSettings.model_fields[name].alias or name: value for name, value in overrides.items()})
     values["oidc"] = oidc_settings(values.get("oidc"), environment)

@@ -74,6 +74,19 @@ def _in_utc(moment: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
+class EngineLimits:
+    """What the read engine may use: threads, memory (a DuckDB size such as ``256MB``; a large sort
+    beyond it spills to ``temp_directory``). None: the engine's defaults (every core, 80% of RAM)."""
+
+    threads: int | None = None
+    memory_limit: str | None = None
+    temp_directory: Path | None = None
+
+    def options(self) -> dict[str, Any]:
+        return {"threads": self.threads, "memory_limit": self.memory_limit, "temp_directory": self.temp_directory}
+
+
+@dataclass(frozen=True)
 class SecuredRead:
     """What a port reads: the snapshot, the decision and the secured relation over its files."""
 
@@ -140,6 +153,7 @@ class DataPlane:
         self._generation: int | None = None
         self._grants: dict[str, list[CatalogGrant]] = {}
         self._secured: dict[tuple[Any, ...], SecuredRead] = {}
+        self.engine = EngineLimits()
 
     # ---------------------------------------------------------------- what is published
 
@@ -442,7 +456,7 @@ class DataPlane:
                 raise QuantaError(f"{path}: exports may not be written inside the warehouse ({root.parent})")
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
-        writer = DuckDBReader(store.read_roots(), writable=[target.parent])
+        writer = DuckDBReader(store.read_roots(), writable=[target.parent], **self.engine.options())
         try:
             rows = writer.write(read.relation.sql(dialect="duckdb"), partial, file_format)
         except ReadFailed as exc:
@@ -530,11 +544,17 @@ class DataPlane:
         self.record_access(read, statement=statement, filters=filters, rows=table.num_rows)
         return table
 
-    def has_rows(self, read: SecuredRead, sql: str, params: dict[str, Any] | None = None) -> bool:
-        """Whether SQL a port built over ``read``'s secured relation yields a row (e.g. whether a page
-        follows): part of an access audited by its rows, so not audited on its own."""
+    def probe(self, read: SecuredRead, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The (few) rows of SQL a port built over ``read``'s secured relation to find its way — where
+        the next page starts, whether one follows: part of an access audited by the rows it returns,
+        so not audited on its own."""
         del read  # the caller proves it holds a secured read
-        return self._run(sql, params).num_rows > 0
+        from quanta.engines.duckdb.reader import ReadFailed
+
+        try:
+            return self.reader().records(sql, params)
+        except ReadFailed as exc:
+            raise QueryError(_scrubbed(str(exc))) from None
 
     def stream(
         self,
@@ -569,8 +589,13 @@ class DataPlane:
         from quanta.engines.duckdb.reader import DuckDBReader
 
         if self._reader is None:
-            self._reader = DuckDBReader(self._store().read_roots())
+            self._reader = DuckDBReader(self._store().read_roots(), **self.engine.options())
         return self._reader
+
+    def limit_engine(self, limits: EngineLimits) -> None:
+        """Run reads and exports under ``limits`` from now on (the reader opens again with them)."""
+        self.engine = limits
+        self.close()
 
 
 class AuditedStream:

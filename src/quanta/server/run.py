@@ -1,17 +1,47 @@
-"""Running the server: uvicorn on one host and port, JSON access log on stderr, graceful shutdown
-on SIGINT/SIGTERM (requests in flight finish; uvicorn's own handling)."""
+"""Running the server: uvicorn on one host and port (HTTPS when a certificate is configured), JSON
+access log on stderr, graceful shutdown on SIGINT/SIGTERM (requests in flight finish; uvicorn's own
+handling)."""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from quanta.errors import ConfigError
 from quanta.project.platform import Platform
-from quanta.server.state import ServeOptions
+from quanta.server.state import ServeOptions, Tls
 
 FORBIDDEN_PORTS = {5432: "5432 is PostgreSQL's port (the SQL port will use --sql-port)"}
+
+
+def tls_files(cert: str | None, key: str | None) -> Tls | None:
+    """The TLS certificate and key from ``--tls-cert``/``--tls-key`` (or ``QUANTA_TLS_CERT``/
+    ``QUANTA_TLS_KEY``), loaded once here so a wrong file, a key that does not match or an encrypted
+    key is said before the server starts; None when no certificate is configured."""
+    import ssl
+
+    if cert is None:
+        if key is not None:
+            raise ConfigError("a TLS key without a certificate: give --tls-cert (or QUANTA_TLS_CERT) too")
+        return None
+    paths = [Path(cert).expanduser(), *([Path(key).expanduser()] if key is not None else [])]
+    for path in paths:
+        if not path.is_file():
+            raise ConfigError(f"TLS: {path} is not a file")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(paths[0]), str(paths[1]) if key is not None else None, password=_no_password)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        what = "certificate and key" if key is not None else "certificate (and its key: give --tls-key if apart)"
+        raise ConfigError(f"TLS: the {what} could not be loaded: {getattr(exc, 'reason', None) or exc}") from None
+    return Tls(paths[0].resolve(), paths[1].resolve() if key is not None else None)
+
+
+def _no_password() -> str:
+    raise ValueError("the key is encrypted: give an unencrypted key file (readable by the server only)")
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -47,10 +77,12 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=30,
         server_header=False,
+        ssl_certfile=str(options.tls.cert) if options.tls else None,
+        ssl_keyfile=str(options.tls.key) if options.tls and options.tls.key else None,
     )
     server = _server_class()(config)
     if on_ready is not None:
-        _announce(server, host, port, on_ready)
+        _announce(server, "https" if options.tls else "http", host, port, on_ready)
     server.run()
 
 
@@ -80,13 +112,13 @@ def _server_class() -> Any:
     return Server
 
 
-def _announce(server: Any, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+def _announce(server: Any, scheme: str, host: str, port: int, on_ready: Callable[[str], None]) -> None:
     """Call ``on_ready`` with the URL once uvicorn listens."""
     original = server.startup
 
     async def startup(sockets: Any = None) -> None:
         await original(sockets=sockets)
         if server.started:
-            on_ready(f"http://{host}:{port}")
+            on_ready(f"{scheme}://{host}:{port}")
 
     server.startup = startup

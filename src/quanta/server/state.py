@@ -18,6 +18,15 @@ from quanta.server.metrics import ServerMetrics
 
 
 @dataclass(frozen=True)
+class Tls:
+    """The certificate HTTPS is served with (PEM files, checked when the options are made)."""
+
+    cert: Path
+    key: Path | None = None
+    """None: the certificate file holds the key too."""
+
+
+@dataclass(frozen=True)
 class ServeOptions:
     """How the server runs (from the command line and the environment)."""
 
@@ -25,6 +34,8 @@ class ServeOptions:
     """Where download renditions are materialised."""
     secret: bytes | None = None
     """The cursor key (``QUANTA_SERVER_SECRET``); None: a random one for this process only."""
+    tls: Tls | None = None
+    """Serve HTTPS with this certificate (None: plain HTTP)."""
 
 
 class ServerState:

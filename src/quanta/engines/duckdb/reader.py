@@ -32,13 +32,17 @@ class DuckDBReader:
         threads: int | None = None,
         memory_limit: str | None = None,
         writable: Sequence[Path] = (),
+        temp_directory: Path | None = None,
     ) -> None:
-        """``allowed``: folders whose files may be read; ``writable``: folders an export may write to."""
+        """``allowed``: folders whose files may be read; ``writable``: folders an export may write to;
+        ``memory_limit`` bounds DuckDB's memory (large sorts then spill to ``temp_directory``)."""
         config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         if threads:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
+        if temp_directory is not None:
+            config["temp_directory"] = str(temp_directory)
         self._connection = duckdb.connect(":memory:", config=config)
         folders = sorted({str(p.resolve()).rstrip("/") + "/" for p in [*allowed, *writable]})
         self._connection.execute("SET allowed_directories = $1", [folders])

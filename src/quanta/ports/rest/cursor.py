@@ -1,8 +1,10 @@
 """Signed pagination cursors and entity tags.
 
 A cursor is ``base64url(JSON).base64url(HMAC-SHA256)``: it pins the product, the snapshot, the
-principal it was issued to, the normalised query and the next offset, so a publish between pages
-changes nothing for its reader and nobody can forge or alter one. The key comes from
+principal it was issued to, the normalised query and where the next page starts (the sort values
+of its first row and how many rows equal to them were already returned: see
+:mod:`quanta.ports.rest.seek`), so a publish between pages changes nothing for its reader and
+nobody can forge or alter one. The key comes from
 ``QUANTA_SERVER_SECRET`` (shared by every serving process), else a random key made per process:
 then a cursor works only on the process that issued it.
 """
@@ -24,7 +26,7 @@ POLICY_GENERATION_UNKNOWN = 0
 """The policy generation used until the access layer counts generations: every ETag then changes
 with the decision's own fingerprint only (see :func:`entity_tag`)."""
 
-_VERSION = 1
+_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,10 @@ class CursorState:
     snapshot: str
     principal: str
     query: Mapping[str, Any]
-    offset: int
+    start: list[Any] | None = None
+    """The sort values (encoded) of the next page's first row; None: the first page."""
+    skip: int = 0
+    """Rows at ``start`` (equal to it in every sort column) the previous pages already returned."""
 
 
 class CursorSigner:
@@ -53,7 +58,8 @@ class CursorSigner:
             "s": state.snapshot,
             "u": state.principal,
             "q": state.query,
-            "o": state.offset,
+            "k": state.start,
+            "n": state.skip,
         }
         payload = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
@@ -71,7 +77,7 @@ class CursorSigner:
         body = json.loads(payload)
         if body.get("v") != _VERSION:
             raise BadRequest("the cursor is from another version of the API: start again without it", "cursor")
-        return CursorState(body["p"], body["s"], body["u"], body["q"], int(body["o"]))
+        return CursorState(body["p"], body["s"], body["u"], body["q"], body["k"], int(body["n"]))
 
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()

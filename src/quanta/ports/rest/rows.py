@@ -12,18 +12,19 @@ from sqlglot import exp
 
 from quanta.access import Principal
 from quanta.errors import BadRequest, Gone, NotFound
+from quanta.ports.rest import seek
 from quanta.ports.rest.columns import Column, received_columns
 from quanta.ports.rest.cursor import CursorSigner, CursorState, entity_tag
 from quanta.ports.rest.filters import Filter, condition, typed_value
 from quanta.ports.rest.formats import MEDIA_TYPES, dumps, encode
-from quanta.ports.rest.request import RowsQuery, parse_fields, parse_query, parse_selector, split_params
+from quanta.ports.rest.request import RowsQuery, SortKey, parse_fields, parse_query, parse_selector, split_params
 from quanta.read.plane import DataPlane, SecuredRead, Selector
 from quanta.spec.product import DataProduct
 
 if TYPE_CHECKING:
     from quanta.spec.ports import RestPortOptions
 
-BATCH_ROWS = 65_536
+BATCH_ROWS = 16_384
 
 
 def rest_port(spec: DataProduct) -> tuple[str, RestPortOptions]:
@@ -74,6 +75,8 @@ class RestReads:
         reserved, filters = split_params(items)
         reserved.pop("format", None)
         _, options = rest_port(spec)
+        start: list[Any] | None = None
+        skip = 0
         if "cursor" in reserved:
             if len(reserved) > 1 or filters:
                 raise BadRequest("a cursor carries its query: send it alone (format= may change)", "cursor")
@@ -89,63 +92,35 @@ class RestReads:
                     f"snapshot {state.snapshot} of {spec.key} was collected: start again without the cursor"
                 ) from None
             columns = received_columns(spec, read.snapshot, read.decision)
-            query, offset = RowsQuery.from_normalised(state.query, columns), state.offset
+            query = RowsQuery.from_normalised(state.query, columns)
+            start, skip = state.start, state.skip
         else:
             snapshot_id, as_of = parse_selector(reserved)
             read = self.secure(principal, spec, Selector(snapshot_id, as_of))
             columns = received_columns(spec, read.snapshot, read.decision)
-            query, offset = parse_query(columns, reserved, filters, options.max_page_size), 0
+            query = parse_query(columns, reserved, filters, options.max_page_size)
+        order = _order(read.spec, columns, query)
+        if start is not None and len(start) != len(order):
+            raise BadRequest("the cursor is not valid: its position does not fit the query", "cursor")
+        window = _Window(read, columns, query, order, seek.decode(start) if start is not None else None, skip)
         params: dict[str, Any] = {}
-        statement = self._select(read, columns, query, params, file_format)
-        request = {"rows": query.normalised(), "offset": offset, "format": file_format}
+        statement = window.select(file_format, params)
+        request = {"rows": query.normalised(), "start": start, "skip": skip, "format": file_format}
         tag = entity_tag(read.snapshot.id, request, read.fingerprint, self.generation(principal))
-        state = CursorState(spec.key, read.snapshot.id, principal.id, query.normalised(), offset + query.limit)
-        probe = self._probe(read, statement, offset + query.limit)
         page = Page(read.snapshot.id, tag, MEDIA_TYPES[file_format], lambda: iter(()))
 
-        def chunks() -> Iterator[bytes]:
-            return self._stream(read, statement.limit(query.limit).offset(offset), params, file_format, page, query)
-
         def prepare() -> Iterator[bytes]:
-            has_next = self.plane.has_rows(read, probe.sql(dialect="duckdb"), params or None)
-            page.next_cursor = self.signer.sign(state) if has_next else None
-            return chunks()
+            following = window.next_start(self.plane)
+            if following is not None:
+                values, skipped = following
+                state = CursorState(
+                    spec.key, read.snapshot.id, principal.id, query.normalised(), seek.encode(values), skipped
+                )
+                page.next_cursor = self.signer.sign(state)
+            return self._stream(read, statement, params, file_format, page, query)
 
         page.chunks = prepare
         return page
-
-    def _select(
-        self,
-        read: SecuredRead,
-        columns: dict[str, Column],
-        query: RowsQuery,
-        params: dict[str, Any],
-        file_format: str,
-        *,
-        ordered: bool = True,
-    ) -> exp.Select:
-        names = query.fields or tuple(columns)
-        projection = [_output(columns[n], file_format) for n in names]
-        select = exp.select(*projection).from_(read.relation.subquery("secured"))
-        where = condition(query.filters, params)
-        if where is not None:
-            select = select.where(where)
-        if not ordered:  # a lookup by key: at most one row (and Top-N would read the file twice)
-            return select
-        order = [exp.Ordered(this=exp.column(k.name, quoted=True), desc=k.descending) for k in query.sort]
-        chosen = {k.name for k in query.sort}
-        order += [
-            exp.Ordered(this=exp.column(n, quoted=True)) for n in _tiebreak(read.spec, columns) if n not in chosen
-        ]
-        return select.order_by(*order) if order else select
-
-    def _probe(self, read: SecuredRead, statement: exp.Select, skip: int) -> exp.Select:
-        """Whether a row follows the page: one row at ``skip`` of the same filtered order."""
-        probe = exp.select(exp.Literal.number(1)).from_(read.relation.subquery("secured"))
-        where = statement.args.get("where")
-        if where is not None:
-            probe.set("where", where.copy())
-        return probe.limit(1).offset(skip)
 
     def _stream(
         self,
@@ -161,6 +136,15 @@ class RestReads:
         stream = self.plane.stream(read, sql, params or None, BATCH_ROWS, statement="rows", filters=filters)
         head = '{"snapshot":' + dumps(page.snapshot_id) + ',"items":['
         return encode(stream, stream.schema, file_format, head, lambda: '],"next":' + dumps(page.next_cursor) + "}")
+
+    def _select(
+        self, read: SecuredRead, columns: dict[str, Column], query: RowsQuery, params: dict[str, Any], file_format: str
+    ) -> exp.Select:
+        """Unordered: a lookup by key has at most one row (and Top-N would read the file twice)."""
+        names = query.fields or tuple(columns)
+        select = exp.select(*(_output(columns[n], file_format) for n in names)).from_(read.relation.subquery("secured"))
+        where = condition(query.filters, params)
+        return select.where(where) if where is not None else select
 
     # ---------------------------------------------------------------- lookup by primary key
 
@@ -191,7 +175,7 @@ class RestReads:
         fields = parse_fields(columns, reserved["fields"]) if "fields" in reserved else ()
         params: dict[str, Any] = {}
         query = RowsQuery(filters_, fields, (), 2)
-        statement = self._select(read, columns, query, params, file_format, ordered=False).limit(2)
+        statement = self._select(read, columns, query, params, file_format).limit(2)
         request = {"lookup": query.normalised(), "format": file_format}
         tag = entity_tag(read.snapshot.id, request, read.fingerprint, self.generation(principal))
         sql = statement.sql(dialect="duckdb")
@@ -225,6 +209,77 @@ def _output(column: Column, file_format: str) -> Any:
         text = exp.cast(exp.Anonymous(this="to_json", expressions=[value]), exp.DataType.build("VARCHAR"))
         return exp.alias_(text, column.name, quoted=True)
     return value
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One page of a rows query: the rows at or after ``start`` in ``order`` (all rows when None),
+    ``skip`` of them passed over, then ``query.limit`` rows (see :mod:`quanta.ports.rest.seek`)."""
+
+    read: SecuredRead
+    columns: dict[str, Column]
+    query: RowsQuery
+    order: list[SortKey]
+    start: list[Any] | None
+    skip: int
+
+    def _from(self, params: dict[str, Any], *projection: exp.Expression) -> exp.Select:
+        select = exp.select(*projection).from_(self.read.relation.subquery("secured"))
+        parts = [c for c in (condition(self.query.filters, params), self._seek(params)) if c is not None]
+        return select.where(exp.and_(*parts)) if parts else select
+
+    def _seek(self, params: dict[str, Any]) -> exp.Condition | None:
+        if self.start is None or not self.order:
+            return None
+        trusted = self.read.snapshot.status == "published"  # its blocking checks passed: required means non-null
+        non_null = {n for n, c in self.columns.items() if c.required} if trusted else set()
+        return seek.at_or_after(self.order, self.start, non_null, params)
+
+    def _ordered(self, select: exp.Select) -> exp.Select:
+        if not self.order:
+            return select
+        return select.order_by(
+            *(exp.Ordered(this=exp.column(k.name, quoted=True), desc=k.descending) for k in self.order)
+        )
+
+    def select(self, file_format: str, params: dict[str, Any]) -> exp.Select:
+        """The page's rows, as the caller asked for them."""
+        names = self.query.fields or tuple(self.columns)
+        select = self._ordered(self._from(params, *(_output(self.columns[n], file_format) for n in names)))
+        select = select.limit(self.query.limit)
+        return select.offset(self.skip) if self.skip else select
+
+    def next_start(self, plane: DataPlane) -> tuple[list[Any], int] | None:
+        """Where the next page starts — its first row's sort values and how many rows equal to them
+        this and earlier pages returned — or None when this page is the last. One Top-N of the sort
+        columns alone (the last row of this page and the first of the next); a count only when
+        the two are equal in every sort column (rows told apart by nothing but their number)."""
+        params: dict[str, Any] = {}
+        keys: list[exp.Expression] = [exp.column(k.name, quoted=True) for k in self.order] or [exp.Literal.number(1)]
+        end = self.skip + self.query.limit
+        probe = self._ordered(self._from(params, *keys)).limit(2).offset(end - 1)
+        found = plane.probe(self.read, probe.sql(dialect="duckdb"), params or None)
+        if len(found) < 2:
+            return None
+        names = [k.name for k in self.order]
+        last, first = ([row[n] for n in names] for row in found)
+        if not self.order:  # no order: an offset, the only position there is
+            return [], end
+        if not seek.equal(last, first):
+            return first, 0
+        counted: dict[str, Any] = {}
+        select = self._from(counted, exp.Count(this=exp.Star()))
+        select = select.where(seek.before(self.order, first, counted))
+        ((earlier,),) = (
+            tuple(r.values()) for r in plane.probe(self.read, select.sql(dialect="duckdb"), counted or None)
+        )
+        return first, end - int(earlier)
+
+
+def _order(spec: DataProduct, columns: dict[str, Column], query: RowsQuery) -> list[SortKey]:
+    """The total order of a rows query: its sort, then the tie-breaking columns."""
+    chosen = {k.name for k in query.sort}
+    return [*query.sort, *(SortKey(n) for n in _tiebreak(spec, columns) if n not in chosen)]
 
 
 def _tiebreak(spec: DataProduct, columns: dict[str, Column]) -> list[str]:
