@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -136,11 +136,21 @@ class WebhookSender:
 
 
 class Dispatcher:
-    """Delivers due events on a background thread, every ``interval_s``, until stopped."""
+    """Delivers due events on a background thread, every ``interval_s``, until stopped; with
+    ``announce``, also runs it (e.g. announcing expiring grants) every ``announce_s``."""
 
-    def __init__(self, sender: WebhookSender, interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        sender: WebhookSender | None,
+        interval_s: float = 1.0,
+        announce: Callable[[], object] | None = None,
+        announce_s: float = 60.0,
+    ) -> None:
         self._sender = sender
         self._interval = interval_s
+        self._announce = announce
+        self._announce_s = announce_s
+        self._announced = -float("inf")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="quanta-webhooks", daemon=True)
 
@@ -155,7 +165,11 @@ class Dispatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self._sender.deliver_due()
+                if self._announce is not None and time.monotonic() - self._announced >= self._announce_s:
+                    self._announced = time.monotonic()
+                    self._announce()
+                if self._sender is not None:
+                    self._sender.deliver_due()
             except Exception as exc:  # the catalog unreachable for a moment: try again next interval
                 _log.warning("webhook delivery pass failed: %s", str(exc).strip().splitlines()[0] if str(exc) else exc)
             self._stop.wait(self._interval)

@@ -22,7 +22,11 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         server.warm()
-        yield
+        server.start_background()
+        try:
+            yield
+        finally:
+            server.stop_background()
 
     app = FastAPI(
         title="Quanta",

@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
+from quanta.catalog import CatalogUnavailable
+from quanta.catalog.audit import AuditUnavailable
 from quanta.errors import (
     AccessDenied,
     BadRequest,
@@ -57,6 +59,8 @@ _STATUSES: list[tuple[type[Exception], int, str]] = [
     (AccessDenied, 403, "access-denied"),
     (Conflict, 409, "conflict"),
     (ConfigError, 503, "not-configured"),
+    (AuditUnavailable, 503, "audit-unavailable"),
+    (CatalogUnavailable, 503, "catalog-unavailable"),
     (QueryError, 400, "query-refused"),
     (QuantaError, 400, "bad-request"),
 ]

@@ -61,9 +61,32 @@ class ServerState:
         if self.platform._store is not None:
             self.platform.plane.reader()
 
+    def start_background(self) -> None:
+        """Announce expiring grants every minute and deliver events to the webhook, if one is set."""
+        import logging
+        from datetime import timedelta
+
+        from quanta.catalog.audit import KEY_VARIABLE
+        from quanta.project.webhooks import Dispatcher, WebhookSender
+
+        log = logging.getLogger("quanta.server")
+        if self.platform.plane.audit is None:
+            log.warning("audit is off: set %s to record every access in the audit log", KEY_VARIABLE)
+        sender = WebhookSender.from_environment(self.platform.catalog.events)
+        grants = self.platform.catalog.grants
+        self._dispatcher = Dispatcher(sender, announce=lambda: grants.announce(timedelta(days=7))).start()
+
+    def stop_background(self) -> None:
+        dispatcher = getattr(self, "_dispatcher", None)
+        if dispatcher is not None:
+            dispatcher.stop()
+
     def readiness(self) -> list[str]:
         """What keeps this process from serving reads (empty: ready)."""
         problems = []
+        audit = self.platform.plane.audit
+        if audit is not None and audit.failure is not None:
+            problems.append(f"audit: the audit log cannot be written ({audit.failure}): reads are refused")
         try:
             self.platform.plane.published()
         except Exception as exc:  # the catalog is down or unreachable: report, do not fail
