@@ -12,6 +12,8 @@ demo=.quanta-demo
 mesh=$demo/fashion-retail
 rm -rf "$demo"
 mkdir -p "$demo"
+# Every read and every access change is audited, chained by this key (a fresh demo, a fresh key).
+export QUANTA_AUDIT_KEY="${QUANTA_AUDIT_KEY:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')}"
 cp -r examples/fashion-retail "$mesh"
 rm -rf "$mesh/systems" "$mesh/.quanta"
 $q example fashion-retail generate --scale "${QUANTA_DEMO_SCALE:-0.1}" --seed 42 --end today \
@@ -45,6 +47,16 @@ $q access principal add svc-marketing-backend --service --mesh "$mesh"
 carla=$($q access token create carla --days 1 --mesh "$mesh" 2>/dev/null)
 backend=$($q access token create svc-marketing-backend --days 1 --mesh "$mesh" 2>/dev/null)
 $q access explain carla customer-relations.customer-lifetime-value --port api --mesh "$mesh"
+# An access request: a merchandiser asks, the owning team (crm-analytics) approves, the grant applies at once.
+$q access principal add olga --team crm-analytics --display-name "Olga (owns CLV)" --mesh "$mesh"
+$q access principal add mia --role merchandisers --display-name "Mia (merchandising)" --mesh "$mesh"
+$q access request customer-relations.customer-lifetime-value --as mia --port table \
+  --purpose "size-curve planning by value segment" --for 14d --mesh "$mesh"
+$q access approve 1 --as olga --note "for the spring range" --mesh "$mesh"
+$q query "select value_segment, count(*) as customers from customer_relations.customer_lifetime_value group by all" \
+  --as mia --mesh "$mesh"
+$q audit --limit 8 --mesh "$mesh"
+$q audit verify --mesh "$mesh"
 port=${QUANTA_DEMO_PORT:-8765}
 base=http://127.0.0.1:$port/api/v1/products
 echo
