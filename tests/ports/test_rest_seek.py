@@ -40,6 +40,9 @@ class Plane:
         names = [d[0] for d in result.description or ()]
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
+    def probe(self, read: Any, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self.records(sql, params)
+
 
 def _key(value: Any) -> Any:
     return "NaN" if isinstance(value, float) and math.isnan(value) else value
