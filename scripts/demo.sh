@@ -55,7 +55,7 @@ $q access request customer-relations.customer-lifetime-value --as mia --port tab
 $q access approve 1 --as olga --note "for the spring range" --mesh "$mesh"
 $q query "select value_segment, count(*) as customers from customer_relations.customer_lifetime_value group by all" \
   --as mia --mesh "$mesh"
-$q audit --limit 8 --mesh "$mesh"
+$q audit --limit 4 --mesh "$mesh"
 $q audit verify --mesh "$mesh"
 port=${QUANTA_DEMO_PORT:-8765}
 base=http://127.0.0.1:$port/api/v1/products

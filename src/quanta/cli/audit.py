@@ -107,20 +107,23 @@ def _data(row: AuditRow) -> dict[str, Any]:
 
 def _table(rows: list[AuditRow]) -> None:
     table = Table(title=Text(f"{len(rows)} audit row(s)"))
-    for column in ("seq", "at", "actor", "action", "product", "port", "rows", "decision", "detail"):
-        table.add_column(column)
+    for column in ("seq", "at (UTC)", "actor", "action"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("what", overflow="fold")
     for r in rows:
-        e = r.entry
-        detail = e.statement or ", ".join(f"{k}={v}" for k, v in e.data.items() if k != "source")
-        table.add_row(
-            str(r.seq),
-            r.at.strftime("%Y-%m-%d %H:%M:%S"),
-            e.actor,
-            e.action,
-            e.product or "—",
-            e.port or "—",
-            "—" if e.rows is None else str(e.rows),
-            e.decision or "—",
-            detail[:80] or "—",
-        )
+        table.add_row(str(r.seq), r.at.strftime("%Y-%m-%d %H:%M:%S"), r.entry.actor, r.entry.action, _what(r))
     console().print(table)
+
+
+def _what(row: AuditRow) -> str:
+    e = row.entry
+    if e.action == "read":
+        port = f" port {e.port}" if e.port else ""
+        rows = f", {e.rows} row(s)" if e.rows is not None else ""
+        statement = f": {e.statement}" if e.statement and e.decision == "allow" else ""
+        why = f" ({e.reason})" if e.decision == "deny" else ""
+        return f"{e.decision} {e.product}{port}{rows}{statement}{why}"
+    data = {k: v for k, v in e.data.items() if k != "subject" and v not in (None, [], {})}
+    subject = e.data.get("subject", "")
+    details = ", ".join(f"{k}={v}" for k, v in data.items())
+    return f"{subject}" + (f" on {e.product}" if e.product else "") + (f": {details}" if details else "")
