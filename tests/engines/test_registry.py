@@ -74,3 +74,15 @@ def test_the_pool_creates_engines_on_first_use_and_serialises_an_engine_without_
     with pool.slot() as default:
         assert default.capabilities.name == "duckdb" and default.capabilities.parallel_jobs
     pool.close()
+
+
+def test_the_spark_engine_without_pyspark_names_the_extra_to_install() -> None:
+    script = (
+        "import sys; sys.modules['pyspark'] = None\n"
+        "from quanta.engines.registry import EngineRegistry\n"
+        "r = EngineRegistry.default(); print(r.capabilities('spark').dialect)\n"
+        "try:\n    r.create('spark')\nexcept ImportError as exc:\n    print(exc)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert shown.splitlines()[0] == "spark"
+    assert "pip install 'quanta[spark]'" in shown.splitlines()[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from quanta.catalog import (
     SliRecord,
     SnapshotRecord,
 )
+from quanta.engines import rowhash
 from quanta.engines.base import (
     Column,
     Engine,
@@ -309,7 +310,7 @@ def _build_and_publish(
     job = _job(attempt, resolved, staged, hash_rows)
     # waiting for the engine (one that runs a job at a time may be busy) is not billed to the product
     with workspace.engines.slot(workspace.engine_name(product), waiting=clock.waiting) as engine:
-        result = engine.run(job)
+        result = _hash_as_before(engine.run(job), current, job)
         _check_read_whole(workspace.mesh.root, resolved)
         faults.checkpoint(faults.AFTER_PARQUET)
         _check_compatible(workspace.catalog, product)
@@ -351,6 +352,20 @@ def _build_and_publish(
         result.rows,
         snapshot_id,
     )
+
+
+def _hash_as_before(result: WriteResult, current: SnapshotRecord | None, job: TransformJob) -> WriteResult:
+    """The result, with the current snapshot's hash kept when that was taken with the scheme before
+    the engine-neutral one and the content is the same, so upgrading Quanta rebuilds no consumer of
+    an unchanged product (its hash moves to the new scheme the first time its content changes)."""
+    if current is None or not job.hash_rows or rowhash.is_neutral(current.content_hash):
+        return result
+    if not rowhash.is_neutral(result.content_hash):
+        return result
+    from quanta.engines.duckdb import legacy_content_hash  # the old scheme is DuckDB's hash()
+
+    _, legacy = legacy_content_hash([str(job.output_dir / f.path) for f in result.files])
+    return replace(result, content_hash=legacy) if legacy == current.content_hash else result
 
 
 def _job(attempt: _Attempt, resolved: dict[str, ResolvedInput], staged: Path, hash_rows: bool) -> TransformJob:

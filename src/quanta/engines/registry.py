@@ -24,6 +24,7 @@ ENTRY_POINT_GROUP = "quanta.engines"
 
 BUILTIN = {
     "duckdb": "quanta.engines.duckdb.declaration:ENGINE",
+    "spark": "quanta.engines.spark.declaration:ENGINE",  # PySpark only when one is created (`quanta[spark]`)
 }
 """Built-in engines: name → ``module:attribute`` of their :class:`EngineType` (imported on use)."""
 

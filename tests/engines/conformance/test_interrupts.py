@@ -8,21 +8,26 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
-from conformance_kit import job
+from conformance_kit import job, parquet_relation
 
 from quanta.engines.base import Engine, TransformError
 
-LONG = "select count(*) as n from range(100000) a, range(100000) b, range(1000) c"  # 10^13 rows
+LONG = "select count(*) as n from big a, big b, small c"  # 10^13 rows
 
 
 def test_interrupt_stops_a_running_job(fresh_engine: Callable[[], Engine], tmp_path: Path) -> None:
     engine = fresh_engine()
+    inputs = (
+        parquet_relation(tmp_path / "in", "big", pa.table({"x": range(100_000)})),
+        parquet_relation(tmp_path / "in", "small", pa.table({"x": range(1_000)})),
+    )
     outcome: dict[str, BaseException | None] = {}
 
     def run() -> None:
         try:
-            engine.run(job(tmp_path / "out", [LONG], [("n", "integer")]))
+            engine.run(job(tmp_path / "out", [LONG], [("n", "integer")], inputs))
             outcome["error"] = None
         except BaseException as exc:  # handed to the test thread
             outcome["error"] = exc

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conformance_kit import job, output, sorted_rows, write_inputs
+from conformance_kit import job, output, parquet_relation, sorted_rows, write_inputs
 
 from quanta.engines.base import Engine, SchemaMismatch, TransformError
+from quanta.engines.duckdb import DuckDBEngine
 
 ROWS = [(1, "ada"), (2, "grace"), (3, "edsger")]
 
@@ -85,3 +87,28 @@ def test_content_hash_ignores_row_order_but_not_values(engine: Engine, tmp_path:
     down = engine.run(job(tmp_path / "2", [f"{rows} order by a desc"], columns))
     other = engine.run(job(tmp_path / "3", [f"select a + 1 as a, b from ({rows})"], columns))
     assert up.content_hash == down.content_hash != other.content_hash
+
+
+def test_content_hash_is_the_same_on_every_engine(engine: Engine, tmp_path: Path) -> None:
+    """The neutral row hash (``quanta.engines.rowhash``): every type but floating point hashes
+    alike on every engine, so consumers are not rebuilt when a product moves engines."""
+    relation = parquet_relation(
+        tmp_path / "in",
+        "source",
+        pa.table(
+            {
+                "k": pa.array([1, 2, None], pa.int64()),
+                "s": pa.array(["a", "ü:é", None]),
+                "b": pa.array([True, False, None]),
+                "d": pa.array([19_000, None, 1], pa.date32()),
+                "t": pa.array([1_700_000_000_123_456, None, 0], pa.timestamp("us")),
+                "m": pa.array([12345, None, -5], pa.decimal128(10, 2)),
+            }
+        ),
+    )
+    columns = [("k", "integer"), ("s", "string"), ("b", "boolean"), ("d", "date"), ("t", "timestamp"), ("m", "number")]
+    steps = ["select k, s, b, d, t, m from source"]
+    result = engine.run(job(tmp_path / "out", steps, columns, (relation,)))
+    reference = DuckDBEngine(threads=1).run(job(tmp_path / "duckdb", steps, columns, (relation,)))
+    assert result.content_hash.startswith("r1:")
+    assert result.content_hash == reference.content_hash

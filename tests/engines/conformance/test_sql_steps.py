@@ -30,7 +30,7 @@ def test_steps_see_the_inputs_and_the_steps_before_them(engine: Engine, tmp_path
 @pytest.mark.parametrize(
     ("dialect", "sql"),
     [
-        ("duckdb", "select list_sum([1, 2, 3]) as n, 'a' || 'b' as s"),
+        ("duckdb", "select len([1, 2, 3]) * 2 as n, 'a' || 'b' as s"),
         ("spark", "select aggregate(array(1, 2, 3), 0, (acc, x) -> acc + x) as n, concat('a', 'b') as s"),
         ("postgres", "select 6::bigint as n, 'a' || 'b' as s"),
     ],
@@ -43,7 +43,7 @@ def test_steps_in_any_supported_dialect(engine: Engine, tmp_path: Path, dialect:
 
 def test_window_and_qualify_keep_their_meaning(engine: Engine, tmp_path: Path) -> None:
     events = parquet_relation(
-        tmp_path / "in", "events", pa.table({"who": ["u", "u", "v", "v", "w"], "seen": [1, 2, 3, 4, 5]})
+        tmp_path / "in", "events", pa.table({"who": ["u", "u", "u", "v", "w"], "seen": [1, 10, 9, 4, 5]})
     )
     transform = job(
         tmp_path / "out",
@@ -55,7 +55,9 @@ def test_window_and_qualify_keep_their_meaning(engine: Engine, tmp_path: Path) -
         (events,),
     )
     result = engine.run(transform)
-    assert sorted_rows(output(transform, result.files)) == [("v", 4), ("w", 5)]
+    # the latest row of each (u 10, v 4, w 5), then the two latest of those; a LIMIT applied before
+    # the QUALIFY filter would leave u 10 alone
+    assert sorted_rows(output(transform, result.files)) == [("u", 10), ("w", 5)]
 
 
 @pytest.mark.parametrize("sql", ["create table x as select 1 as a", "select 1 as a; select 2 as a", "not sql at all"])
@@ -68,3 +70,22 @@ def test_functions_that_cannot_be_translated_are_refused(engine: Engine, tmp_pat
     transform = job(tmp_path / "out", ["select my_udf(1) as n"], [("n", "integer")], dialect="spark")
     with pytest.raises(TransformError, match=r"(?i)my_udf"):
         engine.run(transform)
+
+
+def test_ordered_lists_and_their_lengths_keep_their_meaning(engine: Engine, tmp_path: Path) -> None:
+    events = parquet_relation(
+        tmp_path / "in",
+        "events",
+        pa.table({"who": ["u", "u", "u", "v"], "seen": [3, 1, 2, 9], "what": ["c", "a", None, "z"]}),
+    )
+    transform = job(
+        tmp_path / "out",
+        [
+            "select who, list(what order by seen desc) as path, len(list(what)) as n, "
+            "list(seen order by what nulls first, seen) as by_what from events group by who"
+        ],
+        [("who", "string"), ("path", "array"), ("n", "integer"), ("by_what", "array")],
+        (events,),
+    )
+    result = engine.run(transform)
+    assert sorted_rows(output(transform, result.files)) == [("u", ["c", None, "a"], 3, [2, 1, 3]), ("v", ["z"], 1, [9])]

@@ -11,9 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from quanta.engines.duckdb.engine import DuckDBEngine, PythonInputs, connect
+    from quanta.engines.duckdb.engine import (
+        DuckDBEngine,
+        PythonInputs,
+        arrow_transform,
+        connect,
+        legacy_content_hash,
+    )
 
-__all__ = ["DuckDBEngine", "PythonInputs", "connect"]
+__all__ = ["DuckDBEngine", "PythonInputs", "arrow_transform", "connect", "legacy_content_hash"]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from quanta.engines import rowhash
 from quanta.engines.base import (
     Column,
     FileInfo,
@@ -130,14 +131,7 @@ class DuckDBEngine:
         self, connection: duckdb.DuckDBPyConnection, job: TransformJob
     ) -> tuple[duckdb.DuckDBPyRelation, dict[str, Any]]:
         if job.python is not None:
-            try:  # side by side with other products' transforms (DuckDB and NumPy release the GIL)
-                result = job.python(PythonInputs(connection, [r.name for r in job.relations]))
-            except Exception as exc:  # user code: any exception fails the product, with its message
-                raise TransformError(f"{type(exc).__name__}: {exc}") from exc
-            artefacts: dict[str, Any] = {}
-            if isinstance(result, tuple):
-                result, artefacts = result
-            return as_relation(connection, result), dict(artefacts)
+            return _python(connection, job)
         if not job.steps:
             raise TransformError("the job has neither SQL steps nor a Python function")
         relation = None
@@ -146,6 +140,31 @@ class DuckDBEngine:
             relation.create_view(step.name, replace=True)
         assert relation is not None
         return relation, {}
+
+
+def _python(connection: duckdb.DuckDBPyConnection, job: TransformJob) -> tuple[duckdb.DuckDBPyRelation, dict[str, Any]]:
+    """Run an ``arrow``-mode Python transform over the job's inputs (already registered)."""
+    assert job.python is not None
+    try:  # side by side with other products' transforms (DuckDB and NumPy release the GIL)
+        result = job.python(PythonInputs(connection, [r.name for r in job.relations]))
+    except Exception as exc:  # user code: any exception fails the product, with its message
+        raise TransformError(f"{type(exc).__name__}: {exc}") from exc
+    artefacts: dict[str, Any] = {}
+    if isinstance(result, tuple):
+        result, artefacts = result
+    return as_relation(connection, result), dict(artefacts)
+
+
+def arrow_transform(job: TransformJob, threads: int | None = None) -> tuple[Any, dict[str, Any]]:
+    """An ``arrow``-mode Python transform run for another engine: its inputs read by DuckDB, its
+    ``inputs.sql()`` in DuckDB's dialect; returns the result as a pyarrow Table and its artefacts."""
+    with closing(connect(threads)) as connection:
+        try:
+            register(connection, job.relations)
+            relation, artefacts = _python(connection, job)
+            return relation.to_arrow_table(), artefacts
+        except duckdb.Error as exc:
+            raise TransformError(_first_line(str(exc))) from exc
 
 
 def _write(
@@ -158,7 +177,7 @@ def _write(
     projection.to_parquet(str(target), compression=job.write.compression, row_group_size=job.write.row_group_size)
     files = (FileInfo(f"data/{target.name}", target.stat().st_size, file_sha256(target)),)
     if job.hash_rows:
-        rows, content = content_hash(connection, [target])
+        rows, content = content_hash(connection, [target], job.columns)
     else:
         rows = parquet_rows(connection, [target])
         content = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()
@@ -266,12 +285,24 @@ def conform(
     return relation.select(*(duckdb.SQLExpression(p) for p in projections)), casts
 
 
-def content_hash(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> tuple[int, str]:
-    """Row count and an order-independent hash of every row's values."""
-    row = connection.execute(
-        "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR FROM read_parquet($1) AS t",
-        [[str(f) for f in files]],
-    ).fetchone()
+def content_hash(
+    connection: duckdb.DuckDBPyConnection, files: list[Path], columns: tuple[Column, ...]
+) -> tuple[int, str]:
+    """Row count and the engine-neutral, order-independent hash of the rows (:mod:`quanta.engines.rowhash`)."""
+    declared = [(c.name, c.logical_type) for c in columns]
+    connection.read_parquet([str(f) for f in files]).create_view("__snapshot", replace=True)
+    row = interruptible(connection, lambda: connection.sql(rowhash.query("__snapshot", declared, "duckdb")).fetchall())
+    return rowhash.finish(declared, row[0])
+
+
+def legacy_content_hash(files: list[str]) -> tuple[int, str]:
+    """Row count and the content hash of the scheme before ``r1`` (DuckDB's internal ``hash()`` of each
+    row): a build compares it with a current snapshot hashed that way, so upgrading Quanta does not
+    make an unchanged product look changed to its consumers."""
+    with closing(connect()) as connection:
+        row = connection.execute(
+            "SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR FROM read_parquet($1) AS t", [files]
+        ).fetchone()
     assert row is not None
     return int(row[0]), hashlib.sha256(f"{row[0]}:{row[1]}".encode()).hexdigest()
 
