@@ -25,13 +25,15 @@ def test_order_by_and_limit_stay_outside_the_qualify_filter() -> None:
 
 
 def test_the_length_of_a_list_is_its_size() -> None:
-    assert "SIZE(TRANSFORM(COLLECT_LIST(NAMED_STRUCT('v', x)), e -> e.v))" in _spark("select len(list(x)) as n from t")
+    assert "SIZE(TRANSFORM(COLLECT_LIST(NAMED_STRUCT('v', x)), _e -> _e.v))" in _spark(
+        "select len(list(x)) as n from t"
+    )
     assert "LENGTH(name)" in _spark("select len(name) as n from t")  # a string stays a string
 
 
 def test_an_ordered_list_is_sorted_by_its_keys() -> None:
     emitted = _spark("select list(x order by y desc) as l from t")
-    assert "TRANSFORM(ARRAY_SORT(COLLECT_LIST(NAMED_STRUCT('k0', y, 'v', x)), (l, r) ->" in emitted
+    assert "TRANSFORM(ARRAY_SORT(COLLECT_LIST(NAMED_STRUCT('k0', y, 'v', x)), (_l, _r) ->" in emitted
 
 
 def test_an_untranslatable_function_names_itself_and_its_line() -> None:
@@ -48,3 +50,8 @@ def test_spark_sql_passes_unchanged_and_non_queries_are_refused() -> None:
     assert _spark("select size(array(1)) as n", dialect="spark") == "select size(array(1)) as n"
     with pytest.raises(TransformError, match="exactly one SELECT"):
         _spark("drop table t")
+
+
+def test_rounding_to_places_is_done_as_duckdb_does() -> None:
+    assert "ROUND((AVG(x)) * 100) / 100 AS r" in _spark("select round(avg(x), 2) as r from t")
+    assert "ROUND(y) AS z" in _spark("select round(y) as z from t")

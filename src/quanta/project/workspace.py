@@ -26,7 +26,12 @@ def engine_pool(settings: PlatformSettings, registry: EngineRegistry | None = No
         raise ConfigError(
             f"engine: {exc} (looked at QUANTA_ENGINE, the profile and `platform:` in mesh.yaml)"
         ) from None
-    options = EngineOptions(threads=settings.threads, memory_limit=settings.memory_limit, master=settings.master)
+    options = EngineOptions(
+        threads=settings.threads,
+        memory_limit=settings.memory_limit,
+        master=settings.master,
+        conf=tuple(sorted(settings.engine_conf.items())),
+    )
     return EnginePool(registry, settings.engine, options)
 
 

@@ -142,6 +142,9 @@ class PlatformSettings(SpecModel):
     master: Setting | None = None
     """Where a distributed engine runs (Spark: ``local[*]``, ``spark://host:7077`` or Spark Connect's
     ``sc://host:15002``); ``local[*]`` when omitted. Credentials come from the environment."""
+    engine_conf: dict[str, Setting] = Field(default_factory=dict)
+    """Engine settings passed through as they are (Spark: ``spark.executor.memory``,
+    ``spark.sql.shuffle.partitions``, …)."""
     storage: Setting = ".quanta/warehouse"
     """Where snapshots live: a folder (relative to the mesh) or ``s3://bucket/prefix``."""
     storage_endpoint: Setting | None = None
@@ -166,6 +169,8 @@ class PlatformOverride(SpecModel):
     """Build engine: a registered engine's name."""
     master: Setting | None = None
     """Where a distributed engine runs."""
+    engine_conf: dict[str, Setting] | None = None
+    """Engine settings passed through; replaces the platform's ``engineConf`` as a whole."""
     storage: Setting | None = None
     """Snapshot location."""
     storage_endpoint: Setting | None = None

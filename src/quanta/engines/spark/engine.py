@@ -32,7 +32,7 @@ from quanta.engines.base import (
     TransformError,
     TransformJob,
     WriteResult,
-    file_uri,
+    local_path,
 )
 from quanta.engines.metric_sql import fused_query, orphan_query, sample_query, single_query
 from quanta.engines.metrics import Metric
@@ -102,8 +102,10 @@ class SparkEngine:
     def session(self) -> SparkSession:
         with self._lock:
             if self._session is None:
+                running = getattr(SparkSession, "_instantiatedSession", None)
                 self._session = start_session(self.options)
-                self._owns_session = True
+                # stop it on close only if it is new (getOrCreate may hand back one others use)
+                self._owns_session = running is None or running is not self._session
             if not self._configured:
                 for key, value in SQL_CONF.items():
                     self._session.conf.set(key, value)
@@ -281,7 +283,7 @@ class SparkEngine:
         casts: dict[str, tuple[str, str]],
     ) -> WriteResult:
         target = job.output_dir / "data"
-        projected.write.mode("overwrite").option("compression", job.write.compression).parquet(file_uri(target))
+        projected.write.mode("overwrite").option("compression", job.write.compression).parquet(str(target))
         self._check_running()
         for extra in target.iterdir():  # _SUCCESS and checksum files: the manifest lists data only
             if extra.suffix != ".parquet" or extra.name.startswith((".", "_")):
@@ -289,7 +291,7 @@ class SparkEngine:
         paths = sorted(target.glob("*.parquet"))
         files = tuple(FileInfo(f"data/{p.name}", p.stat().st_size, file_sha256(p)) for p in paths)
         if job.hash_rows:
-            rows, content = content_hash(session, [file_uri(p) for p in paths], job.columns)
+            rows, content = content_hash(session, [str(p) for p in paths], job.columns)
         else:
             rows = sum(pq.read_metadata(p).num_rows for p in paths)
             content = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()
@@ -372,7 +374,7 @@ def _register(session: SparkSession, relations: Iterable[Relation]) -> list[str]
     views = []
     for relation in relations:
         options = dict(relation.options)
-        uris = [p if "://" in p else file_uri(p) for p in relation.paths]
+        uris = [_spark_path(p) for p in relation.paths]
         if relation.format == "parquet":
             frame = session.read.parquet(*uris)
         elif relation.format == "csv":
@@ -383,6 +385,12 @@ def _register(session: SparkSession, relations: Iterable[Relation]) -> list[str]
         frame.createOrReplaceTempView(relation.name)
         views.append(relation.name)
     return views
+
+
+def _spark_path(uri: str) -> str:
+    """A path as Spark takes it: local files by name (Spark does not decode ``file://`` URIs, so a
+    folder such as ``day=2025-10-07`` would not be found), other URIs as they are."""
+    return local_path(uri) if uri.startswith("file://") or "://" not in uri else uri
 
 
 def _drop(session: SparkSession, views: list[str]) -> None:
