@@ -37,7 +37,9 @@ def create(options: EngineOptions) -> Engine:
                 "the Spark engine needs PySpark: install it with `pip install 'quanta[spark]'` (and a Java 17+ runtime)"
             ) from exc
         raise
-    return SparkEngine(options)
+    engine = SparkEngine(options)
+    engine.start()  # here, where a build waits for its engine, not inside the first product's job
+    return engine
 
 
 ENGINE = EngineType(CAPABILITIES, create)

@@ -112,6 +112,10 @@ class SparkEngine:
                 self._configured = True
             return self._session
 
+    def start(self) -> None:
+        """Start (or join) the session now rather than on the first job."""
+        _ = self.session
+
     def close(self) -> None:
         """Stop the session if this engine started it."""
         with self._lock:
