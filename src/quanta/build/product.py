@@ -26,7 +26,6 @@ from quanta.catalog import (
     SliRecord,
     SnapshotRecord,
 )
-from quanta.engines import rowhash
 from quanta.engines.base import (
     Column,
     Engine,
@@ -358,6 +357,8 @@ def _hash_as_before(result: WriteResult, current: SnapshotRecord | None, job: Tr
     """The result, with the current snapshot's hash kept when that was taken with the scheme before
     the engine-neutral one and the content is the same, so upgrading Quanta rebuilds no consumer of
     an unchanged product (its hash moves to the new scheme the first time its content changes)."""
+    from quanta.engines import rowhash  # sqlglot: imported only when a product is built
+
     if current is None or not job.hash_rows or rowhash.is_neutral(current.content_hash):
         return result
     if not rowhash.is_neutral(result.content_hash):
