@@ -15,7 +15,9 @@ def _with_profile(mesh_dir: Path) -> Mesh:
     path = mesh_dir / "mesh.yaml"
     path.write_text(
         path.read_text().replace(
-            "domains:", "profiles:\n  prod: {engine: spark, catalog: 'postgresql://db.internal/quanta'}\ndomains:", 1
+            "domains:",
+            "profiles:\n  prod: {master: 'spark://cluster:7077', catalog: 'postgresql://db.internal/quanta'}\ndomains:",
+            1,
         )
     )
     return Mesh.load(mesh_dir)
@@ -24,19 +26,19 @@ def _with_profile(mesh_dir: Path) -> Mesh:
 def test_defaults_come_from_mesh_yaml(mesh_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QUANTA_PROFILE", raising=False)
     platform = _with_profile(mesh_dir).settings()
-    assert (platform.engine, platform.catalog) == ("duckdb", "sqlite:///.quanta/catalog.db")
+    assert (platform.engine, platform.master, platform.catalog) == ("duckdb", None, "sqlite:///.quanta/catalog.db")
 
 
 def test_profile_overrides_defaults_and_environment_overrides_profile(
     mesh_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mesh = _with_profile(mesh_dir)
-    assert mesh.settings("prod").engine == "spark"
+    assert mesh.settings("prod").master == "spark://cluster:7077"
     monkeypatch.setenv("QUANTA_PROFILE", "prod")
     monkeypatch.setenv("QUANTA_CATALOG", "postgresql://other/quanta")
     platform = mesh.settings()
-    assert (platform.engine, platform.catalog, platform.storage) == (
-        "spark",
+    assert (platform.master, platform.catalog, platform.storage) == (
+        "spark://cluster:7077",
         "postgresql://other/quanta",
         ".quanta/warehouse",
     )
@@ -87,7 +89,7 @@ def test_a_bad_environment_value_names_the_variable(mesh_dir: Path, monkeypatch:
         ("QUANTA_STORAGE_ENDPOINT", "\t", "must not be empty"),
         ("QUANTA_CACHE", "  ", "must not be empty"),
         ("QUANTA_PROFILE", " ", "must not be empty"),
-        ("QUANTA_ENGINE", "sparkle", "'duckdb' or 'spark'"),
+        ("QUANTA_ENGINE", "sparkle", "must name a registered engine: duckdb"),
         ("QUANTA_RUN_LEASE", "nan", "finite"),
         ("QUANTA_RUN_LEASE", "0", "greater than 0"),
         ("QUANTA_FAULT", "after-everything", "after-parquet"),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from quanta.engines.duckdb.types import TYPES
 from quanta.project import Mesh
 from quanta.quality.proofs import group_keys, unique_by_construction
 
@@ -42,12 +43,12 @@ def test_group_keys(sql: str, expected: set[str] | None) -> None:
 
 def test_keys_must_cover_the_groups_and_casts_must_be_lossless() -> None:
     sql = "select a, b, count(*) as n from t group by a, b"
-    assert unique_by_construction(sql, ["a", "b"], {})
-    assert unique_by_construction(sql, ["a", "b", "n"], {})  # a superset of a unique set is unique
-    assert not unique_by_construction(sql, ["a"], {})
-    assert unique_by_construction(sql, ["a", "b"], {"a": ("INTEGER", "BIGINT")})
-    assert not unique_by_construction(sql, ["a", "b"], {"a": ("TIMESTAMP_NS", "TIMESTAMP")})
-    assert not unique_by_construction(sql, ["a", "b"], {"a": ("BIGINT", "DOUBLE")})
+    assert unique_by_construction(sql, ["a", "b"], {}, TYPES)
+    assert unique_by_construction(sql, ["a", "b", "n"], {}, TYPES)  # a superset of a unique set is unique
+    assert not unique_by_construction(sql, ["a"], {}, TYPES)
+    assert unique_by_construction(sql, ["a", "b"], {"a": ("INTEGER", "BIGINT")}, TYPES)
+    assert not unique_by_construction(sql, ["a", "b"], {"a": ("TIMESTAMP_NS", "TIMESTAMP")}, TYPES)
+    assert not unique_by_construction(sql, ["a", "b"], {"a": ("BIGINT", "DOUBLE")}, TYPES)
 
 
 def _primary_key_sli(mesh: Mesh) -> str | None:

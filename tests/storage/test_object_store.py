@@ -18,6 +18,7 @@ import pytest
 from moto import server as moto_server
 
 from quanta.project import Mesh
+from quanta.storage import SnapshotLocation
 
 BUCKET = "quanta-test"
 
@@ -155,3 +156,28 @@ def test_concurrent_readers_share_one_cached_copy(mesh_dir: Path, s3: tuple[str,
         results = list(pool.map(lambda _: store.data_files(location, record.id), range(8)))
     assert all(r == results[0] and r for r in results)
     assert not list((mesh_dir / ".quanta/cache/_staging").glob("download-*"))
+
+
+def test_engines_get_uris_each_reads_itself(mesh_dir: Path, s3: tuple[str, object]) -> None:
+    """An engine reading ``s3://`` is handed the bucket's own objects (nothing downloaded); one that
+    reads local files only gets ``file://`` URIs of cached copies."""
+    import pyarrow.parquet as pq
+    from pyarrow.fs import S3FileSystem
+
+    prefix, _ = s3
+    mesh = Mesh.load(mesh_dir)
+    mesh.build()
+    store, location = mesh.platform.store, SnapshotLocation("sales", "orders", 1)
+    snapshot = mesh.workspace.catalog.snapshots.current("sales.orders@v1")
+    assert snapshot is not None
+    shutil.rmtree(mesh_dir / ".quanta/cache")
+    remote = store.data_uris(location, snapshot.id, frozenset({"file", "s3"}))
+    assert remote and all(
+        u.startswith(f"s3://{BUCKET}/{prefix}/products/sales/orders/v1/{snapshot.id}/") for u in remote
+    )
+    assert not (mesh_dir / ".quanta/cache/products/sales/orders").exists()  # nothing came down
+    endpoint = os.environ["QUANTA_STORAGE_ENDPOINT"].split("://", 1)
+    s3fs = S3FileSystem(endpoint_override=endpoint[1], scheme=endpoint[0])
+    assert sum(pq.read_metadata(u.removeprefix("s3://"), filesystem=s3fs).num_rows for u in remote) == snapshot.rows
+    local = store.data_uris(location, snapshot.id)
+    assert local and all(u.startswith("file://") and Path(u.removeprefix("file://")).is_file() for u in local)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,10 @@ from quanta.engines.base import (
     TransformError,
     TransformJob,
     WriteResult,
+    file_uri,
 )
+from quanta.engines.pool import EnginePool
+from quanta.engines.types import TypeMapping
 from quanta.plan.decide import Fingerprints, Previous, is_due, reasons_to_build
 from quanta.plan.fingerprints import code_fingerprint, spec_fingerprint
 from quanta.plan.order import downstream_keys
@@ -66,13 +69,29 @@ class Workspace:
     index: ProductIndex
     catalog: Catalog
     store: SnapshotStore
-    engine: Engine
+    engines: EnginePool
     connectors: ConnectorRegistry
     state: LocalState
 
+    def engine_name(self, product: ProductSource) -> str:
+        """The engine that builds ``product``: its ``transform.engine``, else the platform's."""
+        transform = product.spec.transform
+        return (transform.engine if transform is not None else None) or self.engines.default
+
+    def engine_for(self, product: ProductSource) -> Engine:
+        return self.engines.get(self.engine_name(product))
+
     def input_context(self, product: ProductSource) -> InputContext:
+        capabilities = self.engines.capabilities(self.engine_name(product))
         return InputContext(
-            self.mesh.root, product, location_of(product), self.index, self.catalog, self.store, self.state
+            self.mesh.root,
+            product,
+            location_of(product),
+            self.index,
+            self.catalog,
+            self.store,
+            self.state,
+            capabilities,
         )
 
 
@@ -288,12 +307,14 @@ def _build_and_publish(
     staged = workspace.store.staging_dir(run_id, location)
     hash_rows = bool(downstream_keys(workspace.mesh, workspace.index, key))
     job = _job(attempt, resolved, staged, hash_rows)
-    result = workspace.engine.run(job)
-    _check_read_whole(workspace.mesh.root, resolved)
-    faults.checkpoint(faults.AFTER_PARQUET)
-    _check_compatible(workspace.catalog, product)
-    proven = _proven_unique(job, spec.schema_.primary_key, result)
-    checks = quality_gate(workspace, product, staged, result, options.now, proven)
+    # waiting for the engine (one that runs a job at a time may be busy) is not billed to the product
+    with workspace.engines.slot(workspace.engine_name(product), waiting=clock.waiting) as engine:
+        result = _hash_as_before(engine.run(job), current, job)
+        _check_read_whole(workspace.mesh.root, resolved)
+        faults.checkpoint(faults.AFTER_PARQUET)
+        _check_compatible(workspace.catalog, product)
+        proven = _proven_unique(job, spec.schema_.primary_key, result, engine.capabilities.types)
+        checks = quality_gate(workspace, product, staged, result, options.now, proven, engine)
     blocking = [c for c in checks if c.blocks]
     snapshot_id = new_id()
     record = _record(product, snapshot_id, run_id, result, fingerprints, rejected=bool(blocking))
@@ -343,6 +364,22 @@ def _build_and_publish(
     )
 
 
+def _hash_as_before(result: WriteResult, current: SnapshotRecord | None, job: TransformJob) -> WriteResult:
+    """The result, with the current snapshot's hash kept when that was taken with the scheme before
+    the engine-neutral one and the content is the same, so upgrading Quanta rebuilds no consumer of
+    an unchanged product (its hash moves to the new scheme the first time its content changes)."""
+    from quanta.engines import rowhash  # sqlglot: imported only when a product is built
+
+    if current is None or not job.hash_rows or rowhash.is_neutral(current.content_hash):
+        return result
+    if not rowhash.is_neutral(result.content_hash):
+        return result
+    from quanta.engines.duckdb import legacy_content_hash  # the old scheme is DuckDB's hash()
+
+    _, legacy = legacy_content_hash([str(job.output_dir / f.path) for f in result.files])
+    return replace(result, content_hash=legacy) if legacy == current.content_hash else result
+
+
 def _job(attempt: _Attempt, resolved: dict[str, ResolvedInput], staged: Path, hash_rows: bool) -> TransformJob:
     product = attempt.product
     spec = product.spec
@@ -360,9 +397,15 @@ def _job(attempt: _Attempt, resolved: dict[str, ResolvedInput], staged: Path, ha
             steps.append(SqlStep(path.stem, sql, transform.dialect))
         return TransformJob(relations, columns, staged, steps=tuple(steps), hash_rows=hash_rows)
     assert isinstance(transform, PythonTransform)
+    capabilities = attempt.workspace.engines.capabilities(attempt.workspace.engine_name(product))
+    if transform.inputs not in capabilities.python_modes:
+        raise BuildFailure(
+            f"engine '{capabilities.name}' does not run Python transforms taking `{transform.inputs}` inputs "
+            f"(it runs: {', '.join(sorted(capabilities.python_modes))})"
+        )
     info = BuildInfo(spec.ref, spec.version, attempt.options.now)
     caller = entrypoint_caller(product.folder, transform.entrypoint, info, attempt.clock.waiting)
-    return TransformJob(relations, columns, staged, python=caller, hash_rows=hash_rows)
+    return TransformJob(relations, columns, staged, python=caller, python_mode=transform.inputs, hash_rows=hash_rows)
 
 
 def _check_compatible(catalog: Catalog, product: ProductSource) -> None:
@@ -386,32 +429,33 @@ def quality_gate(
     result: WriteResult,
     now: datetime,
     proven: str | None = None,
+    engine: Engine | None = None,
 ) -> list[CheckResult]:
     """Run the product's checks on the staged snapshot files (before anything is published): the
     per-table ones in one scan, then change against the previous snapshot and referential integrity.
     ``proven`` names the SQL step whose GROUP BY guarantees the primary key, which is then not scanned."""
     spec = product.spec
-    relation = Relation("snapshot", "parquet", tuple(str(staged / f.path) for f in result.files))
+    engine = engine or workspace.engine_for(product)
+    relation = Relation("snapshot", "parquet", tuple(file_uri(staged / f.path) for f in result.files))
     compiled = compile_checks(spec)
     by_construction = [c for c in compiled if proven and c.id.startswith(PRIMARY_KEY_CHECK)]
     measured = [c for c in compiled if c not in by_construction]
     checks = [
         CheckResult(c, "passed", 0.0, f"guaranteed by the GROUP BY of {proven}; not scanned") for c in by_construction
     ]
-    checks += run_checks(workspace.engine, relation, measured, spec, now=now, masks=workspace.mesh.spec.masks)
+    checks += run_checks(engine, relation, measured, spec, now=now, masks=workspace.mesh.spec.masks)
     checks += volume_change(product, result.rows, workspace.catalog)
-    checks += referential_integrity(
-        workspace.engine, relation, product, workspace.mesh, workspace.catalog, workspace.store
-    )
+    checks += referential_integrity(engine, relation, product, workspace.mesh, workspace.catalog, workspace.store)
     return checks
 
 
-def _proven_unique(job: TransformJob, key: list[str], result: WriteResult) -> str | None:
-    """The SQL step whose GROUP BY makes the output unique on the primary key, if one does."""
+def _proven_unique(job: TransformJob, key: list[str], result: WriteResult, types: TypeMapping) -> str | None:
+    """The SQL step whose GROUP BY makes the output unique on the primary key, if one does (the
+    engine's type mapping says which of its casts keep keys distinct)."""
     if not key or not job.steps:
         return None
     last = job.steps[-1]
-    return f"{last.name}.sql" if unique_by_construction(last.sql, key, result.casts, last.dialect) else None
+    return f"{last.name}.sql" if unique_by_construction(last.sql, key, result.casts, types, last.dialect) else None
 
 
 def sli_of(result: CheckResult, now: datetime) -> SliRecord:

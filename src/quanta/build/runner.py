@@ -48,7 +48,7 @@ def run_build(
     catalog = workspace.catalog
     catalog.runs.start(run_id, _who(), list(arguments), workspace.mesh.spec.name)
     completed = False  # a run that stops on an error, or on Ctrl-C, is recorded failed
-    workers = (os.cpu_count() or 1) if workspace.engine.capabilities.concurrent_jobs else 1
+    workers = os.cpu_count() or 1  # each engine admits as many of these as its capabilities allow
     try:
         with catalog.runs.heartbeat(run_id), ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             try:
@@ -59,7 +59,7 @@ def run_build(
             except KeyboardInterrupt:  # Ctrl-C: stop what runs, start nothing more
                 options.cancel.set()
                 pool.shutdown(wait=False, cancel_futures=True)
-                workspace.engine.interrupt()
+                workspace.engines.interrupt()
                 raise
     finally:
         report.duration_s = time.perf_counter() - started

@@ -9,27 +9,69 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from quanta.engines.types import TypeMapping
+
 RelationFormat = Literal["parquet", "csv", "json", "ndjson"]
+
+PythonMode = Literal["arrow", "dataframe"]
+"""How a Python transform receives its inputs: ``arrow`` (pyarrow Tables, and ``inputs.sql()`` in
+DuckDB's dialect returning Arrow; every engine runs these unchanged) or ``dataframe`` (the engine's
+own data frames, for transforms written for that engine)."""
 
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What an engine can do; callers branch on these, never on the engine's name."""
+    """What an engine can do, as data; callers consult these, never the engine's name."""
 
     name: str
     dialect: str
-    concurrent_jobs: bool
-    python_transforms: bool
+    """The sqlglot dialect its SQL runs in; steps written in another are transpiled to it."""
+    types: TypeMapping
+    """Which of its types carry each logical type, and what each is written as."""
+    uri_schemes: frozenset[str]
+    """URI schemes it reads and writes itself (``file`` always; ``s3`` for an engine on a cluster
+    with object-store access). Storage hands it other snapshots as local ``file://`` copies."""
+    python_modes: frozenset[PythonMode]
+    """The Python-transform modes it runs."""
+    parallel_jobs: bool
+    """Whether independent products may run on it side by side (a build runs one at a time otherwise)."""
+
+    def reads(self, uri: str) -> bool:
+        """Whether the engine opens ``uri`` itself."""
+        scheme = uri.split("://", 1)[0] if "://" in uri else "file"
+        return scheme in self.uri_schemes
 
 
 @dataclass(frozen=True)
 class Relation:
-    """A named input the transformation reads: files in a format."""
+    """A named input the transformation reads: files in a format. ``paths`` are URIs
+    (``file:///…``, ``s3://…`` for an engine that reads the object store) or plain local paths."""
 
     name: str
     format: RelationFormat
     paths: tuple[str, ...]
     options: tuple[tuple[str, Any], ...] = ()
+
+    def local_paths(self) -> list[str]:
+        """The paths as local file names (``file://`` URIs unwrapped); ValueError for another scheme."""
+        return [local_path(p) for p in self.paths]
+
+
+def local_path(uri: str) -> str:
+    """A local file name for a ``file://`` URI or a plain path; ValueError for another scheme."""
+    if "://" not in uri:
+        return uri
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(uri)
+    if parts.scheme != "file":
+        raise ValueError(f"{uri}: this engine reads local files only, not {parts.scheme}://")
+    return unquote(parts.path)
+
+
+def file_uri(path: Path | str) -> str:
+    """The ``file://`` URI of a local path."""
+    return Path(path).absolute().as_uri()
 
 
 @dataclass(frozen=True)
@@ -64,6 +106,7 @@ class TransformJob:
     output_dir: Path
     steps: tuple[SqlStep, ...] = ()
     python: Callable[[Any], Any] | None = None
+    python_mode: PythonMode = "arrow"
     write: WriteOptions = field(default_factory=WriteOptions)
     hash_rows: bool = True
     """Compute an order-independent hash of the rows (a second scan of the output); when False the

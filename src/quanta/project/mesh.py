@@ -116,6 +116,7 @@ class Mesh:
     def close(self) -> None:
         if self._workspace is not None:
             self._workspace.state.close()
+            self._workspace.engines.close()
             self._workspace = None
         if self._platform is not None:
             self._platform.close()
@@ -259,7 +260,11 @@ class Mesh:
                 continue  # checks run as the platform on the engine, over the manifest's files
             relation = Relation("snapshot", "parquet", self.platform.plane.files(product.spec, record))
             results[product.spec.key] = run_checks(
-                workspace.engine, relation, compile_checks(product.spec), product.spec, masks=workspace.mesh.spec.masks
+                workspace.engine_for(product),
+                relation,
+                compile_checks(product.spec),
+                product.spec,
+                masks=workspace.mesh.spec.masks,
             )
         return results
 

@@ -1,7 +1,7 @@
 """Environment-specific settings: a profile from mesh.yaml and ``QUANTA_*`` variables.
 
 Precedence (highest first): command-line options (``--catalog``, ``--storage``), then
-``QUANTA_ENGINE`` / ``QUANTA_STORAGE`` / ``QUANTA_STORAGE_ENDPOINT`` / ``QUANTA_CACHE`` /
+``QUANTA_ENGINE`` / ``QUANTA_MASTER`` / ``QUANTA_STORAGE`` / ``QUANTA_STORAGE_ENDPOINT`` / ``QUANTA_CACHE`` /
 ``QUANTA_CATALOG`` / ``QUANTA_THREADS`` / ``QUANTA_MEMORY_LIMIT``, then the selected profile
 (``--profile`` or ``QUANTA_PROFILE``), then ``platform:`` in mesh.yaml, then built-in defaults.
 Without a mesh, the catalog (and, to read data, the storage) must be named by an option or a
@@ -25,7 +25,7 @@ come from the environment only, never from mesh.yaml.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
@@ -45,6 +45,18 @@ def _check_fault(value: str) -> str:
 Fault = Annotated[str, AfterValidator(_check_fault)]
 
 
+def _check_engine(value: str) -> str:
+    from quanta.engines.registry import EngineRegistry
+
+    known = EngineRegistry.default().names()
+    if value not in known:
+        raise ValueError("must name a registered engine: " + ", ".join(known))
+    return value
+
+
+RegisteredEngine = Annotated[str, AfterValidator(_check_engine)]
+
+
 class EnvironmentSettings(BaseSettings):
     """Overrides read from the environment (never from specs), validated like the settings they
     override; an empty variable counts as unset, a blank one is an error."""
@@ -52,7 +64,8 @@ class EnvironmentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QUANTA_", extra="ignore", env_ignore_empty=True)
 
     profile: Setting | None = None
-    engine: Literal["duckdb", "spark"] | None = None
+    engine: RegisteredEngine | None = None
+    master: Setting | None = None
     storage: Setting | None = None
     storage_endpoint: Setting | None = None
     cache: Setting | None = None

@@ -1,15 +1,13 @@
-"""Open what a build of a checked-out mesh uses: the platform (catalog and storage), the engine,
+"""Open what a build of a checked-out mesh uses: the platform (catalog and storage), the engines,
 and the checkout's local state."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from quanta.build.inputs import ConnectorRegistry
 from quanta.build.product import Workspace
-from quanta.engines.base import Capabilities, Engine, Measurements, Relation, TransformJob, WriteResult
-from quanta.engines.capabilities import BY_NAME
+from quanta.engines.base import Engine
+from quanta.engines.pool import EnginePool
+from quanta.engines.registry import EngineOptions, EngineRegistry, UnknownEngine
 from quanta.errors import ConfigError
 from quanta.project.platform import Platform
 from quanta.spec.index import ProductIndex
@@ -18,12 +16,23 @@ from quanta.spec.mesh import PlatformSettings
 from quanta.state import STATE_FILE, LocalState
 
 
-def engine_for(settings: PlatformSettings) -> Engine:
-    if settings.engine == "spark":
-        raise ConfigError("the Spark engine is not available yet; set `engine: duckdb` (or QUANTA_ENGINE=duckdb)")
-    from quanta.engines.duckdb import DuckDBEngine
-
-    return DuckDBEngine(settings.threads, settings.memory_limit)
+def engine_pool(settings: PlatformSettings, registry: EngineRegistry | None = None) -> EnginePool:
+    """The engines a build may use: the settings' engine by default, any registered one a product
+    names; each is created on first use."""
+    registry = registry or EngineRegistry.default()
+    try:
+        registry.capabilities(settings.engine)
+    except UnknownEngine as exc:
+        raise ConfigError(
+            f"engine: {exc} (looked at QUANTA_ENGINE, the profile and `platform:` in mesh.yaml)"
+        ) from None
+    options = EngineOptions(
+        threads=settings.threads,
+        memory_limit=settings.memory_limit,
+        master=settings.master,
+        conf=tuple(sorted(settings.engine_conf.items())),
+    )
+    return EnginePool(registry, settings.engine, options)
 
 
 def open_workspace(
@@ -33,49 +42,13 @@ def open_workspace(
     connectors: ConnectorRegistry | None = None,
     engine: Engine | None = None,
 ) -> Workspace:
+    """A build's workspace; ``engine``, when given, is the default engine (tests inject one)."""
     return Workspace(
         mesh=source,
         index=ProductIndex.of(source),
         catalog=platform.catalog,
         store=platform.store,
-        engine=engine or _LazyEngine(settings),
+        engines=EnginePool.of(engine) if engine is not None else engine_pool(settings),
         connectors=connectors or ConnectorRegistry.builtin(),
         state=LocalState(source.root / STATE_FILE),
     )
-
-
-class _LazyEngine:
-    """Creates the real engine on first use, so a no-op build never imports it."""
-
-    def __init__(self, settings: PlatformSettings) -> None:
-        self._settings = settings
-        self._engine: Engine | None = None
-        self.capabilities: Capabilities = BY_NAME[settings.engine]
-        if settings.engine == "spark":
-            engine_for(settings)  # raises the configuration error now
-
-    def _real(self) -> Engine:
-        if self._engine is None:
-            self._engine = engine_for(self._settings)
-        return self._engine
-
-    def run(self, job: TransformJob) -> WriteResult:
-        return self._real().run(job)
-
-    def query(self, relations: tuple[Relation, ...], sql: str) -> Any:
-        return self._real().query(relations, sql)
-
-    def measure(self, relation: Relation, metrics: list[Any]) -> Measurements:
-        return self._real().measure(relation, metrics)
-
-    def failing_keys(
-        self, relation: Relation, metric: Any, keys: list[str], limit: int, masks: Mapping[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        return self._real().failing_keys(relation, metric, keys, limit, masks)
-
-    def orphans(self, relation: Relation, column: str, reference: Relation, reference_column: str) -> int:
-        return self._real().orphans(relation, column, reference, reference_column)
-
-    def interrupt(self) -> None:
-        if self._engine is not None:
-            self._engine.interrupt()

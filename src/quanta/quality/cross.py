@@ -77,7 +77,8 @@ def referential_integrity(
             results.append(CheckResult(check, "warning", None, f"not checked: {owner.spec.ref} {why}"))
             continue
         location = SnapshotLocation(owner.spec.domain or "_", owner.spec.name, owner.spec.major)
-        reference = Relation("reference", "parquet", tuple(str(p) for p in store.data_files(location, snapshot.id)))
+        uris = store.data_uris(location, snapshot.id, engine.capabilities.uri_schemes)
+        reference = Relation("reference", "parquet", tuple(uris))
         try:
             missing = engine.orphans(relation, prop.name, reference, column)
         except TransformError as exc:

@@ -15,11 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # sqlglot is imported when a product is actually built, not on a no-op build
     from sqlglot import exp
 
-# engine type → written type pairs that cannot merge two distinct values
-LOSSLESS_CASTS = frozenset(
-    {(small, "BIGINT") for small in ("TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER")}
-    | {("FLOAT", "DOUBLE"), ("UUID", "VARCHAR"), ("TIMESTAMP_S", "TIMESTAMP"), ("TIMESTAMP_MS", "TIMESTAMP")}
-)
+    from quanta.engines.types import TypeMapping
 
 
 def group_keys(sql: str, dialect: str = "duckdb") -> frozenset[str] | None:
@@ -54,14 +50,15 @@ def group_keys(sql: str, dialect: str = "duckdb") -> frozenset[str] | None:
 
 
 def unique_by_construction(
-    sql: str, key: Sequence[str], casts: dict[str, tuple[str, str]], dialect: str = "duckdb"
+    sql: str, key: Sequence[str], casts: dict[str, tuple[str, str]], types: TypeMapping, dialect: str = "duckdb"
 ) -> bool:
     """Whether rows of ``sql``'s output are unique on ``key`` (``casts``: column → (produced, written)
-    types of the columns the engine cast when writing)."""
+    types of the columns the engine cast when writing; ``types``: the engine's type mapping, which
+    says which of those casts keep distinct values distinct)."""
     groups = group_keys(sql, dialect)
     if groups is None or not groups <= set(key):
         return False
-    return all(casts[name] in LOSSLESS_CASTS for name in groups if name in casts)
+    return all(types.is_lossless(*casts[name]) for name in groups if name in casts)
 
 
 def _projected_name(key: exp.Expression, projections: list[exp.Expression]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quanta.rules.base import RuleSet
+from quanta.rules.engines import EnginesAreRegistered
 from quanta.rules.masks import MasksFitTypes
 from quanta.rules.references import (
     BusinessKeysMatchGlossary,
@@ -31,6 +32,7 @@ def validation_rules(parse_row_filters: RowFilterParser = parse_row_filter) -> R
             BusinessKeysMatchGlossary(),
             RowFiltersParse(parse_row_filters),
             MasksFitTypes(),
+            EnginesAreRegistered(),
             OneSpecPerMajor(),
             NoDependencyCycles(),
             ReferencedFilesExist(),

@@ -144,3 +144,8 @@ def _check_regex(value: str) -> str:
 
 
 Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+EngineName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", examples=["duckdb", "spark"])]
+"""The name of a registered engine (built in: ``duckdb``; ``spark`` with ``quanta[spark]``; others
+from installed packages' ``quanta.engines`` entry points). ``quanta validate`` checks it is registered."""

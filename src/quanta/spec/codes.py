@@ -41,6 +41,8 @@ class Code(enum.StrEnum):
     UNKNOWN_PORT = "unknown-port"
     UNKNOWN_PROPERTY = "unknown-property"
     UNKNOWN_USE_CASE = "unknown-use-case"
+    UNKNOWN_ENGINE = "unknown-engine"
+    ENGINE_UNSUPPORTED = "engine-unsupported"
     UNKNOWN_BUSINESS_KEY = "unknown-business-key"
     BUSINESS_KEY_TYPE = "business-key-type"
     INVALID_ROW_FILTER = "invalid-row-filter"
@@ -90,6 +92,13 @@ CODE_DOCS: dict[Code, str] = {
     Code.UNKNOWN_PRODUCT: "A reference names a product (`domain.name`) that the mesh does not contain.",
     Code.UNKNOWN_MAJOR: "A product input pins a major version the referenced product does not have.",
     Code.UNKNOWN_SYSTEM: "A source input or the glossary names an undeclared system of record.",
+    Code.UNKNOWN_ENGINE: (
+        "`engine:` (under `platform:`, a profile or a product's `transform:`) names no registered engine."
+    ),
+    Code.ENGINE_UNSUPPORTED: (
+        "A product asks its engine for something it cannot do (a Python transform taking data frames on an "
+        "engine that has none)."
+    ),
     Code.UNKNOWN_DOMAIN: "A product, system or use case names a domain not declared in mesh.yaml.",
     Code.MISSING_DOMAIN: "A product has no owning domain (a warning while `proposed`, an error after).",
     Code.UNKNOWN_ROLE: "A grant names a role not declared in mesh.yaml.",

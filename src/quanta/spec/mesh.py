@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
-from quanta.spec.base import Name, ProductRef, PropertyName, Regex, SpecModel
+from quanta.spec.base import EngineName, Name, ProductRef, PropertyName, Regex, SpecModel
 from quanta.spec.masks import Mask
 from quanta.spec.schema import LogicalType
 
@@ -137,8 +137,14 @@ class OidcSettings(SpecModel):
 class PlatformSettings(SpecModel):
     """Platform defaults; a profile or ``QUANTA_*`` environment variables override them."""
 
-    engine: Literal["duckdb", "spark"] = "duckdb"
-    """Build engine."""
+    engine: EngineName = "duckdb"
+    """Build engine: a registered engine's name."""
+    master: Setting | None = None
+    """Where a distributed engine runs (Spark: ``local[*]``, ``spark://host:7077`` or Spark Connect's
+    ``sc://host:15002``); ``local[*]`` when omitted. Credentials come from the environment."""
+    engine_conf: dict[str, Setting] = Field(default_factory=dict)
+    """Engine settings passed through as they are (Spark: ``spark.executor.memory``,
+    ``spark.sql.shuffle.partitions``, …)."""
     storage: Setting = ".quanta/warehouse"
     """Where snapshots live: a folder (relative to the mesh) or ``s3://bucket/prefix``."""
     storage_endpoint: Setting | None = None
@@ -159,8 +165,12 @@ class PlatformSettings(SpecModel):
 class PlatformOverride(SpecModel):
     """A named profile: any platform setting, overriding the defaults."""
 
-    engine: Literal["duckdb", "spark"] | None = None
-    """Build engine."""
+    engine: EngineName | None = None
+    """Build engine: a registered engine's name."""
+    master: Setting | None = None
+    """Where a distributed engine runs."""
+    engine_conf: dict[str, Setting] | None = None
+    """Engine settings passed through; replaces the platform's ``engineConf`` as a whole."""
     storage: Setting | None = None
     """Snapshot location."""
     storage_endpoint: Setting | None = None

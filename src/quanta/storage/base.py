@@ -10,9 +10,10 @@ from quanta.storage.local import SnapshotLocation
 
 
 class SnapshotStore(Protocol):
-    """Snapshots by id. Data files handed to engines are always local paths: an object store
-    serves them through a local read-through cache (snapshots are immutable, so a cached copy
-    never goes stale)."""
+    """Snapshots by id. Engines get a snapshot's data files as URIs (:meth:`data_uris`): the store's
+    own (``s3://…``) for an engine that reads that scheme itself, otherwise ``file://`` URIs of local
+    files (an object store serves them through a local read-through cache; snapshots are immutable,
+    so a cached copy never goes stale). Readers get local paths (:meth:`data_files`)."""
 
     def staging_dir(self, build_id: str, location: SnapshotLocation) -> Path: ...
 
@@ -21,6 +22,12 @@ class SnapshotStore(Protocol):
     def land_raw(self, location: SnapshotLocation, input_id: str, payload: bytes) -> tuple[Path, str]: ...
 
     def data_files(self, location: SnapshotLocation, snapshot_id: str) -> list[Path]: ...
+
+    def data_uris(
+        self, location: SnapshotLocation, snapshot_id: str, schemes: frozenset[str] = frozenset({"file"})
+    ) -> list[str]:
+        """The manifest's data files as URIs an engine reading ``schemes`` opens itself."""
+        ...
 
     def manifest(self, location: SnapshotLocation, snapshot_id: str) -> dict[str, Any]: ...
 

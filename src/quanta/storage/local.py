@@ -140,6 +140,12 @@ class LocalSnapshotStore:
         folder = self.snapshot_dir(location, snapshot_id)
         return listed_files(folder, self.manifest(location, snapshot_id), f"snapshot {snapshot_id}")
 
+    def data_uris(
+        self, location: SnapshotLocation, snapshot_id: str, schemes: frozenset[str] = frozenset({"file"})
+    ) -> list[str]:
+        """The data files as ``file://`` URIs (every engine reads those)."""
+        return [path.absolute().as_uri() for path in self.data_files(location, snapshot_id)]
+
     def read_roots(self) -> list[Path]:
         """Folders readers may open files under (the published snapshots)."""
         return [self.root / "products"]

@@ -86,6 +86,33 @@ class ObjectSnapshotStore:
             self._download(location, snapshot_id)
         return self.cache.data_files(location, snapshot_id)
 
+    def data_uris(
+        self, location: SnapshotLocation, snapshot_id: str, schemes: frozenset[str] = frozenset({"file"})
+    ) -> list[str]:
+        """``s3://`` URIs of the stored files (each checked against the manifest's size) for an
+        engine that reads the object store itself, so nothing passes through this machine;
+        otherwise ``file://`` URIs of the local cache's copies."""
+        if "s3" not in schemes:
+            return [path.absolute().as_uri() for path in self.data_files(location, snapshot_id)]
+        from pyarrow.fs import FileType
+
+        prefix = self._snapshot(location, snapshot_id)
+        uris = []
+        for entry in manifest_files(self.manifest(location, snapshot_id)):
+            relative = PurePosixPath(entry["path"])
+            if relative.is_absolute() or ".." in relative.parts:
+                raise SnapshotDamaged(f"snapshot {snapshot_id}: the manifest lists a file outside it: {relative}")
+            key = f"{prefix}/{relative}"
+            info = self.filesystem.get_file_info(key)
+            if info.type != FileType.File:
+                raise SnapshotDamaged(f"snapshot {snapshot_id}: {relative} is missing")
+            if info.size != entry["bytes"]:
+                raise SnapshotDamaged(
+                    f"snapshot {snapshot_id}: {relative} has {info.size} bytes, the manifest says {entry['bytes']}"
+                )
+            uris.append(f"s3://{key}")
+        return uris
+
     def read_roots(self) -> list[Path]:
         """Readers open only the local cache's copies."""
         return self.cache.read_roots()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 from quanta.catalog import Catalog, LineageRecord
-from quanta.engines.base import Relation
+from quanta.engines.base import Capabilities, Relation
 from quanta.spec.index import ProductIndex
 from quanta.spec.loader import ProductSource
 from quanta.spec.ports import InputSpec
@@ -17,7 +17,8 @@ from quanta.storage import SnapshotLocation, SnapshotStore
 
 @dataclass
 class InputContext:
-    """What a connector may use: the mesh, the catalog, snapshot storage, the checkout's caches."""
+    """What a connector may use: the mesh, the catalog, snapshot storage, the checkout's caches, and
+    the capabilities of the engine that will read the input (which URIs it opens itself)."""
 
     mesh_root: Path
     product: ProductSource
@@ -26,6 +27,11 @@ class InputContext:
     catalog: Catalog
     store: SnapshotStore
     state: LocalState
+    capabilities: Capabilities | None = None
+
+    @property
+    def uri_schemes(self) -> frozenset[str]:
+        return self.capabilities.uri_schemes if self.capabilities else frozenset({"file"})
 
 
 @dataclass(frozen=True)

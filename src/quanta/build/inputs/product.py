@@ -25,10 +25,10 @@ class ProductConnector:
         if snapshot is None:
             raise InputUnavailable(f"input '{spec.id}': {key} has no published snapshot yet; build it first")
         location = SnapshotLocation(upstream.spec.domain or "_", upstream.spec.name, upstream.spec.major)
-        files = context.store.data_files(location, snapshot.id)
-        if not files:
+        uris = context.store.data_uris(location, snapshot.id, context.uri_schemes)
+        if not uris:
             raise InputUnavailable(f"input '{spec.id}': the files of {key} snapshot {snapshot.id} are missing")
-        relation = Relation(relation_name(spec.id), "parquet", tuple(str(f) for f in files))
+        relation = Relation(relation_name(spec.id), "parquet", tuple(uris))
         lineage = LineageRecord(
             spec.id, "product", snapshot.content_hash, upstream_key=key, upstream_snapshot_id=snapshot.id
         )

@@ -1,4 +1,4 @@
-"""Logical types (ODCS) and the engine types that may carry them, as data.
+"""DuckDB's type mapping, as data (imports no DuckDB).
 
 Each logical type lists the DuckDB types a transformation may produce for it and the
 portable type it is written as (no unsigned, HUGEINT or nanosecond types in snapshots).
@@ -6,8 +6,7 @@ portable type it is written as (no unsigned, HUGEINT or nanosecond types in snap
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from quanta.engines.types import LogicalTypeRule, TypeMapping
 
 _INTEGERS = {
     "TINYINT",
@@ -21,26 +20,6 @@ _INTEGERS = {
     "UBIGINT",
     "UHUGEINT",
 }
-
-
-@dataclass(frozen=True)
-class LogicalTypeRule:
-    accepts: frozenset[str]
-    patterns: tuple[str, ...] = ()
-    write_as: str | None = None
-    keep: tuple[str, ...] = ()
-
-    def accepts_type(self, engine_type: str) -> bool:
-        return engine_type in self.accepts or any(re.fullmatch(p, engine_type) for p in self.patterns)
-
-    def cast_for(self, engine_type: str) -> str | None:
-        """The type to cast to when writing, or None to keep the produced type."""
-        if self.write_as is None or engine_type == self.write_as:
-            return None
-        if any(re.fullmatch(p, engine_type) for p in self.keep):
-            return None
-        return self.write_as
-
 
 RULES: dict[str, LogicalTypeRule] = {
     "string": LogicalTypeRule(frozenset({"VARCHAR", "UUID"}), patterns=(r"ENUM\(.*\)",), write_as="VARCHAR"),
@@ -62,3 +41,11 @@ RULES: dict[str, LogicalTypeRule] = {
     "array": LogicalTypeRule(frozenset(), patterns=(r".*\[\d*\]",)),
     "object": LogicalTypeRule(frozenset({"JSON"}), patterns=(r"STRUCT\(.*\)", r"MAP\(.*\)")),
 }
+
+LOSSLESS_CASTS = frozenset(
+    {(small, "BIGINT") for small in ("TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT", "UINTEGER")}
+    | {("FLOAT", "DOUBLE"), ("UUID", "VARCHAR"), ("TIMESTAMP_S", "TIMESTAMP"), ("TIMESTAMP_MS", "TIMESTAMP")}
+)
+"""(produced, written) casts that cannot merge two distinct values."""
+
+TYPES = TypeMapping(RULES, LOSSLESS_CASTS)
