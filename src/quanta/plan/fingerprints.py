@@ -32,10 +32,25 @@ def spec_fingerprint(product: DataProduct) -> str:
             }
             for i in product.inputs
         ],
-        "transform": product.transform.model_dump(by_alias=True) if product.transform else None,
+        "transform": _transform(product),
         "schema": product.schema_.model_dump(by_alias=True),
     }
     return digest(json.dumps(shaping, sort_keys=True, default=str))
+
+
+_LATER_DEFAULTS = {"engine": None, "inputs": "arrow"}
+"""Transform fields added after fingerprints were first published: left out at their defaults, so
+adding them rebuilds nothing (a product choosing another engine or mode is rebuilt)."""
+
+
+def _transform(product: DataProduct) -> dict[str, object] | None:
+    if product.transform is None:
+        return None
+    dumped = product.transform.model_dump(by_alias=True)
+    for name, default in _LATER_DEFAULTS.items():
+        if name in dumped and dumped[name] == default:
+            del dumped[name]
+    return dumped
 
 
 class DigestMemo(Protocol):
