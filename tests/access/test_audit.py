@@ -127,6 +127,12 @@ def test_verify_finds_an_edited_a_deleted_and_an_inserted_row(tmp_path: Path) ->
         ("DELETE FROM audit_log WHERE seq = 4", 4, "missing (deleted)"),
         ("DELETE FROM audit_log WHERE seq = 6", 5, "head records row 6"),
         ("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1", 1, "does not match its MAC"),
+        (
+            "INSERT INTO audit_log SELECT 7, at, actor, action, product, port, snapshot, statement, rows, decision, "
+            "reason, data, mac, mac FROM audit_log WHERE seq = 6",
+            7,
+            "past the chain's head (inserted)",
+        ),
     ):
         catalog = _filled(tmp_path / f"{seq}-{len(words)}.db")
         try:

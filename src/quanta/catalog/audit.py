@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from quanta.catalog.database import aware, naive
 from quanta.catalog.records import AuditEntry, AuditRow
@@ -144,9 +144,11 @@ class AuditLog:
         """Walk the whole chain: every MAC, every link, the sequence and the head."""
         if self._key is None:
             raise AuditUnavailable(f"the audit key is needed to verify the log: set {KEY_VARIABLE}")
+        with self._engine.connect() as connection:  # the head first: rows appended meanwhile are not judged
+            head_seq, head_mac = connection.execute(select(audit_head.c.seq, audit_head.c.mac)).one()
         findings: list[Finding] = []
         expected, prev, count = 1, "", 0
-        for row in self._walk():
+        for row in self._walk(int(head_seq)):
             count += 1
             if row.seq != expected:
                 findings.append(Finding(expected, f"rows {expected} to {row.seq - 1} are missing (deleted)"))
@@ -155,8 +157,6 @@ class AuditLog:
             if chain_mac(self._key, row.prev, row.seq, naive(row.at), row.entry) != row.mac:
                 findings.append(Finding(row.seq, "its content does not match its MAC (edited or inserted)"))
             expected, prev = row.seq + 1, row.mac
-        with self._engine.connect() as connection:
-            head_seq, head_mac = connection.execute(select(audit_head.c.seq, audit_head.c.mac)).one()
         if head_seq != expected - 1 or head_mac != prev:
             findings.append(
                 Finding(
@@ -165,12 +165,22 @@ class AuditLog:
                     "(rows deleted from the end, or the head was edited)",
                 )
             )
+        with self._engine.connect() as connection:  # a row past the head now was never appended by a writer
+            now_head = connection.execute(select(audit_head.c.seq)).scalar_one()
+            beyond = connection.execute(select(func.min(audit_log.c.seq)).where(audit_log.c.seq > now_head)).scalar()
+        if beyond is not None:
+            findings.append(Finding(int(beyond), "it lies past the chain's head (inserted)"))
         return Verification(count, int(head_seq), tuple(findings))
 
-    def _walk(self, page: int = 5_000) -> Iterator[AuditRow]:
+    def _walk(self, last: int, page: int = 5_000) -> Iterator[AuditRow]:
         after = 0
         while True:
-            query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(page)
+            query = (
+                select(audit_log)
+                .where(audit_log.c.seq > after, audit_log.c.seq <= last)
+                .order_by(audit_log.c.seq)
+                .limit(page)
+            )
             with self._engine.connect() as connection:
                 batch = [_row(r) for r in connection.execute(query)]
             yield from batch
