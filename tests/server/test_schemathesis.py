@@ -37,7 +37,9 @@ def test_no_request_is_answered_with_a_server_error(served: Served, who: str) ->
     for operation, mode in itertools.product(operations, GenerationMode):
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        @settings(
+            max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None
+        )
         def check(case: Any) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, (case.path, case.query, response.text)

@@ -63,7 +63,7 @@ class Downloads:
         """The file ``principal`` may download from ``port_id`` in ``file_format`` (the port's first
         format when None); :class:`AccessDenied` when the decision refuses it."""
         formats = self.formats(spec, port_id)
-        chosen = file_format or (formats[0] if formats else "parquet")
+        chosen = file_format if file_format is not None else (formats[0] if formats else "parquet")
         if chosen not in formats:
             raise BadRequest(
                 f"port '{port_id}' offers {', '.join(formats) or 'no format this server writes'}, not '{chosen}'",
