@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from quanta.server.metrics import ServerMetrics
 
 log = logging.getLogger("quanta.access")
 
@@ -19,9 +18,10 @@ class AccessLog:
     """Wraps an ASGI app: times each HTTP request to its last byte, then logs and counts it (as the
     last byte is handed over, so a client never sees a response that is not counted yet)."""
 
-    def __init__(self, app: Any, metrics: ServerMetrics) -> None:
+    def __init__(self, app: Any, observe: Callable[[str, str, int, float], None]) -> None:
+        """``observe(product, port, status, seconds)``: counts each request (metrics, SLIs)."""
         self.app = app
-        self.metrics = metrics
+        self.observe = observe
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -55,7 +55,7 @@ class AccessLog:
         route = scope.get("route")
         product = str(state.get("product", ""))
         port = str(state.get("port", "")) or _kind(scope)
-        self.metrics.observe(product, port, status, seconds)
+        self.observe(product, port, status, seconds)
         if log.isEnabledFor(logging.INFO):
             client = scope.get("client")
             line = {

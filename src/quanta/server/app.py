@@ -22,7 +22,11 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         server.warm()
-        yield
+        server.slis.start()
+        try:
+            yield
+        finally:
+            server.slis.stop()
 
     app = FastAPI(
         title="Quanta",
@@ -34,4 +38,4 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     app.state.quanta = server
     problems.install(app)
     app.include_router(router)
-    return AccessLog(app, server.metrics)
+    return AccessLog(app, server.observe)
