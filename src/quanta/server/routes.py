@@ -70,6 +70,8 @@ def _page_response(request: Request, page: Page) -> Response:
     }
     if matches(request.headers.get("if-none-match"), page.etag):
         return Response(status_code=304, headers=headers)
+    if page.body is not None:  # in memory already: no streaming (each chunk of a stream is a thread hop)
+        return Response(page.body, media_type=page.media_type, headers=headers)
     body = page.chunks()  # runs the query: errors become problems before any byte is sent
     if page.next_cursor is not None:
         url = request.url.remove_query_params(list(request.query_params.keys()))
