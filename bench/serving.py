@@ -1,7 +1,8 @@
 """Benchmark: Quanta's REST lookup by primary key against a hand-written FastAPI + DuckDB endpoint
 on the same Parquet file, and Quanta's files port against a plain Starlette ``FileResponse``.
 
-A 1M-row product (integer key, a pii e-mail column masked for the reader) is built once. Then, in
+A 1M-row product (integer key, a pii e-mail column masked for the reader) and a 10M-row one (the
+download) are built once. Then, in
 one run, each server in its own process on loopback, the same bounded load (``wrk``, random keys,
 ``--connections`` connections, ``--duration`` seconds): (a) ``quanta serve``, authenticated with an
 API token, through the data plane (decision, masks, secured relation), and (b) a FastAPI app with
@@ -12,7 +13,7 @@ files port (a caller who sees everything in clear gets the snapshot's own file) 
 Targets (issue 15): (a) at least 0.8x the throughput of (b), p99 under 20 ms; the download at
 least 0.8x the FileResponse; server memory under 300 MiB. Needs ``wrk`` (Debian package).
 
-    python bench/serving.py [--rows 1000000] [--duration 10] [--connections 8] [--threads 2]
+    python bench/serving.py [--rows 1000000] [--download-rows 10000000] [--duration 10] [--connections 8]
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.responses import FileResponse
 
-path, port = sys.argv[1], int(sys.argv[2])
+path, big_file, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 connection = duckdb.connect(config={"threads": 2})
 connection.execute(f"CREATE VIEW orders AS SELECT * FROM read_parquet('{path}')")
 app = FastAPI()
@@ -56,7 +57,7 @@ def lookup(key: int):
 
 @app.get("/file")
 def download():
-    return FileResponse(path, media_type="application/vnd.apache.parquet")
+    return FileResponse(big_file, media_type="application/vnd.apache.parquet")
 
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 """
@@ -84,24 +85,35 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_mesh(root: Path, data: Path, rows: int) -> None:
+def write_mesh(root: Path, data: Path, rows: int, download_rows: int) -> None:
+    """``sales.orders`` (``rows`` rows: the lookups) and ``sales.archive`` (``download_rows``: the
+    download), each from a Parquet file DuckDB writes."""
     import duckdb
 
     data.mkdir(parents=True)
     with duckdb.connect() as connection:
-        connection.execute(f"""COPY (SELECT range AS order_id, 'user' || (range % 200000) || '@example.com' AS email,
-            ['FR', 'DE', 'ES', 'IT'][1 + range % 4] AS country, round(5 + (hash(range) % 20000) / 100.0, 2) AS amount
-            FROM range({rows}) ORDER BY order_id) TO '{data}/orders.parquet' (FORMAT parquet, COMPRESSION zstd)""")
-    (root / "products/orders").mkdir(parents=True)
+        for name, count in (("orders", rows), ("archive", download_rows)):
+            columns = (
+                "range AS order_id, 'user' || (range % 200000) || '@example.com' AS email, "
+                "['FR', 'DE', 'ES', 'IT'][1 + range % 4] AS country, "
+                "round(5 + (hash(range) % 20000) / 100.0, 2) AS amount"
+            )
+            target = f"{data}/{name}.parquet"
+            connection.execute(
+                f"COPY (SELECT {columns} FROM range({count}) ORDER BY order_id) "
+                f"TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
+            )
     write_mesh_yaml(root, 2, ("services", "downloaders"))
-    (root / "products/orders/orders.sql").write_text("select * from src\n")
-    (root / "products/orders/dataproduct.yaml").write_text(f"""apiVersion: quanta/v1
+    for name in ("orders", "archive"):
+        (root / f"products/{name}").mkdir(parents=True)
+        (root / f"products/{name}/{name}.sql").write_text("select * from src\n")
+        (root / f"products/{name}/dataproduct.yaml").write_text(f"""apiVersion: quanta/v1
 kind: DataProduct
-name: orders
+name: {name}
 domain: sales
 version: 1.0.0
-inputs: [{{id: src, type: files, path: {data}/orders.parquet, system: shop}}]
-transform: {{type: sql, steps: [orders.sql]}}
+inputs: [{{id: src, type: files, path: {data}/{name}.parquet, system: shop}}]
+transform: {{type: sql, steps: [{name}.sql]}}
 outputs: [{{id: api, type: rest}}, {{id: files, type: files, formats: [parquet]}}]
 schema:
   properties:
@@ -155,7 +167,8 @@ def peak_rss_mib(pid: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the product looked up")
+    parser.add_argument("--download-rows", type=int, default=10_000_000, help="rows of the product downloaded")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
@@ -169,7 +182,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "bench"
-        write_mesh(root, Path(scratch) / "data", args.rows)
+        write_mesh(root, Path(scratch) / "data", args.rows, args.download_rows)
         started = time.perf_counter()
         mesh = Mesh.load(root)
         mesh.build()
@@ -180,9 +193,11 @@ def main() -> None:
         download_token, _ = platform.create_token("dl")
         spec = platform.plane.product("sales.orders@v1")
         (snapshot_file,) = platform.plane.files(spec, platform.plane.snapshot(spec, Selector()))
+        archive = platform.plane.product("sales.archive@v1")
+        (archive_file,) = platform.plane.files(archive, platform.plane.snapshot(archive, Selector()))
         platform.close()
         mesh.close()
-        print(f"built {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
+        print(f"built {args.rows:,} + {args.download_rows:,} rows in {time.perf_counter() - started:.1f} s")
 
         quanta_port, base_port = free_port(), free_port()
         env = {**os.environ, "QUANTA_SERVER_SECRET": "b" * 40}
@@ -193,7 +208,7 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         baseline = subprocess.Popen(
-            [sys.executable, "-c", BASELINE, snapshot_file, str(base_port)],
+            [sys.executable, "-c", BASELINE, snapshot_file, archive_file, str(base_port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -211,17 +226,23 @@ def main() -> None:
             b = wrk(f"http://127.0.0.1:{base_port}", base_lua, args)
             download_lua = Path(scratch) / "download.lua"
             download_lua.write_text(f'wrk.headers["Authorization"] = "Bearer {download_token}"\n')
-            files_url = f"http://127.0.0.1:{quanta_port}/api/v1/products/sales/orders/v1/files/files"
+            files_url = f"http://127.0.0.1:{quanta_port}/api/v1/products/sales/archive/v1/files/files"
             c = wrk(files_url, download_lua, args, max(3, args.duration // 2))
             d = wrk(f"http://127.0.0.1:{base_port}/file", None, args, max(3, args.duration // 2))
             rss_quanta, rss_base = peak_rss_mib(quanta.pid), peak_rss_mib(baseline.pid)
+            size_mib = Path(archive_file).stat().st_size / 2**20
         finally:
-            quanta.terminate()
-            baseline.terminate()
-            quanta.wait(30)
-            baseline.wait(30)
-    size = Path(snapshot_file).name
-    print(f"\n{args.rows:,} rows; wrk -t{args.threads} -c{args.connections} -d{args.duration}s, random keys; {size}\n")
+            for process in (quanta, baseline):
+                process.terminate()
+            for process in (quanta, baseline):
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    print(
+        f"\nlookups: {args.rows:,} rows, random keys; download: {args.download_rows:,} rows ({size_mib:.0f} MiB); "
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s\n"
+    )
     print("| load | Quanta req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | ratio (throughput) |")
     print("|---|---|---|---|---|---|---|---|")
     for name, q, base in (("lookup by key", a, b), ("download (whole file)", c, d)):

@@ -90,8 +90,10 @@ def _renditions(served: Served) -> list[Path]:
 def test_formats_and_ports_the_port_does_not_offer(served: Served) -> None:
     with served.client("ann") as client:
         json_format = client.get(FILES, params={"format": "json"})
+        empty_format = client.get(FILES, params={"format": ""})
         no_port = client.get("/api/v1/products/sales/orders/v1/files/api")
         unknown = client.get(FILES, params={"colour": "red"})
     assert json_format.status_code == 400 and json_format.json()["param"] == "format"
+    assert empty_format.status_code == 400 and empty_format.json()["param"] == "format"  # not the default
     assert no_port.status_code == 404 and "no files port 'api'" in no_port.json()["detail"]
     assert unknown.status_code == 400 and unknown.json()["param"] == "colour"

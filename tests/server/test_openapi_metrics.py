@@ -54,8 +54,15 @@ def test_metrics_count_requests_errors_and_latency_per_product_and_port(served: 
         client.get("/api/v1/products/sales/orders/v1/rows", params={"limit": "x"})
         client.get("/api/v1/products/sales/orders/v1/files/files")
         text = client.get("/metrics").text
-    assert 'quanta_requests_total{port="rest",product="sales.orders@v1",status="200"}' in text
-    assert 'quanta_requests_total{port="rest",product="sales.orders@v1",status="400"}' in text
-    assert 'quanta_requests_total{port="files:files",product="sales.orders@v1",status="200"}' in text
-    assert 'quanta_request_duration_seconds_bucket{le="0.1",port="rest",product="sales.orders@v1"}' in text
+    assert 'quanta_requests_total{port="api",product="sales.orders@v1",status="200"}' in text
+    assert 'quanta_requests_total{port="api",product="sales.orders@v1",status="400"}' in text
+    assert 'quanta_requests_total{port="files",product="sales.orders@v1",status="200"}' in text
+    assert 'quanta_request_duration_seconds_bucket{le="0.1",port="api",product="sales.orders@v1"}' in text
     assert "quanta_request_errors_total" in text
+
+
+def test_a_port_named_in_the_path_that_does_not_exist_is_not_a_label(served: Served) -> None:
+    with served.client("ann") as client:
+        assert client.get("/api/v1/products/sales/orders/v1/files/no-such-port").status_code == 404
+        text = client.get("/metrics").text
+    assert "no-such-port" not in text

@@ -36,6 +36,9 @@ def serve(
         help=f"Memory the read engine may use, e.g. 512MB (else the platform's memoryLimit, else {SERVE_MEMORY_LIMIT});"
         " sorts beyond it spill to the cache folder.",
     ),
+    sli_interval: float = typer.Option(
+        60.0, "--sli-interval", min=0, help="Seconds between stores of the port SLIs (0: only at shutdown)."
+    ),
     profile: str | None = PROFILE_OPTION,
     catalog: str | None = CATALOG_OPTION,
     storage: str | None = STORAGE_OPTION,
@@ -63,7 +66,7 @@ def serve(
         raise QuantaError("serving reads needs snapshot storage: pass --storage or set QUANTA_STORAGE")
     secret = environment.server_secret.get_secret_value().encode() if environment.server_secret else None
     tls = tls_files(tls_cert or environment.tls_cert, tls_key or environment.tls_key)
-    options = ServeOptions((cache_dir or root / ".quanta" / "serve-cache").resolve(), secret, tls)
+    options = ServeOptions((cache_dir or root / ".quanta" / "serve-cache").resolve(), secret, tls, sli_interval)
     memory = memory_limit or settings.memory_limit or SERVE_MEMORY_LIMIT
     limits = engine_limits(memory, settings.threads, options.cache_dir)
     platform = Platform.open(settings, root, environment.run_lease)

@@ -46,6 +46,7 @@ class Downloads:
         self.plane = plane
         self.cache = cache
         self._locks: dict[str, threading.Lock] = {}
+        self._manifests: dict[tuple[str, str], tuple[int, str]] = {}
         self._guard = threading.Lock()
 
     def formats(self, spec: DataProduct, port_id: str) -> list[str]:
@@ -63,7 +64,7 @@ class Downloads:
         """The file ``principal`` may download from ``port_id`` in ``file_format`` (the port's first
         format when None); :class:`AccessDenied` when the decision refuses it."""
         formats = self.formats(spec, port_id)
-        chosen = file_format or (formats[0] if formats else "parquet")
+        chosen = file_format if file_format is not None else (formats[0] if formats else "parquet")
         if chosen not in formats:
             raise BadRequest(
                 f"port '{port_id}' offers {', '.join(formats) or 'no format this server writes'}, not '{chosen}'",
@@ -73,26 +74,29 @@ class Downloads:
         name = f"{spec.domain}-{spec.name}-v{spec.major}-{read.snapshot.id}.{chosen}"
         clear = not read.decision.masked and not read.decision.row_filter
         if clear and chosen == "parquet" and len(read.files) == 1:
-            from quanta.storage.local import manifest_files
-
-            (entry,) = manifest_files(self.plane.manifest(spec, read.snapshot))
+            size, digest = self._own_file(read)
             path = Path(read.files[0])
             self.plane.record_access(read, statement=f"download {chosen}", rows=read.snapshot.rows)
-            return Download(
-                path,
-                int(entry["bytes"]),
-                str(entry["sha256"]),
-                MEDIA_TYPES[chosen],
-                name,
-                read.snapshot.id,
-                read.fingerprint,
-                True,
-            )
+            return Download(path, size, digest, MEDIA_TYPES[chosen], name, read.snapshot.id, read.fingerprint, True)
         path, digest, rows = self._rendition(read, chosen)
         self.plane.record_access(read, statement=f"download {chosen}", rows=rows)
         return Download(
             path, path.stat().st_size, digest, MEDIA_TYPES[chosen], name, read.snapshot.id, read.fingerprint, False
         )
+
+    def _own_file(self, read: SecuredRead) -> tuple[int, str]:
+        """The size and sha256 of a one-file snapshot's file, from its manifest (read once: a
+        snapshot never changes)."""
+        key = (read.spec.key, read.snapshot.id)
+        known = self._manifests.get(key)
+        if known is None:
+            from quanta.storage.local import manifest_files
+
+            (entry,) = manifest_files(self.plane.manifest(read.spec, read.snapshot))
+            if len(self._manifests) >= 10_000:
+                self._manifests.clear()
+            known = self._manifests[key] = (int(entry["bytes"]), str(entry["sha256"]))
+        return known
 
     def _rendition(self, read: SecuredRead, file_format: str) -> tuple[Path, str, int]:
         """The secured read exported once (per snapshot, decision fingerprint and format), its sha256

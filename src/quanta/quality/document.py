@@ -57,9 +57,9 @@ def slo_document(catalog: Catalog, product: ProductSource, now: datetime | None 
                 else None
             )
             kind = "per-build"
-        elif name == "availability":  # probes from the serving layer: each holds until the next
-            attained = _worst_port(checks, objective.target, window, now)
-            latest = _latest(checks)
+        elif name in ("availability", "latency"):  # measured by the serving layer per interval and port:
+            attained = _worst_port(checks, objective.target, window, now)  # each holds until the next
+            latest = _latest_interval(checks)
             kind = "time"
         else:
             attained = per_build(_by_snapshot(checks), objective.target, window, now)
@@ -179,6 +179,23 @@ def _latest(records: list[SliRecord]) -> dict[str, Any] | None:
         "observed": last.observed,
         "measuredAt": last.measured_at.isoformat(),
         "snapshotId": last.snapshot_id,
+    }
+
+
+def _latest_interval(records: list[SliRecord]) -> dict[str, Any] | None:
+    """The last interval's measurements (every port and percentile measured at that moment): failed
+    if any failed, observed the worst (a failed one's, else the last)."""
+    if not records:
+        return None
+    moment = records[-1].measured_at
+    same = [r for r in records if r.measured_at == moment]
+    worst = next((r for r in same if r.status != "passed"), same[-1])
+    return {
+        "status": worst.status,
+        "observed": worst.observed,
+        "measuredAt": moment.isoformat(),
+        "check": worst.check_id,
+        "snapshotId": None,
     }
 
 

@@ -23,9 +23,11 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         server.warm()
         server.start_background()
+        server.slis.start()
         try:
             yield
         finally:
+            server.slis.stop()
             server.stop_background()
 
     app = FastAPI(
@@ -38,4 +40,4 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     app.state.quanta = server
     problems.install(app)
     app.include_router(router)
-    return AccessLog(app, server.metrics)
+    return AccessLog(app, server.observe)

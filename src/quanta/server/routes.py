@@ -45,12 +45,19 @@ def metrics(request: Request) -> Response:
     return Response(server.metrics.exposition(), media_type=server.metrics.content_type)
 
 
-def _begin(request: Request, domain: str, name: str, major: int, port: str) -> tuple[ServerState, Any, Any]:
+def _begin(request: Request, domain: str, name: str, major: int, port: str | None) -> tuple[ServerState, Any, Any]:
+    """The server, the authenticated principal and the product major; ``port``: the id of the port
+    the request reads (None: the product's REST port), which the access log and the SLIs count."""
+    from quanta.ports.rest.rows import rest_port
+
     server = state_of(request)
     principal = authenticate(request, server.platform)
     spec = server.rest.plane.product(f"{domain}.{name}@v{major}")
     request.state.product = spec.key
-    request.state.port = port
+    if port is None:
+        request.state.port = rest_port(spec)[0]
+    elif spec.output(port) is not None:  # never a label from the path that names no port
+        request.state.port = port
     return server, principal, spec
 
 
@@ -63,6 +70,8 @@ def _page_response(request: Request, page: Page) -> Response:
     }
     if matches(request.headers.get("if-none-match"), page.etag):
         return Response(status_code=304, headers=headers)
+    if page.body is not None:  # in memory already: no streaming (each chunk of a stream is a thread hop)
+        return Response(page.body, media_type=page.media_type, headers=headers)
     body = page.chunks()  # runs the query: errors become problems before any byte is sent
     if page.next_cursor is not None:
         url = request.url.remove_query_params(list(request.query_params.keys()))
@@ -82,7 +91,7 @@ def _format(request: Request) -> str:
 @router.get(PRODUCT + "/rows")
 def rows(request: Request, domain: str, name: str, major: int) -> Response:
     """A page of rows: typed filters, fields, sort, limit, cursor, snapshot or as_of."""
-    server, principal, spec = _begin(request, domain, name, major, "rest")
+    server, principal, spec = _begin(request, domain, name, major, None)
     file_format = _format(request)
     page = server.rest.rows(principal, spec, request.query_params.multi_items(), file_format)
     return _page_response(request, page)
@@ -91,7 +100,7 @@ def rows(request: Request, domain: str, name: str, major: int) -> Response:
 @router.get(PRODUCT + "/rows/{key:path}")
 def lookup(request: Request, domain: str, name: str, major: int, key: str) -> Response:
     """One row by primary key (a composite key's parts comma-separated, in key order)."""
-    server, principal, spec = _begin(request, domain, name, major, "rest")
+    server, principal, spec = _begin(request, domain, name, major, None)
     file_format = _format(request)
     page = server.rest.lookup(principal, spec, key, request.query_params.multi_items(), file_format)
     return _page_response(request, page)
@@ -101,7 +110,7 @@ def lookup(request: Request, domain: str, name: str, major: int, key: str) -> Re
 def files(request: Request, domain: str, name: str, major: int, port: str) -> Response:
     """The snapshot as one file in a format the port offers: the snapshot's own file when the caller
     sees everything in clear, else a rendition made once and cached."""
-    server, principal, spec = _begin(request, domain, name, major, f"files:{port}")
+    server, principal, spec = _begin(request, domain, name, major, port)
     reserved, extra = split_params(request.query_params.multi_items())
     unknown = [n for n in reserved if n not in ("format", "snapshot", "as_of")] + [n for n, _ in extra]
     if unknown:
@@ -136,7 +145,7 @@ def openapi(request: Request, domain: str, name: str, major: int) -> JSONRespons
     """The OpenAPI 3.1 of this product major as the caller sees it."""
     from quanta.ports.rest.columns import received_columns
 
-    server, principal, spec = _begin(request, domain, name, major, "openapi")
+    server, principal, spec = _begin(request, domain, name, major, None)
     read = server.rest.secure(principal, spec, Selector())
     columns = received_columns(spec, read.snapshot, read.decision)
     decisions = {

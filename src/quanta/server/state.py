@@ -14,7 +14,8 @@ from quanta.ports.downloads import Downloads
 from quanta.ports.rest.cursor import CursorSigner
 from quanta.ports.rest.rows import RestReads
 from quanta.project.platform import Platform
-from quanta.server.metrics import ServerMetrics
+from quanta.server.metrics import BUCKETS, ServerMetrics
+from quanta.server.slis import PortSlis
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class ServeOptions:
     """The cursor key (``QUANTA_SERVER_SECRET``); None: a random one for this process only."""
     tls: Tls | None = None
     """Serve HTTPS with this certificate (None: plain HTTP)."""
+    sli_interval: float = 60.0
+    """Seconds between flushes of the port SLIs to the catalog (0: only at shutdown)."""
 
 
 class ServerState:
@@ -54,6 +57,12 @@ class ServerState:
         self.rest = RestReads(platform.plane, self.signer, generation)
         self.downloads = Downloads(platform.plane, options.cache_dir)
         self.metrics = ServerMetrics()
+        self.slis = PortSlis(platform, BUCKETS, options.sli_interval)
+
+    def observe(self, product: str, port: str, status: int, seconds: float) -> None:
+        """One answered request: the Prometheus metrics and the port SLIs (memory only)."""
+        self.metrics.observe(product, port, status, seconds)
+        self.slis.observe(product, port, status, seconds)
 
     def warm(self) -> None:
         """Open the long-lived reader and read the catalog once, before the first request."""

@@ -98,7 +98,7 @@ def product_openapi(
 
 def _errors(*codes: int) -> dict[str, Any]:
     reasons = {400: "Bad request", 401: "Not authenticated", 403: "Refused", 404: "Not found", 406: "Not acceptable"}
-    reasons |= {410: "Gone (the cursor's snapshot was collected)"}
+    reasons |= {410: "Gone (the cursor's snapshot was collected)", 429: "Too many failed authentications"}
     return {
         str(code): {"description": reasons[code], "content": {"application/problem+json": {"schema": PROBLEM}}}
         for code in codes
@@ -154,7 +154,7 @@ def _rows_operation(spec: DataProduct, columns: dict[str, Column]) -> dict[str, 
         "responses": {
             "200": {"description": "A page of rows.", "content": _formats({"$ref": "#/components/schemas/Page"})},
             "304": {"description": "Not modified (If-None-Match)."},
-            **_errors(400, 401, 403, 404, 406, 410),
+            **_errors(400, 401, 403, 404, 406, 410, 429),
         },
     }
 
@@ -178,7 +178,7 @@ def _lookup_operation(spec: DataProduct, key: list[str]) -> dict[str, Any]:
         "responses": {
             "200": {"description": "The row.", "content": _formats({"$ref": "#/components/schemas/Row"})},
             "304": {"description": "Not modified (If-None-Match)."},
-            **_errors(400, 401, 403, 404, 406),
+            **_errors(400, 401, 403, 404, 406, 429),
         },
     }
 
@@ -199,6 +199,6 @@ def _files_operation(spec: DataProduct, port_id: str) -> dict[str, Any]:
         "responses": {
             "200": {"description": "The file (Content-Length and a checksum header)."},
             "206": {"description": "A byte range of the snapshot's own file."},
-            **_errors(400, 401, 403, 404),
+            **_errors(400, 401, 403, 404, 429),
         },
     }

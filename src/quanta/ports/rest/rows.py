@@ -48,6 +48,8 @@ class Page:
     chunks: Callable[[], Iterator[bytes]]
     next_cursor: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    """The whole body when it is already in memory (a lookup's row): sent as is, not streamed."""
 
 
 class RestReads:
@@ -57,6 +59,7 @@ class RestReads:
         self.plane = plane
         self.signer = signer
         self.generation = generation
+        self._lookups: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
 
     def product(self, domain: str, name: str, major: int) -> DataProduct:
         """The published product major with a REST port."""
@@ -173,24 +176,44 @@ class RestReads:
             raise BadRequest(f"key property '{hidden[0]}' is not visible to you", "key")
         filters_ = tuple(Filter(n, "eq", (typed_value(columns[n], p),)) for n, p in zip(names, parts, strict=True))
         fields = parse_fields(columns, reserved["fields"]) if "fields" in reserved else ()
-        params: dict[str, Any] = {}
         query = RowsQuery(filters_, fields, (), 2)
-        statement = self._select(read, columns, query, params, file_format).limit(2)
         request = {"lookup": query.normalised(), "format": file_format}
         tag = entity_tag(read.snapshot.id, request, read.fingerprint, self.generation(principal))
-        sql = statement.sql(dialect="duckdb")
+        sql, params = self._lookup_statement(read, columns, query, file_format)
         missing = f"{spec.ref} v{spec.major} has no row with key {key} (snapshot {read.snapshot.id})"
         if file_format == "json":  # the common case: Python values straight to JSON, no Arrow
             found = self.plane.records(read, sql, params or None, statement="lookup", filters=audited_filters(query))
             if not found:
                 raise NotFound(missing)
             body = dumps(found[0]).encode()
-            return Page(read.snapshot.id, tag, MEDIA_TYPES["json"], lambda: iter((body,)))
+            return Page(read.snapshot.id, tag, MEDIA_TYPES["json"], lambda: iter((body,)), body=body)
         table = self.plane.rows(read, sql, params or None, statement="lookup", filters=audited_filters(query))
         if table.num_rows == 0:
             raise NotFound(missing)
         batches = table.slice(0, 1).to_batches()
         return Page(read.snapshot.id, tag, MEDIA_TYPES[file_format], lambda: encode(batches, table.schema, file_format))
+
+    def _lookup_statement(
+        self, read: SecuredRead, columns: dict[str, Column], query: RowsQuery, file_format: str
+    ) -> tuple[str, dict[str, Any]]:
+        """A lookup's SQL and its parameters. The SQL depends only on the secured read, the key's
+        properties, the fields and the format, so it is built once and reused with each key's
+        values (building and rendering it took most of a lookup's Python time)."""
+        shape = (read.fingerprint, tuple(f.name for f in query.filters), query.fields, file_format)
+        values = [f.values[0] for f in query.filters]
+        cached = self._lookups.get(shape)
+        if cached is None:
+            params: dict[str, Any] = {}
+            sql = self._select(read, columns, query, params, file_format).limit(2).sql(dialect="duckdb")
+            if len(self._lookups) >= _LOOKUP_CACHE:
+                self._lookups.clear()
+            cached = self._lookups[shape] = (sql, tuple(params))
+        sql, names = cached
+        return sql, dict(zip(names, values, strict=True))
+
+
+_LOOKUP_CACHE = 4096
+"""Lookup statements kept (by secured read, key properties, fields and format) before starting over."""
 
 
 def audited_filters(query: RowsQuery) -> dict[str, Any]:
