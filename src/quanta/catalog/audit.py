@@ -191,46 +191,22 @@ class AuditLog:
 
 def chain_mac(key: bytes, prev: str, seq: int, at: datetime, entry: AuditEntry) -> str:
     """The HMAC-SHA256 of a row: over the previous row's MAC and the row's canonical content."""
-    content = {
-        "seq": seq,
-        "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "actor": entry.actor,
-        "action": entry.action,
-        "product": entry.product,
-        "port": entry.port,
-        "snapshot": entry.snapshot,
-        "statement": entry.statement,
-        "rows": entry.rows,
-        "decision": entry.decision,
-        "reason": entry.reason,
-        "data": _plain(entry.data),
-    }
+    content = _content(seq, at, entry) | {"at": at.strftime("%Y-%m-%dT%H:%M:%S.%f")}
     message = prev.encode() + b"\n" + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _plain(data: dict[str, Any]) -> Any:
-    """``data`` as it reads back from a JSON column."""
-    return json.loads(json.dumps(data, default=str))
+_FIELDS = ("actor", "action", "product", "port", "snapshot", "statement", "rows", "decision", "reason")
+
+
+def _content(seq: int, at: datetime, entry: AuditEntry) -> dict[str, Any]:
+    """A row's content as stored (``data`` as it reads back from a JSON column)."""
+    plain = json.loads(json.dumps(entry.data, default=str))
+    return {"seq": seq, "at": at, **{name: getattr(entry, name) for name in _FIELDS}, "data": plain}
 
 
 def _values(seq: int, at: datetime, entry: AuditEntry, prev: str, mac: str) -> dict[str, Any]:
-    return {
-        "seq": seq,
-        "at": at,
-        "actor": entry.actor,
-        "action": entry.action,
-        "product": entry.product,
-        "port": entry.port,
-        "snapshot": entry.snapshot,
-        "statement": entry.statement,
-        "rows": entry.rows,
-        "decision": entry.decision,
-        "reason": entry.reason,
-        "data": _plain(entry.data),
-        "prev": prev,
-        "mac": mac,
-    }
+    return _content(seq, at, entry) | {"prev": prev, "mac": mac}
 
 
 def _row(row: Any) -> AuditRow:
