@@ -81,6 +81,27 @@ def test_a_snapshot_committed_but_not_yet_published_is_not_an_orphan_to_gc(four:
         mesh.close()
 
 
+def test_a_live_run_s_committed_snapshot_made_before_gc_began_is_not_an_orphan(four: FourMesh) -> None:
+    """The race the gc loop once lost: a build made its snapshot id, gc began and read the catalog,
+    the build committed to the store; the folder is unknown to the catalog and older than gc's
+    start, but its manifest names a live run, so it stays until that run has ended."""
+    build(four.root, select=["sales.orders"])
+    mesh = Mesh.load(four.root)
+    try:
+        runs, store = mesh.workspace.catalog.runs, mesh.workspace.store
+        run_id = new_id()
+        runs.start(run_id, "test", ["build"], mesh="four")
+        made = new_id(datetime.now(UTC) - timedelta(seconds=1))  # before gc's start
+        store.commit(store.staging_dir(run_id, ORDERS), ORDERS, made, {"buildId": run_id, "files": []})
+        report = mesh.gc(keep=1, grace=timedelta(0))
+        assert made in store.snapshot_ids(ORDERS) and report.live_runs == 1  # type: ignore[attr-defined]
+        runs.finish(run_id, "failed", 1.0)
+        report = mesh.gc(keep=1, grace=timedelta(0))  # its run ended without publishing: an orphan now
+        assert made not in store.snapshot_ids(ORDERS)
+    finally:
+        mesh.close()
+
+
 def test_a_superseded_snapshot_stays_readable_for_the_grace_period(four: FourMesh) -> None:
     build(four.root, select=["sales.orders"])
     mesh = Mesh.load(four.root)

@@ -112,15 +112,26 @@ def test_a_request_started_on_the_old_snapshot_finishes_on_it(tmp_path: Path) ->
             body = [next(chunks)]
             write_orders(root, 10, offset=900_000)
             build(root)
-            current = running.platform.plane.snapshot(running.platform.plane.product("sales.orders@v1"))
-            assert current.id != pinned
+            current = running.platform.catalog.snapshots.current("sales.orders@v1")  # not the plane's cache
+            assert current is not None and current.id != pinned
             body += list(chunks)
-        latest = client.get(ORDERS, params={"limit": 1}).json()
+        latest = _once_published(client, pinned)
     lines = b"".join(body).decode().splitlines()
     assert len(lines) == 100_000
     ids = {int(json.loads(line)["order_id"][2:]) for line in lines}
     assert len(ids) == 100_000 and max(ids) < rows  # all of the old snapshot, none of the new
     assert latest["snapshot"] != pinned and latest["items"][0]["order_id"] == "o-900000"
+
+
+def _once_published(client: object, old: str) -> dict[str, object]:
+    """The first page once the server sees a snapshot other than ``old``: a publish is seen within
+    the plane's refresh interval (1 s), so a few seconds are ample."""
+    deadline = time.monotonic() + 10
+    while True:
+        page: dict[str, object] = client.get(ORDERS, params={"limit": 1}).json()  # type: ignore[attr-defined]
+        if page["snapshot"] != old or time.monotonic() > deadline:
+            return page
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("sort", [None, "country", "-amount,order_date"])

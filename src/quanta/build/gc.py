@@ -9,8 +9,9 @@ refers to). It never races a build or a reader:
 - a snapshot that stopped being current less than ``grace`` ago stays, so a query or download
   that began before the publish finishes;
 - an orphan is removed only once it is older than ``grace`` and no live run could still own it:
-  a live run's staging folder stays, and landed responses stay while any run is live (a build
-  lands them before its lineage exists).
+  a live run's staging folder stays, so does a snapshot its manifest says a live run committed
+  (the catalog learns of it only at the publish that follows), and landed responses stay while
+  any run is live (a build lands them before its lineage exists).
 """
 
 from __future__ import annotations
@@ -105,15 +106,27 @@ def _superseded_at(records: list[SnapshotRecord]) -> dict[str, datetime]:
     return {older.id: newer.published_at for newer, older in pairwise(published) if newer.published_at is not None}
 
 
+def _built_by(store: SnapshotStore, location: SnapshotLocation, snapshot_id: str) -> str | None:
+    """The run that committed a snapshot, from its manifest (None when unreadable)."""
+    try:
+        build_id = store.manifest(location, snapshot_id).get("buildId")
+    except (OSError, ValueError):
+        return None
+    return build_id if isinstance(build_id, str) else None
+
+
 def _orphans(catalog: Catalog, store: SnapshotStore, before: datetime, live: set[str], report: GcReport) -> None:
     report.orphans += store.clear_staging(keep=live, before=before)
     known = catalog.snapshots.ids()
     for location in store.locations():
         report.orphans += store.remove_incomplete(location, before)
         for snapshot_id in store.snapshot_ids(location):
-            if snapshot_id not in known and made_before(snapshot_id, before):
-                report.orphans.append(store.describe(location, snapshot_id))
-                store.delete(location, snapshot_id)
+            if snapshot_id in known or not made_before(snapshot_id, before):
+                continue
+            if _built_by(store, location, snapshot_id) in live:  # committed, not yet published
+                continue
+            report.orphans.append(store.describe(location, snapshot_id))
+            store.delete(location, snapshot_id)
     if live:
         return
     referenced = catalog.lineage.landed_fingerprints()
