@@ -97,21 +97,28 @@ def connect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run(["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, capture_output=True)
 
 
-@pytest.mark.parametrize(
-    "where",
-    [
-        "local[2]",
-        pytest.param(
-            "connect",
-            marks=pytest.mark.xfail(
-                strict=False, reason="failed once in the final fresh-clone CI of 2026-12-02, not yet diagnosed"
-            ),
-        ),
-    ],
-)
+@pytest.fixture
+def local_session_alive() -> Iterator[None]:
+    """A local (JVM) Spark session alive in this process, as the conformance suite's is in a full
+    run: a Spark Connect session must still be made beside it (it once failed with
+    SESSION_ALREADY_EXIST, every build in 0.03 s)."""
+    from quanta.engines.registry import EngineOptions
+    from quanta.engines.spark.engine import SparkEngine
+
+    local = SparkEngine(EngineOptions(master="local[1]"))
+    local.start()
+    try:
+        yield
+    finally:
+        local.close()
+
+
+@pytest.mark.parametrize("where", ["local[2]", "connect"])
 def test_every_product_equals_its_duckdb_build(
     duckdb_build: Mesh, tmp_path: Path, where: str, request: pytest.FixtureRequest
 ) -> None:
+    if where == "connect":
+        request.getfixturevalue("local_session_alive")
     master = request.getfixturevalue("connect_server") if where == "connect" else where
     spark = _build(fresh_mesh(tmp_path / "fashion-retail"), "spark", master)
     try:

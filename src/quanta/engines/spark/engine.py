@@ -20,7 +20,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from quanta.engines import rowhash
 from quanta.engines.base import (
@@ -65,19 +64,25 @@ _names = itertools.count()
 def start_session(options: EngineOptions) -> SparkSession:
     """A session for ``options.master``: Spark Connect for ``sc://…``, a JVM of our own otherwise."""
     master = options.master or "local[*]"
-    builder = SparkSession.builder.appName("quanta")
     if master.startswith("sc://"):
-        builder = builder.remote(master)
-    else:
-        if master.startswith("local"):
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            for key, value in LOCAL_CONF.items():
-                builder = builder.config(key, value)
-            cores = _local_cores(master)
-            builder = builder.config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
-        builder = builder.master(master)
-        if options.memory_limit:
-            builder = builder.config("spark.driver.memory", _jvm_size(options.memory_limit))
+        # the Connect builder itself: the classic one refuses a remote session while a local one
+        # lives in the process, and would switch the whole process to Connect mode
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+        remote = ConnectSession.builder.remote(master).appName("quanta")
+        for key, value in options.conf:
+            remote = remote.config(key, value)
+        return remote.getOrCreate()  # type: ignore[return-value]
+    builder = SparkSession.builder.appName("quanta")
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        for key, value in LOCAL_CONF.items():
+            builder = builder.config(key, value)
+        cores = _local_cores(master)
+        builder = builder.config("spark.sql.shuffle.partitions", str(max(2, cores * 2)))
+    builder = builder.master(master)
+    if options.memory_limit:
+        builder = builder.config("spark.driver.memory", _jvm_size(options.memory_limit))
     for key, value in options.conf:
         builder = builder.config(key, value)
     return builder.getOrCreate()
@@ -345,7 +350,7 @@ def conform(frame: DataFrame, columns: tuple[Column, ...]) -> tuple[DataFrame, d
         raise SchemaMismatch(missing, extra, mistyped)
     projections, casts = [], {}
     for column in columns:
-        reference = F.col(_quoted(column.name))
+        reference = frame[_quoted(column.name)]  # a column of the frame's own kind (local or Connect)
         cast = TYPES.cast_for(column.logical_type, produced[column.name])
         if cast:
             reference = reference.cast(cast)
