@@ -103,7 +103,7 @@ def test_a_product_built_in_one_folder_is_shown_searched_queried_and_exported_fr
     assert "sales.orders" in quanta("show", "sales.orders", cwd=empty, env=platform).stdout
 
     found = json.loads(quanta("search", "revenue country", "--format", "json", cwd=empty, env=platform).stdout)
-    assert [hit["product"] for hit in found] == ["sales.daily-revenue@v1"]
+    assert [hit["key"] for hit in found["hits"]] == ["sales.daily-revenue@v1"]
 
     rows = quanta(
         "query",

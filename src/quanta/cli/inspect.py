@@ -127,25 +127,40 @@ def _print_details(details: dict[str, Any]) -> None:
 
 
 def search(
-    text: str = typer.Argument(..., help="Words to look for."),
+    text: str = typer.Argument("", help="Words to look for (none: browse every product)."),
+    domain: list[str] = typer.Option([], "--domain", help="Only products of this domain (repeatable)."),
+    tag: list[str] = typer.Option([], "--tag", help="Only products with this tag (repeatable)."),
+    status: list[str] = typer.Option([], "--status", help="Only products in this lifecycle status (repeatable)."),
+    trust: list[str] = typer.Option([], "--trust", help="met, at-risk, breached or unmeasured (repeatable)."),
+    limit: int = typer.Option(20, "--limit", min=1, max=1000, help="Hits to show."),
     mesh_path: Path = MESH_OPTION,
     output: OutputFormat = FORMAT_OPTION,
     catalog: str | None = CATALOG_OPTION,
 ) -> None:
-    """Find products by name, description, tags and properties."""
+    """Find products by name, description, tags, domain and properties, ranked with trust."""
+    from quanta.catalog.search import SearchQuery
+
+    query = SearchQuery(text, tuple(domain), tuple(tag), tuple(status), tuple(trust), limit=limit)
     products = scope(mesh_path, None, catalog, None)
     try:
-        hits = products.search(text)
+        result = products.search(query)
     finally:
         products.close()
     if output is OutputFormat.json:
-        print_json(
-            [{"product": h.spec.key, "description": h.spec.description, "matched": list(h.matches)} for h in hits]
-        )
+        from quanta.project.catalog_api import search_result
+
+        print_json(search_result(result))
         return
-    table = Table(title=Text(f"{len(hits)} product(s) matching '{text}'"))
-    for column in ("product", "description", "matched"):
+    shown = f"'{text}'" if text else "(all)"
+    table = Table(title=Text(f"{result.total} product(s) matching {shown}"))
+    for column in ("product", "trust", "status", "description", "matched"):
         table.add_column(column)
-    for hit in hits:
-        table.add_row(literal(hit.spec.key), literal(hit.spec.description or ""), literal(", ".join(hit.matches)))
+    for hit in result.hits:
+        d = hit.document
+        table.add_row(
+            literal(d.key), literal(d.trust), literal(d.status), literal(d.description), literal(", ".join(hit.matched))
+        )
     console().print(table)
+    for facet, counts in result.facets.items():
+        if counts:
+            console().print(Text(f"{facet}: " + ", ".join(f"{value} ({n})" for value, n in counts.items())))

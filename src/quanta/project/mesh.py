@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # these import the engine layers, which no-op commands never 
     from quanta.build.product import Workspace
     from quanta.build.runner import BuildReport, Listener
     from quanta.catalog import Catalog
-    from quanta.catalog.search import SearchHit
+    from quanta.catalog.search import SearchQuery, SearchResult
     from quanta.ports.files import ExportResult
     from quanta.project.platform import Platform
     from quanta.quality.checks import CheckResult
@@ -274,15 +274,20 @@ class Mesh:
 
         selected = self._selection(names)
         return [
-            slo_document(self.workspace.catalog, p, now)
+            slo_document(self.workspace.catalog, p.spec, now)
             for p in self.source.products
             if selected is None or p.spec.key in selected
         ]
 
-    def search(self, text: str) -> list[SearchHit]:
-        from quanta.catalog.search import search
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Search the checkout's products (ranked with the trust the catalog measured)."""
+        from quanta.project.discovery import Discovery
 
-        return search(self.specs(), text)
+        discovery = Discovery(self.workspace.catalog, self.specs)
+        try:
+            return discovery.search(query)
+        finally:
+            discovery.close()
 
 
 @contextmanager

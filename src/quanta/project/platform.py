@@ -24,8 +24,9 @@ from quanta.storage import LocalSnapshotStore, SnapshotLocation, SnapshotStore
 if TYPE_CHECKING:
     from quanta.access import Decision
     from quanta.access.oidc import OidcVerifier
-    from quanta.catalog.search import SearchHit
+    from quanta.catalog.search import SearchQuery, SearchResult
     from quanta.ports.files import ExportResult
+    from quanta.project.discovery import Discovery
 
 
 class Platform:
@@ -54,6 +55,7 @@ class Platform:
         self._authenticated: dict[str, _Authenticated] = {}
         self.oidc = oidc
         self._bearer: OidcVerifier | None = None
+        self._discovery: Discovery | None = None
         if store is not None:
             backfill_descriptors(catalog, store)
 
@@ -76,6 +78,8 @@ class Platform:
             raise
 
     def close(self) -> None:
+        if self._discovery is not None:
+            self._discovery.close()
         self.plane.close()
         self.catalog.close()
 
@@ -103,10 +107,33 @@ class Platform:
         """A published product by ``domain.name`` (its highest major) or ``domain.name@vN``."""
         return self.plane.product(name)
 
-    def search(self, text: str) -> list[SearchHit]:
-        from quanta.catalog.search import search
+    @property
+    def discovery(self) -> Discovery:
+        """The search index over every published product, kept in step with the catalog."""
+        if self._discovery is None:
+            from quanta.project.discovery import Discovery
 
-        return search(self.specs(), text)
+            self._discovery = Discovery(self.catalog, self.specs)
+        return self._discovery
+
+    def search(self, query: SearchQuery, principal: Principal = LOCAL_OWNER) -> SearchResult:
+        """The products ``principal`` may discover that match ``query``: every one but the
+        confidential products it may read no port of."""
+        from quanta.project.discovery import hidden_from
+
+        products = self.discovery.products()
+        return self.discovery.search(
+            query, hidden_from(principal, products.values(), lambda s: self.may_read(principal, s))
+        )
+
+    def may_read(self, principal: Principal, spec: DataProduct) -> bool:
+        """Whether ``principal`` may read at least one port of ``spec``."""
+        ports = [p.id for p in spec.outputs] or [None]
+        return any(self.plane.decide(principal, spec, port, None).allowed for port in ports)
+
+    def visible(self, principal: Principal, spec: DataProduct) -> bool:
+        """Whether ``principal`` may see ``spec``'s metadata: unless confidential, anyone may."""
+        return principal.owner or not spec.access.confidential or self.may_read(principal, spec)
 
     # ---------------------------------------------------------------- data (as the platform owner)
 

@@ -15,7 +15,7 @@ from quanta.spec.product import DataProduct
 
 if TYPE_CHECKING:
     from quanta.catalog import Catalog
-    from quanta.catalog.search import SearchHit
+    from quanta.catalog.search import SearchQuery, SearchResult
     from quanta.ports.files import ExportResult
     from quanta.project.platform import Platform
 
@@ -63,7 +63,7 @@ class ProductScope(Protocol):
         unmask: bool = False,
     ) -> ExportResult: ...
 
-    def search(self, text: str) -> list[SearchHit]: ...
+    def search(self, query: SearchQuery) -> SearchResult: ...
 
     def verify(self, names: list[str], snapshot_id: str | None = None) -> dict[str, list[str]]: ...
 

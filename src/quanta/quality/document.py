@@ -12,15 +12,15 @@ from quanta.catalog import Catalog, SliRecord
 from quanta.quality.attainment import Attainment, per_build, time_weighted, time_weighted_freshness
 from quanta.spec.base import parse_duration
 from quanta.spec.index import address
-from quanta.spec.loader import ProductSource
+from quanta.spec.product import DataProduct
 
 SCHEMA = "quanta.slo-document/v1"
 HISTORY = 50
 
 
-def slo_document(catalog: Catalog, product: ProductSource, now: datetime | None = None) -> dict[str, Any]:
+def slo_document(catalog: Catalog, spec: DataProduct, now: datetime | None = None) -> dict[str, Any]:
+    """The document of ``spec`` as measured in ``catalog`` at ``now``."""
     now = now or datetime.now(UTC)
-    spec = product.spec
     key = spec.key
     window = parse_duration(spec.slos.window)
     slis = catalog.slis.of(key)

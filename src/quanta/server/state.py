@@ -39,6 +39,8 @@ class ServeOptions:
     """Serve HTTPS with this certificate (None: plain HTTP)."""
     sli_interval: float = 60.0
     """Seconds between flushes of the port SLIs to the catalog (0: only at shutdown)."""
+    sql_address: str | None = None
+    """``host:port`` of this server's SQL wire port (None: it runs none), for connection snippets."""
 
 
 class ServerState:

@@ -46,3 +46,7 @@ class Access(SpecModel):
     """Grants; anything not granted is denied."""
     approvers: list[str] = Field(default_factory=list)
     """Principals who approve access requests (the owning team when empty)."""
+    confidential: bool = False
+    """Hide the product itself, not only its rows, from principals who may read none of its ports: it
+    is left out of search and the catalog answers 404 about it. Otherwise anyone signed in may see its
+    metadata, so they can ask for access."""
