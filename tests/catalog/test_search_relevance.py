@@ -95,7 +95,9 @@ def test_trust_boosts_an_equally_relevant_product_and_breaches_sink() -> None:
     ranked = [h.document.key for h in index.search(SearchQuery("stock levels")).hits]
     assert ranked == ["c.stock-levels@v1", "b.stock-levels@v1", "a.stock-levels@v1"]
     scores = [h.score for h in index.search(SearchQuery("stock levels")).hits]
-    assert scores[0] / scores[1] == pytest.approx(1.3, rel=1e-3) and scores[2] / scores[1] == pytest.approx(0.7, rel=1e-3)
+    assert scores[0] / scores[1] == pytest.approx(1.3, rel=1e-3) and scores[2] / scores[1] == pytest.approx(
+        0.7, rel=1e-3
+    )
     browse = [h.document.key for h in index.search(SearchQuery("")).hits]
     assert browse == ["c.stock-levels@v1", "b.stock-levels@v1", "a.stock-levels@v1"]
 

@@ -11,6 +11,7 @@ else gets the same 404 as for a product that does not exist). Rows never appear 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from quanta.access import Principal
@@ -99,7 +100,7 @@ class CatalogApi:
         details["links"] = {name: f"{base}/{name}" for name in ("schema", "lineage", "versions", "slo", "runs")} | {
             "self": base
         }
-        return details
+        return jsonable(details)
 
     def schema(self, principal: Principal, key: str) -> dict[str, Any]:
         spec = self.product(principal, key)
@@ -272,6 +273,17 @@ def snippets(
             "sql": f"SELECT * FROM {table} LIMIT 10",
         }
     return {}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every datetime as an ISO 8601 string."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def schema_changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:

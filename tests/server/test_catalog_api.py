@@ -1,0 +1,132 @@
+"""The catalog API over HTTP: search with facets, a product's page with this caller's ports and
+snippets, schema, lineage, versions, SLO document and runs; a confidential product exists only
+for those who may read it; rows never appear."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from serving_mesh import PRINCIPALS, Served, build, serving, write_mesh
+
+from quanta.catalog import PrincipalRecord
+from quanta.project.catalog_api import schema_changes
+from quanta.project.platform import Platform
+
+CATALOG = "/api/v1/catalog/products"
+REVENUE = f"{CATALOG}/sales/daily-revenue/v1"
+ORDERS = f"{CATALOG}/sales/orders/v1"
+
+
+def _enrol(platform: Platform) -> dict[str, str]:
+    tokens = {}
+    for record in [*PRINCIPALS.values(), PrincipalRecord("stranger")]:
+        platform.add_principal(record)
+        tokens[record.id], _ = platform.create_token(record.id)
+    return tokens
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    base = tmp_path_factory.mktemp("catalog-api")
+    root = write_mesh(base / "demo")
+    revenue = root / "products/sales/daily-revenue/dataproduct.yaml"
+    revenue.write_text(revenue.read_text().replace("access:\n", "access:\n  confidential: true\n"))
+    build(root)
+    with serving(root, base / "cache", enrol=_enrol) as running:
+        yield running
+
+
+def test_search_finds_products_with_facets_and_each_hit_s_access(catalog: Served) -> None:
+    with catalog.client("stranger") as client:
+        found = client.get(CATALOG, params={"q": "orders"}).json()
+    assert found["hits"][0]["key"] == "sales.orders@v1"
+    assert found["hits"][0]["access"] == "requestable"  # visible so a stranger can ask for it
+    assert found["hits"][0]["links"]["self"].endswith(ORDERS)
+    assert set(found["facets"]) == {"domain", "tag", "status", "trust"}
+    with catalog.client("ann") as client:
+        mine = client.get(CATALOG, params={"q": "orders"}).json()
+    assert mine["hits"][0]["access"] == "granted"
+
+
+def test_a_confidential_product_is_hidden_from_those_who_may_read_none_of_its_ports(catalog: Served) -> None:
+    with catalog.client("cleo") as client:
+        everything = client.get(CATALOG).json()
+        assert "sales.daily-revenue@v1" not in [h["key"] for h in everything["hits"]]
+        assert everything["total"] == 1 and everything["facets"]["domain"] == {"sales": 1}
+        assert client.get(CATALOG, params={"q": "revenue"}).json()["total"] == 0
+        hidden = client.get(REVENUE)
+        absent = client.get(f"{CATALOG}/sales/no-such-product/v1")
+        assert hidden.status_code == absent.status_code == 404
+        assert hidden.headers["content-type"].startswith("application/problem+json")
+        assert hidden.json()["detail"].replace("daily-revenue", "X") == absent.json()["detail"].replace(
+            "no-such-product", "X"
+        )
+        for aspect in ("schema", "lineage", "versions", "slo", "runs"):
+            assert client.get(f"{REVENUE}/{aspect}").status_code == 404
+        orders_page = client.get(ORDERS).json()
+        assert "sales.daily-revenue@v1" not in orders_page["downstream"]
+        assert "sales.daily-revenue@v1" not in client.get(f"{ORDERS}/lineage").json()["downstream"]
+    with catalog.client("ann") as client:  # ann reads its api port
+        assert client.get(REVENUE).status_code == 200
+        assert "sales.daily-revenue@v1" in [
+            h["key"] for h in client.get(CATALOG, params={"q": "revenue"}).json()["hits"]
+        ]
+        assert "sales.daily-revenue@v1" in client.get(ORDERS).json()["downstream"]
+    with catalog.client("root") as client:
+        assert client.get(CATALOG).json()["total"] == 2
+
+
+def test_a_product_page_lists_ports_with_this_caller_s_access_and_snippets(catalog: Served) -> None:
+    with catalog.client("ann") as client:
+        response = client.get(ORDERS)
+    page = response.json()
+    assert page["key"] == "sales.orders@v1" and page["address"] == "quanta://sales/orders/v1"
+    assert page["confidential"] is False and page["spec"]["name"] == "orders"
+    ports = {p["id"]: p for p in page["outputs"]}
+    assert ports["api"]["access"] == "granted" and ports["api"]["masked"] == ["customer_id"]
+    assert ports["table"]["access"] == "requestable" and "snippets" not in ports["table"]
+    curl = ports["api"]["snippets"]["curl"]
+    assert "$QUANTA_TOKEN" in curl and f"{catalog.url}/api/v1/products/sales/orders/v1/rows" in curl
+    assert ports["files"]["snippets"]["curl"].endswith('/files/files?format=parquet"')
+    assert catalog.tokens["ann"] not in response.text  # a snippet never holds the caller's secret
+    assert "sample" not in page and "c-1" not in response.text  # metadata only: no rows
+    assert set(page["links"]) == {"self", "schema", "lineage", "versions", "slo", "runs"}
+
+
+def test_schema_lineage_versions_slo_and_runs(catalog: Served) -> None:
+    with catalog.client("ann") as client:
+        schema = client.get(f"{REVENUE}/schema").json()
+        lineage = client.get(f"{REVENUE}/lineage").json()
+        versions = client.get(f"{ORDERS}/versions").json()
+        slo = client.get(f"{ORDERS}/slo").json()
+        runs = client.get(f"{ORDERS}/runs").json()
+    current = catalog.platform.catalog.snapshots.current("sales.orders@v1")
+    assert current is not None
+    assert [p["name"] for p in schema["properties"]] == ["order_date", "country", "revenue", "orders"]
+    assert schema["published"] is not None and schema["snapshot"]
+    assert [u["product"] for u in lineage["upstream"]] == ["sales.orders@v1"]
+    assert lineage["upstream"][0]["snapshot"] == current.id
+    assert versions["versions"][0]["snapshot"] == current.id and versions["versions"][0]["rows"] == current.rows
+    assert slo["schema"] == "quanta.slo-document/v1" and slo["key"] == "sales.orders@v1"
+    assert runs["runs"] and runs["runs"][0]["status"] == "built" and runs["runs"][0]["snapshot"] == current.id
+
+
+def test_the_catalog_api_needs_a_signed_in_caller_and_names_its_resources(catalog: Served) -> None:
+    with catalog.client() as anonymous:
+        assert anonymous.get(CATALOG).status_code == 401
+        assert anonymous.get(ORDERS).status_code == 401
+    with catalog.client("ann") as client:
+        unknown = client.get(f"{ORDERS}/secrets")
+        assert unknown.status_code == 404 and "schema" in unknown.json()["detail"]
+        assert client.get(CATALOG, params={"limit": 0}).status_code in (400, 422)
+
+
+def test_schema_changes_name_what_was_added_removed_and_retyped() -> None:
+    before = [{"name": "a", "logicalType": "string"}, {"name": "b", "logicalType": "integer"}]
+    after = [{"name": "b", "logicalType": "number"}, {"name": "c", "logicalType": "date"}]
+    assert schema_changes(before, after) == [
+        {"change": "removed", "property": "a"},
+        {"change": "logicalType changed", "property": "b", "from": "integer", "to": "number"},
+        {"change": "added", "property": "c", "logicalType": "date"},
+    ]
