@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
 from quanta.catalog.search import SearchQuery
@@ -17,6 +17,7 @@ router = APIRouter()
 CATALOG = "/api/v1/catalog"
 PRODUCT = CATALOG + "/products/{domain}/{name}/v{major}"
 MAX_PAGE = 200
+MAX_QUERY = 500
 
 
 def _api(request: Request) -> tuple[CatalogApi, Any]:
@@ -32,20 +33,41 @@ def _json(data: dict[str, Any]) -> JSONResponse:
 
 
 @router.get(CATALOG + "/products")
-def search(
-    request: Request,
-    q: str = Query("", max_length=500, description="Words to look for; empty lists every product."),
-    domain: list[str] = Query([]),
-    tag: list[str] = Query([]),
-    status: list[str] = Query([]),
-    trust: list[str] = Query([]),
-    limit: int = Query(20, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
-) -> JSONResponse:
-    """Products matching ``q``, best first (text relevance boosted by trust), with facets."""
+def search(request: Request) -> JSONResponse:
+    """Products matching ``q`` (empty: every product), best first (text relevance boosted by
+    trust), with facets; ``domain``, ``tag``, ``status`` and ``trust`` filter (repeatable);
+    ``limit`` (1-200) and ``offset`` page."""
     api, principal = _api(request)
-    query = SearchQuery(q, tuple(domain), tuple(tag), tuple(status), tuple(trust), limit, offset)
-    return _json(api.search(principal, query))
+    return _json(api.search(principal, search_query(request.query_params.multi_items())))
+
+
+def search_query(params: list[tuple[str, str]]) -> SearchQuery:
+    """The search a query string asks for; an unknown or malformed parameter is a 400."""
+    from quanta.errors import BadRequest
+
+    lists: dict[str, list[str]] = {name: [] for name in ("q", "domain", "tag", "status", "trust", "limit", "offset")}
+    for name, value in params:
+        if name not in lists:
+            raise BadRequest(f"unknown parameter '{name}'; use q, domain, tag, status, trust, limit or offset", name)
+        lists[name].append(value)
+    numbers = {}
+    for name, default, low, high in (("limit", 20, 1, MAX_PAGE), ("offset", 0, 0, 1_000_000)):
+        text = lists[name][-1] if lists[name] else str(default)
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise BadRequest(f"'{name}' is a whole number from {low} to {high}, not '{text[:40]}'", name)
+        numbers[name] = int(text)
+    text = " ".join(lists["q"])
+    if len(text) > MAX_QUERY:
+        raise BadRequest(f"'q' is at most {MAX_QUERY} characters", "q")
+    return SearchQuery(
+        text,
+        tuple(lists["domain"]),
+        tuple(lists["tag"]),
+        tuple(lists["status"]),
+        tuple(lists["trust"]),
+        numbers["limit"],
+        numbers["offset"],
+    )
 
 
 @router.get(PRODUCT)
