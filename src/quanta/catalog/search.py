@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from quanta.spec.product import DataProduct
@@ -278,6 +279,12 @@ def words_of(text: str) -> list[str]:
 
 def matched_fields(document: SearchDocument, words: list[str]) -> tuple[str, ...]:
     """The fields holding a word of the query (or a word starting with it), for showing why a hit."""
+    stems = tuple(w[: max(3, len(w) - 2)] for w in words)
+    return tuple(label for label, tokens in _field_words(document) if any(t.startswith(stems) for t in tokens))
+
+
+@lru_cache(maxsize=20_000)
+def _field_words(document: SearchDocument) -> tuple[tuple[str, tuple[str, ...]], ...]:
     fields = {
         "name": document.name,
         "tags": " ".join(document.tags),
@@ -285,9 +292,4 @@ def matched_fields(document: SearchDocument, words: list[str]) -> tuple[str, ...
         "domain": document.domain,
         **{f"property {name}": f"{name} {text}" for name, text in document.properties},
     }
-    found = []
-    for label, value in fields.items():
-        tokens = [t.lower() for t in _WORD.findall(value)]
-        if any(t.startswith(w[: max(3, len(w) - 2)]) for w in words for t in tokens):
-            found.append(label)
-    return tuple(found)
+    return tuple((label, tuple(dict.fromkeys(words_of(value)))) for label, value in fields.items())

@@ -4,8 +4,8 @@ may discover what.
 A product's trust for ranking is the worst status of its SLO document (every objective and the
 schema checks): ``breached`` when an error budget is exhausted, ``at-risk`` when one is below
 target, ``met`` when all measured ones hold, ``unmeasured`` without data. Trust is recomputed when
-the product's current snapshot moves, and at least every ``trust_ttl_s`` seconds (time alone
-changes attainment).
+the product's current snapshot moves, and after ``trust_ttl_s`` seconds (time alone changes
+attainment), a few products per refresh.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from quanta.access import Principal
 from quanta.catalog import Catalog
 from quanta.catalog.search import SearchIndex, SearchQuery, SearchResult, Trust, document_of
 from quanta.spec.product import DataProduct
 
 _STATUS_TRUST: dict[str, Trust] = {"budget exhausted": "breached", "at risk": "at-risk", "met": "met"}
 _ORDER: tuple[Trust, ...] = ("breached", "at-risk", "met")
+STALE_PER_REFRESH = 50
+"""At most this many products' trust is recomputed for age at one refresh."""
 
 
 def trust_of(document: dict[str, object]) -> Trust:
@@ -53,6 +54,11 @@ class Discovery:
         self._synced = float("-inf")
         self._trust: dict[str, tuple[str | None, float, Trust]] = {}
         self._products: dict[str, DataProduct] = {}
+        self._signature: tuple[object, ...] = ()
+        self.confidential: tuple[DataProduct, ...] = ()
+        """The confidential products among them."""
+        self.version = 0
+        """Moves whenever the indexed products change."""
 
     def search(self, query: SearchQuery, hidden: Iterable[str] = ()) -> SearchResult:
         """The query's page of hits and facets, ``hidden`` keys left out."""
@@ -72,9 +78,17 @@ class Discovery:
                 return
             specs = self._specs()
             current = self.catalog.snapshots.current_all()
-            documents = [document_of(spec, self._trust_of(spec, current.get(spec.key), now)) for spec in specs]
-            self.index.sync(documents)
-            self._products = {spec.key: spec for spec in specs}
+            stale = [k for k, (_, at, _) in self._trust.items() if now - at >= self.trust_ttl_s][:STALE_PER_REFRESH]
+            signature = (tuple(map(id, specs)), tuple((k, r.id) for k, r in sorted(current.items())))
+            if signature != self._signature or stale:
+                for key in stale:  # recomputed a few at a time, so no one search pays for all
+                    del self._trust[key]
+                documents = [document_of(spec, self._trust_of(spec, current.get(spec.key), now)) for spec in specs]
+                if self.index.sync(documents):
+                    self.version += 1
+                self._products = {spec.key: spec for spec in specs}
+                self.confidential = tuple(spec for spec in specs if spec.access.confidential)
+                self._signature = signature
             self._synced = time.monotonic()
 
     def _trust_of(self, spec: DataProduct, snapshot: object, now: float) -> Trust:
@@ -82,7 +96,7 @@ class Discovery:
 
         snapshot_id = getattr(snapshot, "id", None)
         cached = self._trust.get(spec.key)
-        if cached is not None and cached[0] == snapshot_id and now - cached[1] < self.trust_ttl_s:
+        if cached is not None and cached[0] == snapshot_id:
             return cached[2]
         if not spec.slos.declared() and not spec.schedule and snapshot_id is None:
             trust: Trust = "unmeasured"  # nothing published and nothing promised: nothing to read
@@ -93,12 +107,3 @@ class Discovery:
 
     def close(self) -> None:
         self.index.close()
-
-
-def hidden_from(
-    principal: Principal, products: Iterable[DataProduct], may_read: Callable[[DataProduct], bool]
-) -> set[str]:
-    """The confidential products ``principal`` may not discover: those it may read no port of."""
-    if principal.owner:
-        return set()
-    return {spec.key for spec in products if spec.access.confidential and not may_read(spec)}

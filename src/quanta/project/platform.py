@@ -6,6 +6,7 @@ its published descriptor. A :class:`~quanta.project.mesh.Mesh` reads through one
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,6 +57,7 @@ class Platform:
         self.oidc = oidc
         self._bearer: OidcVerifier | None = None
         self._discovery: Discovery | None = None
+        self._hidden: dict[str, tuple[object, frozenset[str]]] = {}
         if store is not None:
             backfill_descriptors(catalog, store)
 
@@ -119,12 +121,30 @@ class Platform:
     def search(self, query: SearchQuery, principal: Principal = LOCAL_OWNER) -> SearchResult:
         """The products ``principal`` may discover that match ``query``: every one but the
         confidential products it may read no port of."""
-        from quanta.project.discovery import hidden_from
+        return self.discovery.search(query, self.hidden_from(principal))
 
-        products = self.discovery.products()
-        return self.discovery.search(
-            query, hidden_from(principal, products.values(), lambda s: self.may_read(principal, s))
+    def hidden_from(self, principal: Principal) -> frozenset[str]:
+        """Keys of the confidential products ``principal`` may not discover (remembered per
+        principal until access or the products change)."""
+        discovery = self.discovery
+        discovery.refresh()
+        if principal.owner or not discovery.confidential:
+            return frozenset()
+        minute = int(time.monotonic() // 60)  # a grant may lapse with time alone
+        identity = (
+            principal,
+            tuple(sorted(principal.attributes.items())),
+            self.plane.generation,
+            discovery.version,
+            minute,
         )
+        cached = self._hidden.get(principal.id)
+        if cached is None or cached[0] != identity:
+            hidden = frozenset(s.key for s in discovery.confidential if not self.may_read(principal, s))
+            if len(self._hidden) > 10_000:
+                self._hidden.clear()
+            self._hidden[principal.id] = cached = (identity, hidden)
+        return cached[1]
 
     def may_read(self, principal: Principal, spec: DataProduct) -> bool:
         """Whether ``principal`` may read at least one port of ``spec``."""
