@@ -132,3 +132,76 @@ def test_schema_changes_name_what_was_added_removed_and_retyped() -> None:
         {"change": "logicalType changed", "property": "b", "from": "integer", "to": "number"},
         {"change": "added", "property": "c", "logicalType": "date"},
     ]
+
+
+ACCESS = "/api/v1/access"
+
+
+def test_a_stranger_asks_for_access_an_admin_approves_and_the_grant_reads(catalog: Served) -> None:
+    rows = "/api/v1/products/sales/orders/v1/rows"
+    with catalog.client("stranger") as stranger, catalog.client("root") as root, catalog.client("ann") as ann:
+        assert stranger.get(rows).status_code == 403
+        asked = stranger.post(
+            f"{ACCESS}/requests",
+            json={"product": "sales.orders", "ports": ["api"], "purpose": "churn study", "days": 7},
+        )
+        assert asked.status_code == 201, asked.text
+        request_id = asked.json()["id"]
+        assert asked.json()["status"] == "pending"
+        assert [r["id"] for r in stranger.get(f"{ACCESS}/requests").json()["mine"]] == [request_id]
+        assert request_id in [r["id"] for r in root.get(f"{ACCESS}/requests").json()["toDecide"]]
+        refused = ann.post(f"{ACCESS}/requests/{request_id}/approve", json={"note": "sure"})
+        assert refused.status_code == 403 and "may not decide" in refused.json()["detail"]
+        assert stranger.post(f"{ACCESS}/requests/{request_id}/approve").status_code == 403  # not their own
+        approved = root.post(f"{ACCESS}/requests/{request_id}/approve", json={"note": "for the study"})
+        assert approved.status_code == 200 and approved.json()["status"] == "approved" and approved.json()["grant"]
+        assert root.post(f"{ACCESS}/requests/{request_id}/reject").status_code == 409  # decided already
+        assert stranger.get(rows, params={"limit": 5}).status_code == 200
+
+
+def test_requests_are_refused_with_reasons(catalog: Served) -> None:
+    with catalog.client("stranger") as stranger:
+        hidden = stranger.post(
+            f"{ACCESS}/requests", json={"product": "sales.daily-revenue", "ports": ["api"], "purpose": "x", "days": 1}
+        )
+        assert hidden.status_code == 404  # a confidential product it cannot see
+        for body, status in [
+            ({"product": "sales.orders", "ports": ["nope"], "purpose": "x", "days": 1}, 400),
+            ({"product": "sales.orders", "ports": ["api"], "purpose": "x", "days": 0}, 400),
+            ({"product": "sales.orders", "ports": [], "purpose": "x", "days": 1}, 400),
+            ({"product": "sales.orders", "ports": ["api"], "purpose": "x", "days": 1, "admin": True}, 400),
+        ]:
+            answer = stranger.post(f"{ACCESS}/requests", json=body)
+            assert answer.status_code == status and answer.json()["detail"], (body, answer.text)
+        assert stranger.post(f"{ACCESS}/requests/999999/approve").status_code == 404
+
+
+def test_principals_and_audit_are_for_admins_tokens_for_their_owner(catalog: Served) -> None:
+    with catalog.client("stranger") as stranger, catalog.client("root") as root:
+        assert stranger.get(f"{ACCESS}/me").json() == {
+            "id": "stranger",
+            "roles": [],
+            "team": None,
+            "admin": False,
+            "attributes": {},
+        }
+        assert stranger.get(f"{ACCESS}/principals").status_code == 403
+        listed = root.get(f"{ACCESS}/principals")
+        assert {"ann", "stranger", "root"} <= {p["id"] for p in listed.json()["principals"]}
+        assert "sha256" not in listed.text and "verifier" not in listed.text
+        assert stranger.get(f"{ACCESS}/audit").status_code == 403
+        assert stranger.get(f"{ACCESS}/audit", params={"product": "sales.orders"}).status_code == 403
+        assert root.get(f"{ACCESS}/audit", params={"limit": 10}).status_code == 200
+
+        made = stranger.post(f"{ACCESS}/tokens", json={"days": 1})
+        assert made.status_code == 201
+        token, token_id = made.json()["token"], made.json()["id"]
+        assert token_id in [t["id"] for t in stranger.get(f"{ACCESS}/tokens").json()["tokens"]]
+        assert token not in stranger.get(f"{ACCESS}/tokens").text
+        with catalog.client() as fresh:
+            headers = {"Authorization": f"Bearer {token}"}
+            assert fresh.get(f"{ACCESS}/me", headers=headers).json()["id"] == "stranger"
+            assert root.delete(f"{ACCESS}/tokens/no-such-token").status_code == 404
+            assert catalog.client("ann").delete(f"{ACCESS}/tokens/{token_id}").status_code == 404  # not ann's
+            assert stranger.delete(f"{ACCESS}/tokens/{token_id}").status_code == 200
+            assert fresh.get(f"{ACCESS}/me", headers=headers).status_code == 401

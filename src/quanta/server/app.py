@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from quanta.project.platform import Platform
-from quanta.server import catalog_routes, problems
+from quanta.server import access_routes, catalog_routes, problems
 from quanta.server.accesslog import AccessLog
 from quanta.server.routes import router
 from quanta.server.state import ServeOptions, ServerState
@@ -41,4 +41,5 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     problems.install(app)
     app.include_router(router)
     app.include_router(catalog_routes.router)
+    app.include_router(access_routes.router)
     return AccessLog(app, server.observe)
