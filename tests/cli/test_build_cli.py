@@ -52,7 +52,11 @@ def test_build_inspect_query_and_gc(tmp_path: Path) -> None:
     files = quanta("query", "select * from read_csv('/etc/passwd')", "-m", "shop", cwd=tmp_path)
     assert files.returncode == 1 and "not allowed" in files.stderr
     search = quanta("search", "revenue", "--mesh", "shop", cwd=tmp_path)
-    assert "sales.daily-revenue" in search.stdout
+    assert "sales.daily-revenue" in search.stdout and "domain: sales (1)" in search.stdout
+    browse = json.loads(quanta("search", "--mesh", "shop", "-f", "json", "--status", "active", cwd=tmp_path).stdout)
+    assert browse["total"] == 2 and browse["facets"]["status"] == {"active": 2}
+    filtered = quanta("search", "--mesh", "shop", "-f", "json", "--domain", "marketing", cwd=tmp_path)
+    assert json.loads(filtered.stdout)["total"] == 0
     gc = quanta("gc", "shop", "--keep", "1", cwd=tmp_path)
     assert gc.returncode == 0 and "removed 0 snapshot(s)" in gc.stdout
 
