@@ -48,7 +48,12 @@ if TYPE_CHECKING:
 
 
 class QueryError(QuantaError):
-    """A query was refused or failed; the message says why."""
+    """A query was refused or failed; the message says why and ``sqlstate`` classifies it as
+    PostgreSQL would (the SQL port answers with it)."""
+
+    def __init__(self, message: str, sqlstate: str = "XX000") -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,9 @@ def _in_utc(moment: datetime) -> datetime:
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        raise QueryError(f"'{moment.isoformat()}' is out of range: in UTC it falls outside years 1 to 9999") from None
+        raise QueryError(
+            f"'{moment.isoformat()}' is out of range: in UTC it falls outside years 1 to 9999", "22008"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -379,7 +386,7 @@ class DataPlane:
 
         unknown = sorted(set(key) - set(read.decision.visible))
         if unknown:
-            raise QueryError(f"{read.spec.ref} has no property {', '.join(repr(n) for n in unknown)}")
+            raise QueryError(f"{read.spec.ref} has no property {', '.join(repr(n) for n in unknown)}", "42703")
         names = sorted(key)
         condition = exp.and_(
             *(exp.column(n, quoted=True).eq(exp.Placeholder(this=f"k{i}")) for i, n in enumerate(names))
@@ -408,7 +415,7 @@ class DataPlane:
         try:
             gated = gate(sql, self._key_of)
         except Refused as exc:
-            raise QueryError(str(exc)) from None
+            raise QueryError(str(exc), exc.sqlstate) from None
         selector = Selector(as_of=as_of)
         reads = {}
         for key in gated.keys:
@@ -438,7 +445,7 @@ class DataPlane:
             try:
                 gated = gate(sql, lambda schema, table: _scoped(relations, schema, table))
             except Refused as exc:
-                raise QueryError(str(exc)) from None
+                raise QueryError(str(exc), exc.sqlstate) from None
             statement = pin(gated, relations).sql(dialect="duckdb")
             return list(self._run(statement, params).to_pylist())
 
@@ -461,7 +468,7 @@ class DataPlane:
             rows = writer.write(read.relation.sql(dialect="duckdb"), partial, file_format)
         except ReadFailed as exc:
             partial.unlink(missing_ok=True)
-            raise QueryError(_scrubbed(str(exc))) from None
+            raise QueryError(_scrubbed(str(exc)), _sqlstate_of(str(exc))) from None
         finally:
             writer.close()
         partial.replace(target)
@@ -508,7 +515,7 @@ class DataPlane:
         try:
             return self.reader().arrow(sql, params)
         except ReadFailed as exc:
-            raise QueryError(_scrubbed(str(exc))) from None
+            raise QueryError(_scrubbed(str(exc)), _sqlstate_of(str(exc))) from None
 
     def records(
         self,
@@ -526,7 +533,7 @@ class DataPlane:
         try:
             found = self.reader().records(sql, params)
         except ReadFailed as exc:
-            raise QueryError(_scrubbed(str(exc))) from None
+            raise QueryError(_scrubbed(str(exc)), _sqlstate_of(str(exc))) from None
         self.record_access(read, statement=statement, filters=filters, rows=len(found))
         return found
 
@@ -554,7 +561,7 @@ class DataPlane:
         try:
             return self.reader().records(sql, params)
         except ReadFailed as exc:
-            raise QueryError(_scrubbed(str(exc))) from None
+            raise QueryError(_scrubbed(str(exc)), _sqlstate_of(str(exc))) from None
 
     def stream(
         self,
@@ -574,7 +581,7 @@ class DataPlane:
         try:
             batches = self.reader().batches(sql, params, batch_size)
         except ReadFailed as exc:
-            raise QueryError(_scrubbed(str(exc))) from None
+            raise QueryError(_scrubbed(str(exc)), _sqlstate_of(str(exc))) from None
         return AuditedStream(batches, lambda rows, done: self._streamed(read, statement, filters, rows, done))
 
     def _streamed(
@@ -704,6 +711,25 @@ def catalog_grant(record: GrantRecord) -> CatalogGrant:
 
 
 _PADDED_KEY = re.compile(r"[0-9a-fA-F]{128}")
+
+
+def _sqlstate_of(message: str) -> str:
+    """The SQLSTATE of an engine failure, from DuckDB's error class."""
+    if "Referenced column" in message or "column" in message and "not found" in message:
+        return "42703"
+    if "Parser Error" in message:
+        return "42601"
+    if "Conversion Error" in message or "Invalid Input Error" in message:
+        return "22P02"
+    if "Out of Range" in message:
+        return "22003"
+    if "Division by zero" in message.lower():
+        return "22012"
+    if "Binder Error" in message or "Catalog Error" in message:
+        return "42P01" if "Table" in message else "42883"
+    if "INTERRUPT" in message.upper():
+        return "57014"
+    return "XX000"
 
 
 def _scrubbed(message: str) -> str:

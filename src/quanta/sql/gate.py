@@ -64,7 +64,12 @@ ALLOWED_UNKNOWN_FUNCTIONS = frozenset(
 
 
 class Refused(QuantaError):
-    """The gate refused a statement; the message says why."""
+    """The gate refused a statement; the message says why and ``sqlstate`` classifies it the way
+    PostgreSQL would (42501 not allowed, 42601 syntax, 42P01 no such relation)."""
+
+    def __init__(self, message: str, sqlstate: str = "42501") -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
 
 
 @dataclass
@@ -87,9 +92,9 @@ def gate(sql: str, resolve: Callable[[str | None, str], K | None], dialect: str 
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except sqlglot.errors.SqlglotError as exc:
-        raise Refused(f"the statement does not parse: {_first_line(str(exc))}") from None
+        raise Refused(f"the statement does not parse: {_first_line(str(exc))}", "42601") from None
     if not statements:
-        raise Refused("the statement is empty")
+        raise Refused("the statement is empty", "42601")
     if len(statements) != 1:
         raise Refused(f"exactly one statement is allowed, not {len(statements)}")
     statement: Any = statements[0]
@@ -122,7 +127,7 @@ def _check_table(node: exp.Table, ctes: set[str], resolve: Callable[[str | None,
     key = resolve(schema, name)
     if key is None:
         shown = f"{schema}.{name}" if schema else name
-        raise Refused(f"'{shown}' is not a product you may read; name products as <domain>.<product>")
+        raise Refused(f"'{shown}' is not a product you may read; name products as <domain>.<product>", "42P01")
     return key
 
 
