@@ -715,7 +715,7 @@ _PADDED_KEY = re.compile(r"[0-9a-fA-F]{128}")
 
 def _sqlstate_of(message: str) -> str:
     """The SQLSTATE of an engine failure, from DuckDB's error class."""
-    if "Referenced column" in message or "column" in message and "not found" in message:
+    if "Referenced column" in message or ("column" in message and "not found" in message):
         return "42703"
     if "Parser Error" in message:
         return "42601"
