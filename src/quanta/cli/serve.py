@@ -36,6 +36,9 @@ def serve(
         help=f"Memory the read engine may use, e.g. 512MB (else the platform's memoryLimit, else {SERVE_MEMORY_LIMIT});"
         " sorts beyond it spill to the cache folder.",
     ),
+    sql_port: int = typer.Option(
+        15432, "--sql-port", help="PostgreSQL wire-protocol port (0: no SQL port; never 5432)."
+    ),
     sli_interval: float = typer.Option(
         60.0, "--sli-interval", min=0, help="Seconds between stores of the port SLIs (0: only at shutdown)."
     ),
@@ -43,7 +46,8 @@ def serve(
     catalog: str | None = CATALOG_OPTION,
     storage: str | None = STORAGE_OPTION,
 ) -> None:
-    """Serve every published product's REST and files ports over HTTP until Ctrl-C or SIGTERM."""
+    """Serve every published product over HTTP (REST, files, the catalog API) and the PostgreSQL wire
+    protocol until Ctrl-C or SIGTERM."""
     from quanta.server import require_serve_extra
 
     require_serve_extra()
@@ -53,6 +57,8 @@ def serve(
         raise QuantaError(f"--port {port}: {FORBIDDEN_PORTS[port]}")
     if not 0 < port < 65536:
         raise QuantaError(f"--port {port}: use a port between 1 and 65535")
+    if sql_port in FORBIDDEN_PORTS or not 0 <= sql_port < 65536 or (sql_port == port and port):
+        raise QuantaError(f"--sql-port {sql_port}: use a free port other than 5432 and --port (0: none)")
     from quanta.project.platform import Platform
     from quanta.project.scope import scope_settings
     from quanta.project.settings import environment_settings
@@ -66,7 +72,10 @@ def serve(
         raise QuantaError("serving reads needs snapshot storage: pass --storage or set QUANTA_STORAGE")
     secret = environment.server_secret.get_secret_value().encode() if environment.server_secret else None
     tls = tls_files(tls_cert or environment.tls_cert, tls_key or environment.tls_key)
-    options = ServeOptions((cache_dir or root / ".quanta" / "serve-cache").resolve(), secret, tls, sli_interval)
+    sql_address = f"{host}:{sql_port}" if sql_port else None
+    options = ServeOptions(
+        (cache_dir or root / ".quanta" / "serve-cache").resolve(), secret, tls, sli_interval, sql_address
+    )
     memory = memory_limit or settings.memory_limit or SERVE_MEMORY_LIMIT
     limits = engine_limits(memory, settings.threads, options.cache_dir)
     platform = Platform.open(settings, root, environment.run_lease)
@@ -76,7 +85,15 @@ def serve(
             typer.echo(
                 "note: QUANTA_SERVER_SECRET is not set: cursors are signed with a key of this process only", err=True
             )
-        run(platform, options, host, port, on_ready=lambda url: typer.echo(f"serving on {url}/api/v1/health", err=True))
+        run(
+            platform,
+            options,
+            host,
+            port,
+            on_ready=lambda url: typer.echo(f"serving on {url}/api/v1/health", err=True),
+            sql_port=sql_port or None,
+            on_sql=lambda address: typer.echo(f"SQL port on postgresql://{address}/quanta", err=True),
+        )
     finally:
         platform.close()
 

@@ -61,8 +61,10 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     on_ready: Callable[[str], None] | None = None,
+    sql_port: int | None = None,
+    on_sql: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve ``platform`` until SIGINT or SIGTERM."""
+    """Serve ``platform`` until SIGINT or SIGTERM; ``sql_port``: also the SQL port on that port."""
     import uvicorn
 
     from quanta.server.app import create_app
@@ -83,7 +85,29 @@ def serve(
     server = _server_class()(config)
     if on_ready is not None:
         _announce(server, "https" if options.tls else "http", host, port, on_ready)
-    server.run()
+    sql = start_sql_port(platform, options, host, sql_port) if sql_port else None
+    if sql is not None and on_sql is not None:
+        on_sql(f"{sql.address[0]}:{sql.address[1]}" if sql.address else "")
+    try:
+        server.run()
+    finally:
+        if sql is not None:
+            sql.stop()
+
+
+def start_sql_port(platform: Platform, options: ServeOptions, host: str, port: int) -> Any:
+    """The SQL port listening (TLS with the server's certificate, when it has one)."""
+    import ssl
+
+    from quanta.ports.sql.server import SqlOptions, SqlPort
+
+    context = None
+    if options.tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(options.tls.cert), str(options.tls.key) if options.tls.key else None)
+    sql = SqlPort(platform, SqlOptions(host=host, port=port), context)
+    sql.start()
+    return sql
 
 
 def _server_class() -> Any:

@@ -1,0 +1,339 @@
+"""What a client's SQL text is, before anything runs: split into statements (quotes and comments
+respected, by sqlglot's PostgreSQL tokenizer), each classified by its leading keywords, and the
+session commands (SET, SHOW, transaction control, COPY … TO STDOUT) parsed against an allow-list.
+Queries are handed on as sqlglot expressions, with ``$n`` parameters replaced by typed literals:
+values are never spliced into SQL text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import logging
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" is not for users
+
+
+class StatementError(Exception):
+    """A statement the port refuses before running it; ``sqlstate`` says why."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a client's SQL: ``kind`` is query, begin, commit, rollback, savepoint,
+    release, set, show, reset, discard, copy, deallocate or empty."""
+
+    kind: str
+    text: str
+
+
+_KINDS = {
+    "SELECT": "query", "WITH": "query", "VALUES": "query", "TABLE": "query", "(": "query",
+    "BEGIN": "begin", "START": "begin", "COMMIT": "commit", "END": "commit",
+    "ROLLBACK": "rollback", "ABORT": "rollback", "SAVEPOINT": "savepoint", "RELEASE": "release",
+    "SET": "set", "SHOW": "show", "RESET": "reset", "DISCARD": "discard", "COPY": "copy",
+    "DEALLOCATE": "deallocate", "CLOSE": "close", "DECLARE": "declare", "FETCH": "fetch", "MOVE": "fetch",
+}  # fmt: skip
+
+WRITES = {
+    "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT", "REVOKE",
+    "ATTACH", "DETACH", "INSTALL", "LOAD", "PRAGMA", "CALL", "EXPORT", "IMPORT", "VACUUM", "CHECKPOINT",
+}  # fmt: skip
+
+
+def split(sql: str) -> list[Statement]:
+    """The statements of ``sql``, in order (an all-blank text is one ``empty`` statement)."""
+    from sqlglot.dialects.postgres import Postgres
+    from sqlglot.errors import TokenError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = Postgres().tokenize(sql)
+    except TokenError as exc:
+        raise StatementError(f"syntax error: {exc}", "42601") from None
+    statements, chunk = [], []
+    for token in [*tokens, None]:
+        if token is None or token.token_type == TokenType.SEMICOLON:
+            if chunk:
+                text = sql[chunk[0].start : chunk[-1].end + 1]
+                first = chunk[0].text.upper() if chunk[0].token_type != TokenType.L_PAREN else "("
+                statements.append(Statement(_kind(first), text))
+            chunk = []
+        else:
+            chunk.append(token)
+    return statements or [Statement("empty", "")]
+
+
+def _kind(first: str) -> str:
+    if first in _KINDS:
+        return _KINDS[first]
+    return "write" if first in WRITES else "other"
+
+
+# ---------------------------------------------------------------- session parameters
+
+SETTABLE = {
+    "application_name": "",
+    "client_encoding": "UTF8",
+    "datestyle": "ISO, MDY",
+    "extra_float_digits": "1",
+    "search_path": '"$user", public',
+    "timezone": "UTC",
+    "intervalstyle": "postgres",
+    "statement_timeout": "0",
+    "idle_in_transaction_session_timeout": "0",
+    "standard_conforming_strings": "on",
+    "client_min_messages": "notice",
+    "bytea_output": "hex",
+    "lc_messages": "C",
+    "lock_timeout": "0",
+    "default_transaction_read_only": "on",
+    "transaction_read_only": "on",
+    "jit": "off",
+}
+"""Session parameters a client may SET, with their defaults (kept per session; none reaches the engine)."""
+
+READ_ONLY = {
+    "server_version": "15.0 (Quanta)",
+    "server_version_num": "150000",
+    "server_encoding": "UTF8",
+    "integer_datetimes": "on",
+    "is_superuser": "off",
+    "max_identifier_length": "63",
+    "transaction_isolation": "read committed",
+    "default_transaction_isolation": "read committed",
+    "lc_collate": "C",
+    "lc_ctype": "C",
+}
+"""Parameters that can be shown but not set."""
+
+REPORTED = (
+    "application_name", "client_encoding", "datestyle", "intervalstyle", "timezone", "integer_datetimes",
+    "server_encoding", "server_version", "standard_conforming_strings", "is_superuser",
+)  # fmt: skip
+"""Parameters announced with ParameterStatus at start-up and when SET (PostgreSQL's GUC_REPORT ones)."""
+
+CANONICAL = {"datestyle": "DateStyle", "timezone": "TimeZone", "intervalstyle": "IntervalStyle"}
+
+_SET = re.compile(
+    r"^SET\s+(?:SESSION\s+|LOCAL\s+)?(?:(?P<tz>TIME\s+ZONE)\s+(?P<tzvalue>.+)|(?P<name>[A-Za-z_][\w.]*)\s*(?:=|\s+TO\s+)\s*(?P<value>.+))$",
+    re.IGNORECASE | re.DOTALL,
+)
+_CHARACTERISTICS = re.compile(r"^SET\s+(SESSION\s+CHARACTERISTICS\s+AS\s+)?TRANSACTION\b.*$", re.IGNORECASE | re.DOTALL)
+
+
+def parse_set(text: str) -> tuple[str, str] | None:
+    """(parameter, value) of a SET; None for a transaction-characteristics SET (answered, no effect)."""
+    if _CHARACTERISTICS.match(text.strip()):
+        if re.search(r"\bREAD\s+WRITE\b", text, re.IGNORECASE):
+            raise StatementError("cannot set a read-write transaction: the SQL port is read-only", "25006")
+        return None
+    found = _SET.match(text.strip())
+    if found is None:
+        raise StatementError(f"syntax error in SET: {text[:80]}", "42601")
+    name = "timezone" if found["tz"] else found["name"].lower()
+    value = found["tzvalue"] if found["tz"] else found["value"]
+    if name not in SETTABLE:
+        if name in READ_ONLY:
+            raise StatementError(f'parameter "{name}" cannot be changed', "55P02")
+        raise StatementError(f'setting "{name}" is not allowed on the SQL port', "42501")
+    values = [_unquoted(v.strip()) for v in _split_list(value.strip())]
+    shown = ", ".join(values)
+    if name == "client_encoding" and shown.upper().replace("-", "") not in ("UTF8", "UNICODE"):
+        raise StatementError(f"client encoding {shown} is not supported: use UTF8", "0A000")
+    if name == "client_encoding":
+        shown = "UTF8"
+    if shown.upper() == "DEFAULT":
+        shown = SETTABLE[name]
+    return name, shown
+
+
+def _split_list(text: str) -> list[str]:
+    parts, current, quote = [], "", None
+    for char in text:
+        if quote:
+            current += char
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote, current = char, current + char
+        elif char == ",":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
+
+
+def _unquoted(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1].replace("''", "'")
+    return value
+
+
+def shown_name(text: str) -> str:
+    """The parameter a SHOW names (lower case)."""
+    found = re.match(r"^SHOW\s+(.+?)\s*$", text.strip(), re.IGNORECASE | re.DOTALL)
+    if found is None:
+        raise StatementError("syntax error in SHOW", "42601")
+    name = " ".join(found[1].split()).lower()
+    return {"time zone": "timezone", "transaction isolation level": "transaction_isolation"}.get(name, name)
+
+
+_COPY = re.compile(r"^COPY\s*\((?P<query>.+)\)\s*TO\s+STDOUT\b(?P<options>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def parse_copy(text: str) -> tuple[str, str, bool]:
+    """(query, ``text`` or ``csv``, header) of a ``COPY (SELECT …) TO STDOUT [WITH (…)]``."""
+    found = _COPY.match(text.strip())
+    if found is None:
+        if re.search(r"\bFROM\b", text, re.IGNORECASE) and not re.search(r"\bTO\b", text, re.IGNORECASE):
+            raise StatementError("COPY … FROM is not allowed: the SQL port is read-only", "25006")
+        raise StatementError("only COPY (SELECT …) TO STDOUT is allowed, not COPY to a file or a table", "42501")
+    options = found["options"].lower()
+    file_format = "csv" if re.search(r"\bcsv\b", options) else "text"
+    if re.search(r"\b(binary)\b", options):
+        raise StatementError("COPY in binary format is not supported", "0A000")
+    header = bool(re.search(r"\bheader\b(?!\s+(false|off|0))", options))
+    return found["query"], file_format, header
+
+
+_NAME = r'(?P<name>"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+_DECLARE = re.compile(
+    rf"^DECLARE\s+{_NAME}\s+(?P<flags>(?:(?:BINARY|INSENSITIVE|ASENSITIVE|NO\s+SCROLL|SCROLL)\s+)*)CURSOR\s+"
+    r"(?:(?:WITH|WITHOUT)\s+HOLD\s+)?FOR\s+(?P<query>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_FETCH = re.compile(
+    r"^(?P<verb>FETCH|MOVE)\s+(?:(?P<how>NEXT|ALL|FORWARD\s+ALL|FORWARD\s+\d+|FORWARD|\d+)\s+)?(?:(?:FROM|IN)\s+)?"
+    rf"{_NAME}\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Declare:
+    name: str
+    query: str
+    binary: bool
+
+
+@dataclass(frozen=True)
+class Fetch:
+    name: str
+    count: int | None
+    """Rows to fetch (None: all that are left)."""
+    move: bool
+
+
+def parse_declare(text: str) -> Declare:
+    found = _DECLARE.match(text.strip())
+    if found is None:
+        raise StatementError(
+            "only DECLARE name [BINARY] [NO SCROLL] CURSOR [WITH HOLD] FOR query is supported", "0A000"
+        )
+    return Declare(_identifier(found["name"]), found["query"], "BINARY" in found["flags"].upper())
+
+
+def parse_fetch(text: str) -> Fetch:
+    found = _FETCH.match(text.strip())
+    if found is None:
+        raise StatementError("only FETCH [FORWARD] [count | ALL | NEXT] [FROM] cursor is supported", "0A000")
+    how = " ".join((found["how"] or "NEXT").upper().split())
+    count = None if how.endswith("ALL") else 1 if how in ("NEXT", "FORWARD") else int(how.split()[-1])
+    return Fetch(_identifier(found["name"]), count, found["verb"].upper() == "MOVE")
+
+
+def parse_close(text: str) -> str | None:
+    """The cursor a CLOSE names (None: ALL)."""
+    found = re.match(rf"^CLOSE\s+{_NAME}\s*$", text.strip(), re.IGNORECASE)
+    if found is None:
+        raise StatementError("syntax error in CLOSE", "42601")
+    name = _identifier(found["name"])
+    return None if name.upper() == "ALL" and not found["name"].startswith('"') else name
+
+
+def _identifier(text: str) -> str:
+    return text[1:-1].replace('""', '"') if text.startswith('"') else text.lower()
+
+
+# ---------------------------------------------------------------- queries and parameters
+
+
+def parse_query(text: str) -> exp.Expression:
+    """The client's query as a sqlglot expression (PostgreSQL dialect)."""
+    import sqlglot
+
+    try:
+        parsed = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
+    except sqlglot.errors.SqlglotError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "unreadable statement"
+        raise StatementError(f"syntax error: {first}", "42601") from None
+    if len(parsed) != 1:
+        raise StatementError("expected one statement", "42601")
+    return parsed[0]
+
+
+def parameter_numbers(expression: exp.Expression) -> list[int]:
+    """The ``$n`` numbers the statement uses, sorted."""
+    from sqlglot import exp
+
+    return sorted({_number(p) for p in expression.find_all(exp.Parameter)})
+
+
+def _number(parameter: exp.Parameter) -> int:
+    try:
+        return int(parameter.this.name)
+    except (AttributeError, ValueError):
+        raise StatementError("parameters are written $1, $2, …", "42601") from None
+
+
+def bind(expression: exp.Expression, values: list[Any]) -> exp.Expression:
+    """A copy of ``expression`` with each ``$n`` replaced by a literal of ``values[n-1]``."""
+    from sqlglot import exp
+
+    bound = expression.copy()
+
+    def replace(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Parameter):
+            n = _number(node)
+            if not 1 <= n <= len(values):
+                raise StatementError(f"there is no parameter ${n}", "42P02")
+            return literal(values[n - 1])
+        return node
+
+    return bound.transform(replace)
+
+
+def literal(value: Any) -> exp.Expression:
+    """A SQL literal of a Python value."""
+    from sqlglot import exp
+
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | decimal.Decimal):
+        return exp.Literal.number(str(value))
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return exp.Literal.number(repr(value))
+        return exp.cast(exp.Literal.string(str(value)), "DOUBLE")
+    if isinstance(value, dt.datetime):
+        kind = "TIMESTAMPTZ" if value.tzinfo else "TIMESTAMP"
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), kind)
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, bytes):
+        return exp.func("from_hex", exp.Literal.string(value.hex()))
+    return exp.Literal.string(str(value))

@@ -1,0 +1,214 @@
+"""The SQL port (PostgreSQL wire protocol v3) with real clients over loopback: psycopg 3 and psql.
+Every statement reads through the data plane as the signed-in principal; refusals carry their
+SQLSTATE and keep the connection."""
+
+from __future__ import annotations
+
+import os
+import ssl
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from serving_mesh import COUNTRIES, PRINCIPALS, ROWS, build, make_certificate, write_mesh
+
+from quanta.ports.sql.server import SqlOptions, SqlPort
+from quanta.project import Mesh
+from quanta.project.platform import Platform
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class SqlServed:
+    platform: Platform
+    port: int
+    tls_port: int
+    cert: Path
+    tokens: dict[str, str]
+
+    def dsn(self, user: str, password: str = PASSWORD, port: int | None = None, **extra: str) -> str:
+        options = " ".join(f"{k}={v}" for k, v in extra.items())
+        return f"host=127.0.0.1 port={port or self.port} dbname=quanta user={user} password='{password}' {options}"
+
+    def connect(self, user: str = "nora", **extra: str) -> psycopg.Connection:
+        return psycopg.connect(self.dsn(user, **extra), autocommit=True)
+
+
+@pytest.fixture(scope="module")
+def sql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlServed]:
+    base = tmp_path_factory.mktemp("sql-port")
+    root = write_mesh(base / "demo")
+    build(root)
+    platform = Platform.open(Mesh.load(root).settings(), root)
+    tokens = {}
+    for record in PRINCIPALS.values():
+        platform.add_principal(record)
+        platform.set_password(record.id, PASSWORD)
+        tokens[record.id], _ = platform.create_token(record.id)
+    cert, key = make_certificate(base)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    plain = SqlPort(platform, SqlOptions(port=0))
+    secured = SqlPort(platform, SqlOptions(port=0, require_tls=True), context)
+    plain.start()
+    secured.start()
+    assert plain.address is not None and secured.address is not None
+    try:
+        yield SqlServed(platform, plain.address[1], secured.address[1], cert, tokens)
+    finally:
+        plain.stop()
+        secured.stop()
+        platform.close()
+
+
+def _orders() -> list[dict[str, object]]:
+    """The orders the mesh was built from, as written by ``write_orders``."""
+    return [{"order_id": f"o-{i:05d}", "country": COUNTRIES[i % 4], "amount": (i * 7) % 500 + 0.5} for i in range(ROWS)]
+
+
+def test_psycopg_signs_in_with_scram_and_reads_through_the_policy(sql: SqlServed) -> None:
+    with sql.connect() as connection:
+        assert connection.info.parameter_status("server_version").startswith("15")
+        count, customers = connection.execute(
+            "select count(*), count(distinct customer_id) from sales.orders"
+        ).fetchone()
+        assert count == ROWS and customers == 1  # customer_id is pii: masked for nora
+        expected = sum(1 for o in _orders() if float(o["amount"]) > 250)
+        assert connection.execute("select count(*) from sales.orders where amount > %s", [250]).fetchone() == (
+            expected,
+        )
+        rows = connection.execute("select order_id, amount from sales.orders order by order_id limit 3").fetchall()
+        assert rows == [(o["order_id"], o["amount"]) for o in _orders()[:3]]
+
+
+def test_parameters_of_several_types_in_text_and_binary(sql: SqlServed) -> None:
+    with sql.connect() as connection:
+        for binary in (False, True):
+            cursor = connection.cursor(binary=binary)
+            found = cursor.execute(
+                "select count(*) as n from sales.orders where order_date >= %s and amount < %s and country = %s",
+                [date(2026, 11, 15), Decimal("100.5"), "FR"],
+            ).fetchone()
+            expected = sum(
+                1
+                for i, o in enumerate(_orders())
+                if i % 28 + 1 >= 15 and float(o["amount"]) < 100.5 and o["country"] == "FR"
+            )
+            assert found == (expected,), binary
+            typed = cursor.execute(
+                "select 1::int2 as a, 2::int8 as b, 1.5::double as c, true as d, date '2026-01-02' as e"
+            ).fetchone()
+            assert typed == (1, 2, 1.5, True, date(2026, 1, 2))
+
+
+def test_refused_statements_carry_their_sqlstate_and_keep_the_connection(sql: SqlServed) -> None:
+    cases = {
+        "drop table sales.orders": "25006",
+        "select * from read_csv('/etc/passwd')": "42501",
+        "select * from sales.nothing_here": "42P01",
+        "select nope from sales.orders": "42703",
+        "selec 1": "0A000",
+        "set memory_limit = '10GB'": "42501",
+        "copy sales.orders to '/tmp/x'": "42501",
+    }
+    with sql.connect() as connection:
+        for statement, sqlstate in cases.items():
+            with pytest.raises(psycopg.Error) as raised:
+                connection.execute(statement)
+            assert raised.value.sqlstate == sqlstate, (statement, raised.value)
+            assert connection.execute("select 1").fetchone() == (1,)
+
+
+def test_a_principal_sees_only_products_granted_on_the_sql_port(sql: SqlServed) -> None:
+    with sql.connect("ann") as connection:  # ann reads orders over REST only
+        with pytest.raises(psycopg.Error) as raised:
+            connection.execute("select count(*) from sales.orders")
+        assert raised.value.sqlstate == "42501" and "permission denied" in str(raised.value)
+        assert connection.execute("select 1").fetchone() == (1,)
+
+
+def test_wrong_passwords_and_unknown_users_fail_alike(sql: SqlServed) -> None:
+    messages = []
+    for user, password in (("nora", "wrong"), ("nobody", PASSWORD)):
+        with pytest.raises(psycopg.OperationalError) as raised:
+            psycopg.connect(sql.dsn(user, password))
+        messages.append(str(raised.value).replace(user, "U"))
+        assert "28P01" in (raised.value.sqlstate or "28P01") and "password authentication failed" in str(raised.value)
+    assert messages[0] == messages[1]
+
+
+def test_an_api_token_is_a_password_over_tls_only(sql: SqlServed) -> None:
+    token = sql.tokens["nora"]
+    dsn = sql.dsn("nora", token, port=sql.tls_port, sslmode="verify-full", sslrootcert=str(sql.cert))
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        assert connection.info.pgconn.ssl_in_use
+        assert connection.execute("select count(*) from sales.orders").fetchone() == (ROWS,)
+    with pytest.raises(psycopg.OperationalError):  # the TLS port refuses plain connections
+        psycopg.connect(sql.dsn("nora", token, port=sql.tls_port, sslmode="disable"))
+    with pytest.raises(psycopg.OperationalError):  # without TLS a token is no SCRAM password
+        psycopg.connect(sql.dsn("nora", token))
+    with pytest.raises(psycopg.OperationalError):  # another principal's token
+        psycopg.connect(sql.dsn("nora", sql.tokens["ann"], port=sql.tls_port, sslmode="require"))
+
+
+def test_transactions_session_parameters_and_prepared_statements(sql: SqlServed) -> None:
+    with psycopg.connect(sql.dsn("nora")) as connection:  # not autocommit: psycopg sends BEGIN
+        assert connection.execute("select count(*) from sales.orders").fetchone() == (ROWS,)
+        connection.commit()
+        connection.execute("set application_name = 'notebook'")
+        assert connection.execute("show application_name").fetchone() == ("notebook",)
+        assert connection.info.parameter_status("application_name") == "notebook"
+        with pytest.raises(psycopg.Error) as raised:
+            connection.execute("select * from sales.nothing")
+        assert raised.value.sqlstate == "42P01"
+        with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+            connection.execute("select 1")
+        connection.rollback()
+        for country in COUNTRIES:  # the same statement, prepared once by psycopg after a few runs
+            count = connection.execute(
+                "select count(*) from sales.orders where country = %s", [country], prepare=True
+            ).fetchone()
+            assert count == (sum(1 for o in _orders() if o["country"] == country),)
+
+
+def test_server_side_cursors_fetch_in_portions(sql: SqlServed) -> None:
+    with psycopg.connect(sql.dsn("nora")) as connection, connection.cursor(name="orders") as cursor:
+        cursor.itersize = 50
+        cursor.execute("select order_id from sales.orders order by order_id")
+        assert [r[0] for r in cursor] == [o["order_id"] for o in _orders()]
+
+
+def test_psql_runs_queries_copies_out_and_keeps_going_after_a_refusal(sql: SqlServed) -> None:
+    environment = {**os.environ, "PGPASSWORD": PASSWORD}
+    command = ["psql", "-X", "-h", "127.0.0.1", "-p", str(sql.port), "-U", "nora", "-d", "quanta", "-At"]
+    counted = subprocess.run(
+        [*command, "-c", "select count(*) from sales.orders"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert counted.returncode == 0, counted.stderr
+    assert counted.stdout.strip() == str(ROWS)
+    copied = subprocess.run(
+        [
+            *command,
+            "-c",
+            "copy (select order_id, country from sales.orders order by 1 limit 2) to stdout with (format csv, header)",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert copied.stdout.splitlines() == ["order_id,country", "o-00000,DE", "o-00001,FR"], copied.stderr
+    script = "select 1;\ncopy sales.orders to '/tmp/quanta-x';\nselect read_parquet('/etc/passwd');\nselect 2;\n"
+    mixed = subprocess.run([*command], input=script, env=environment, capture_output=True, text=True, timeout=60)
+    assert mixed.stdout.split() == ["1", "2"] and mixed.stderr.count("ERROR") == 2
+    assert not Path("/tmp/quanta-x").exists()
