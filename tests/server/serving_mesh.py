@@ -179,6 +179,8 @@ def start_serve(
     its stderr (the access log) is piped, or written to ``log`` (a long run would fill a pipe).
     ``verify``: the server answers HTTPS, verified with this (an ``ssl.SSLContext``)."""
     port = free_port()
+    if "--sql-port" not in args:  # a port of its own: several servers may run at once
+        args = [*args, "--sql-port", str(free_port())]
     with contextlib.ExitStack() as stack:
         stderr = subprocess.PIPE if log is None else stack.enter_context(log.open("w"))
         process = subprocess.Popen(

@@ -5,6 +5,7 @@ missing extra or a forbidden port said plainly."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving_mesh import PRINCIPALS, build, start_serve, write_mesh
+from serving_mesh import PRINCIPALS, build, free_port, start_serve, write_mesh
 
 from quanta.project import Mesh
 from quanta.project.platform import Platform
@@ -26,6 +27,7 @@ def mesh_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     platform = Platform.open(mesh.settings(), root)
     try:
         platform.add_principal(PRINCIPALS["ann"])
+        platform.set_password("ann", "ann's sql password")
         token, _ = platform.create_token("ann")
     finally:
         platform.close()
@@ -35,12 +37,21 @@ def mesh_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_serve_a_mesh_folder_log_as_json_and_stop_gracefully(mesh_root: tuple[Path, str], stop: int) -> None:
     root, token = mesh_root
-    process, url = start_serve([str(root)], cwd=root.parent)
+    sql_port = free_port()
+    process, url = start_serve([str(root), "--sql-port", str(sql_port)], cwd=root.parent)
     try:
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
             rows = client.get("/api/v1/products/sales/orders/v1/rows", params={"country": "eq:SECRETVALUE"})
             found = client.get("/api/v1/products/sales/orders/v1/rows/o-00007")
             assert client.get("/api/v1/ready").status_code == 200
+        psql = ["psql", "-X", "-At", "-h", "127.0.0.1", "-p", str(sql_port), "-U", "ann", "-d", "quanta"]
+        environment = {**os.environ, "PGPASSWORD": "ann's sql password"}
+        answered = subprocess.run([*psql, "-c", "select 40 + 2"], env=environment, capture_output=True, text=True)
+        assert answered.stdout.strip() == "42", answered.stderr
+        refused = subprocess.run(
+            [*psql, "-c", "select * from sales.orders"], env=environment, capture_output=True, text=True
+        )
+        assert refused.returncode == 1 and "permission denied" in refused.stderr  # ann reads over REST only
     finally:
         process.send_signal(stop)
         _, stderr = process.communicate(timeout=30)

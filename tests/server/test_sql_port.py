@@ -113,7 +113,9 @@ def test_refused_statements_carry_their_sqlstate_and_keep_the_connection(sql: Sq
         "select * from read_csv('/etc/passwd')": "42501",
         "select * from sales.nothing_here": "42P01",
         "select nope from sales.orders": "42703",
-        "selec 1": "0A000",
+        "selec 1": "42601",
+        "explain select 1": "0A000",
+        "select (1": "42601",
         "set memory_limit = '10GB'": "42501",
         "copy sales.orders to '/tmp/x'": "42501",
     }

@@ -106,7 +106,12 @@ def start_sql_port(platform: Platform, options: ServeOptions, host: str, port: i
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(options.tls.cert), str(options.tls.key) if options.tls.key else None)
     sql = SqlPort(platform, SqlOptions(host=host, port=port), context)
-    sql.start()
+    try:
+        sql.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"the SQL port {host}:{port} cannot listen ({exc.strerror}): pass another --sql-port"
+        ) from None
     return sql
 
 

@@ -291,6 +291,9 @@ class Session:
         self._check_transaction()
         if statement.kind == "write":
             raise SessionError("cannot execute a write in a read-only SQL port: only SELECT is allowed", "25006")
+        if statement.kind == "unknown":
+            word = statement.text.split(None, 1)[0] if statement.text.strip() else ""
+            raise SessionError(f'syntax error at or near "{word[:40]}"', "42601")
         if statement.kind != "query":
             verb = statement.text.split(None, 1)[0].upper() if statement.text.strip() else "?"
             raise SessionError(f"{verb} is not supported on the SQL port: only read-only queries are", "0A000")
@@ -319,7 +322,7 @@ class Session:
                 self.portals.pop(name, None)
             self.cursors.clear()
             return [*messages, pg.command_complete(tag)]
-        if kind in ("query", "copy", "write", "other", "declare", "fetch", "close"):
+        if kind in ("query", "copy", "write", "other", "unknown", "declare", "fetch", "close"):
             return None
         self._check_transaction()
         if kind == "begin":

@@ -74,10 +74,18 @@ def split(sql: str) -> list[Statement]:
     return statements or [Statement("empty", "")]
 
 
+UNSUPPORTED = {
+    "EXPLAIN", "PREPARE", "EXECUTE", "LISTEN", "NOTIFY", "UNLISTEN", "LOCK", "ANALYZE", "CLUSTER", "COMMENT",
+    "REINDEX", "REFRESH", "SECURITY", "DO",
+}  # fmt: skip
+
+
 def _kind(first: str) -> str:
     if first in _KINDS:
         return _KINDS[first]
-    return "write" if first in WRITES else "other"
+    if first in WRITES:
+        return "write"
+    return "other" if first in UNSUPPORTED else "unknown"
 
 
 # ---------------------------------------------------------------- session parameters
