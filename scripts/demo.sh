@@ -2,7 +2,8 @@
 # The main job: set up Quanta in .venv, build the fashion-retail reference mesh from freshly
 # generated systems of record, and show it: status, SLOs, SQL over the products, the CRM
 # managers' weekly report, a file export and the interaction map; then serve it over HTTP until
-# Ctrl-C (QUANTA_DEMO_SERVE=0 stops before serving; QUANTA_DEMO_PORT picks the port, default 8765).
+# Ctrl-C (QUANTA_DEMO_SERVE=0 stops before serving; QUANTA_DEMO_PORT picks the HTTP port, default 8765,
+# QUANTA_DEMO_SQL_PORT the SQL port, default 15432).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -57,13 +58,19 @@ $q query "select value_segment, count(*) as customers from customer_relations.cu
   --as mia --mesh "$mesh"
 $q audit --limit 4 --mesh "$mesh"
 $q audit verify --mesh "$mesh"
+# Mia reads the CLV table over SQL too: a SQL password for her (only its SCRAM verifier is kept).
+mia_password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+echo "$mia_password" | $q access password mia --mesh "$mesh"
 port=${QUANTA_DEMO_PORT:-8765}
+sql_port=${QUANTA_DEMO_SQL_PORT:-15432}
 base=http://127.0.0.1:$port/api/v1/products
 echo
 echo "Serving on http://127.0.0.1:$port (Ctrl-C stops). Try, in another terminal:"
 echo "  curl -H 'Authorization: Bearer $backend' '$base/marketing/product-recommendations/v1/rows?customer_id=C0000001&fields=rank,sku,score'"
 echo "  curl -H 'Authorization: Bearer $carla' '$base/customer-relations/customer-lifetime-value/v1/rows?limit=5'"
 echo "  (Carla sees German customers only, e-mail masked; the backend may not read CLV: 403)"
+echo "  PGPASSWORD='$mia_password' psql -h 127.0.0.1 -p $sql_port -U mia -d quanta \\"
+echo "    -c 'select value_segment, count(*) as customers from customer_relations.customer_lifetime_value group by all'"
 if [ "${QUANTA_DEMO_SERVE:-1}" != "0" ]; then
-  exec $q serve "$mesh" --port "$port"
+  exec $q serve "$mesh" --port "$port" --sql-port "$sql_port"
 fi
