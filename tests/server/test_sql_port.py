@@ -214,3 +214,48 @@ def test_psql_runs_queries_copies_out_and_keeps_going_after_a_refusal(sql: SqlSe
     mixed = subprocess.run([*command], input=script, env=environment, capture_output=True, text=True, timeout=60)
     assert mixed.stdout.split() == ["1", "2"] and mixed.stderr.count("ERROR") == 2
     assert not Path("/tmp/quanta-x").exists()
+
+
+SLOW = (
+    "select count(*) from sales.orders a, sales.orders b, sales.orders c, sales.orders d, sales.orders e"
+    " where a.amount + b.amount + c.amount + d.amount + e.amount > 0"
+)
+
+
+def test_a_cancel_request_stops_the_running_statement_and_the_session_goes_on(sql: SqlServed) -> None:
+    import threading
+    import time
+
+    with sql.connect() as connection:
+        outcome: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                connection.execute(SLOW)
+                outcome["error"] = None
+            except psycopg.Error as exc:
+                outcome["error"] = exc
+            outcome["at"] = time.monotonic()
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        time.sleep(0.8)
+        cancelled_at = time.monotonic()
+        connection.cancel_safe()
+        worker.join(timeout=20)
+        assert isinstance(outcome["error"], psycopg.errors.QueryCanceled), outcome
+        assert float(outcome["at"]) - cancelled_at < 1.0  # type: ignore[arg-type]
+        assert connection.execute("select 1").fetchone() == (1,)
+
+
+def test_a_statement_timeout_cancels_with_57014(sql: SqlServed) -> None:
+    import time
+
+    with sql.connect() as connection:
+        connection.execute("set statement_timeout = '300ms'")
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            connection.execute(SLOW)
+        assert time.monotonic() - started < 2.0
+        connection.execute("reset statement_timeout")
+        assert connection.execute("select 2").fetchone() == (2,)

@@ -406,8 +406,10 @@ class DataPlane:
         as_of: datetime | None = None,
         unmask: bool = False,
         limit: int | None = None,
+        on_start: Callable[[Callable[[], None]], None] | None = None,
     ) -> Any:
-        """One gated query over the products ``principal`` may read through their port of ``port_type``."""
+        """One gated query over the products ``principal`` may read through their port of ``port_type``;
+        ``on_start`` receives a function that interrupts the running query (a client's cancel)."""
         from quanta.sql.gate import Refused, gate
         from quanta.sql.rewrite import pin
 
@@ -425,7 +427,7 @@ class DataPlane:
         statement = pin(gated, {key: read.relation for key, read in reads.items()})
         if limit is not None:
             statement = _limited(statement, limit)
-        table = self._run(statement.sql(dialect="duckdb"))
+        table = self._run(statement.sql(dialect="duckdb"), on_start=on_start)
         shown = normalised_statement(sql)
         for read in reads.values():
             self.record_access(read, statement=shown, rows=table.num_rows)
@@ -509,11 +511,16 @@ class DataPlane:
         spec = self._names.resolve(schema, table)
         return spec.key if spec is not None else None
 
-    def _run(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+    def _run(
+        self,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        on_start: Callable[[Callable[[], None]], None] | None = None,
+    ) -> Any:
         from quanta.engines.duckdb.reader import ReadFailed
 
         try:
-            return self.reader().arrow(sql, params)
+            return self.reader().arrow(sql, params, on_start)
         except ReadFailed as exc:
             raise QueryError(_scrubbed(str(exc)), _sqlstate_of(str(exc))) from None
 

@@ -8,7 +8,7 @@ layer hands it SQL it built and gated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,17 @@ class DuckDBReader:
         self._connection.execute("SET enable_external_access = false")
         self._connection.execute("SET lock_configuration = true")
 
-    def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Run one query and return a pyarrow Table (Ctrl-C interrupts it)."""
+    def arrow(
+        self,
+        sql: str,
+        params: Mapping[str, Any] | None = None,
+        on_start: Callable[[Callable[[], None]], None] | None = None,
+    ) -> Any:
+        """Run one query and return a pyarrow Table (Ctrl-C interrupts it); ``on_start`` receives a
+        function that interrupts this query (from any thread)."""
         cursor = self._connection.cursor()
+        if on_start is not None:
+            on_start(cursor.interrupt)
         try:
             return interruptible(
                 cursor, lambda: cursor.sql(sql, params=dict(params) if params else None).to_arrow_table()

@@ -76,10 +76,12 @@ class SqlPort:
             self._sessions.pop((session.process_id, session.secret), None)
 
     def cancel(self, process_id: int, secret: int) -> None:
-        """A CancelRequest: accepted and logged; interrupting the running statement is to come."""
+        """A CancelRequest: interrupt the statement the session with this key runs (an unknown key,
+        like PostgreSQL, does nothing and says nothing)."""
         with self._lock:
-            known = (process_id, secret) in self._sessions
-        log.info("cancel request for %s session %d", "a known" if known else "an unknown", process_id)
+            session = self._sessions.get((process_id, secret))
+        if session is not None:
+            session.cancel()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         from quanta.ports.sql.session import Session

@@ -6,6 +6,7 @@ Errors answer with their SQLSTATE and keep the connection, except protocol viola
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import ssl
@@ -83,6 +84,7 @@ class Session:
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
         self.cursors: dict[str, Portal] = {}
+        self._interrupt: Callable[[], None] | None = None
         self.process_id = secrets.randbelow(2**31 - 1) + 1
         self.secret = secrets.randbits(31)
         self.source = _peer(writer)
@@ -606,7 +608,8 @@ class Session:
         principal = self.principal
         assert principal is not None
         try:
-            table = await self._call(lambda: self.port.platform.plane.query(principal, sql, limit=limit))
+            plane = self.port.platform.plane
+            table = await self._call(lambda: plane.query(principal, sql, limit=limit, on_start=self._started))
         except QueryError as exc:
             raise SessionError(str(exc), exc.sqlstate) from None
         except AccessDenied as exc:
@@ -627,8 +630,23 @@ class Session:
         try:
             timeout = _timeout_s(self.parameters.get("statement_timeout", "0")) or self.port.options.statement_timeout_s
             return await asyncio.wait_for(asyncio.shield(future), timeout) if timeout else await future
-        except TimeoutError:  # the statement itself runs on to its end (interrupting it is to come)
+        except TimeoutError:
+            self.cancel()
+            with contextlib.suppress(Exception):
+                await future  # the interrupted statement's own error is not the answer
             raise SessionError("canceling statement due to statement timeout", "57014") from None
+        finally:
+            self._interrupt = None
+
+    def _started(self, interrupt: Callable[[], None]) -> None:
+        """The running query's interrupt (called on a worker thread as the query starts)."""
+        self._interrupt = interrupt
+
+    def cancel(self) -> None:
+        """Interrupt the running statement, if any (a CancelRequest, a statement timeout)."""
+        interrupt = self._interrupt
+        if interrupt is not None:
+            interrupt()
 
     def _fields(self, result: Result, formats: list[int]) -> list[pg.Field]:
         fields = []
