@@ -5,7 +5,9 @@ SQLSTATE and keep the connection."""
 from __future__ import annotations
 
 import os
+import socket
 import ssl
+import struct
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -259,3 +261,59 @@ def test_a_statement_timeout_cancels_with_57014(sql: SqlServed) -> None:
         assert time.monotonic() - started < 2.0
         connection.execute("reset statement_timeout")
         assert connection.execute("select 2").fetchone() == (2,)
+
+
+def _raw(sql: SqlServed) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", sql.port), timeout=10)
+
+
+def _error_of(connection: socket.socket) -> tuple[bytes, str]:
+    """The severity and SQLSTATE of the ErrorResponse the server ends the connection with."""
+    data = b""
+    while True:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    at = data.find(b"E")
+    assert at >= 0, data
+    body = data[at + 5 :]
+    fields = dict((part[:1], part[1:]) for part in body.split(b"\0") if part)
+    return fields[b"S"], fields[b"C"].decode()
+
+
+def test_an_oversized_or_malformed_start_up_is_refused(sql: SqlServed) -> None:
+    with _raw(sql) as connection:
+        connection.sendall(struct.pack("!I", 2**30) + struct.pack("!I", 196608))
+        assert _error_of(connection) == (b"FATAL", "08P01")
+    with _raw(sql) as connection:
+        connection.sendall(struct.pack("!II", 8, 1234 << 16))  # protocol 1234.0
+        assert _error_of(connection) == (b"FATAL", "08P01")
+
+
+def test_oversized_and_unknown_messages_end_the_session_not_the_server(sql: SqlServed) -> None:
+    for message in (b"Q" + struct.pack("!I", 2**31 - 1), b"~" + struct.pack("!I", 4)):
+        connection = sql.connect()
+        raw = socket.socket(fileno=os.dup(connection.fileno()))
+        raw.setblocking(True)
+        raw.sendall(message)
+        assert _error_of(raw) == (b"FATAL", "08P01")
+        raw.close()
+        connection.close()
+    with sql.connect() as connection:  # the server serves on
+        assert connection.execute("select 1").fetchone() == (1,)
+
+
+def test_a_client_gone_mid_result_leaves_the_server_serving(sql: SqlServed) -> None:
+    for _ in range(3):
+        connection = sql.connect()
+        raw = socket.socket(fileno=os.dup(connection.fileno()))
+        raw.setblocking(True)
+        query = b"select a.order_id from sales.orders a, sales.orders b\0"
+        raw.sendall(b"Q" + struct.pack("!I", len(query) + 4) + query)
+        raw.recv(1024)  # the first rows arrive; then the client vanishes
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        raw.close()
+        connection.pgconn.finish()
+    with sql.connect() as connection:
+        assert connection.execute("select count(*) from sales.orders").fetchone() == (ROWS,)

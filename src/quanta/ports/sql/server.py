@@ -128,6 +128,11 @@ class SqlPort:
         async def shutdown() -> None:
             if self._server is not None:
                 self._server.close()
+            current = asyncio.current_task()
+            sessions = [task for task in asyncio.all_tasks() if task is not current]
+            for task in sessions:
+                task.cancel()
+            await asyncio.gather(*sessions, return_exceptions=True)
             loop.stop()
 
         asyncio.run_coroutine_threadsafe(shutdown(), loop)
