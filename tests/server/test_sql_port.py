@@ -317,3 +317,38 @@ def test_a_client_gone_mid_result_leaves_the_server_serving(sql: SqlServed) -> N
         connection.pgconn.finish()
     with sql.connect() as connection:
         assert connection.execute("select count(*) from sales.orders").fetchone() == (ROWS,)
+
+
+def test_asyncpg_prepares_with_inferred_parameter_types_and_reads_binary_results(sql: SqlServed) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(
+            host="127.0.0.1", port=sql.port, user="nora", password=PASSWORD, database="quanta", ssl=False
+        )
+        try:
+            count = await connection.fetchval("select count(*) from sales.orders where amount > $1", 250)
+            assert count == sum(1 for o in _orders() if float(o["amount"]) > 250)
+            rows = await connection.fetch(
+                "select order_id, amount, order_date from sales.orders where country = $1 and order_date >= $2"
+                " order by order_id limit $3",
+                "FR",
+                date(2026, 11, 20),
+                2,
+            )
+            expected = [o for i, o in enumerate(_orders()) if o["country"] == "FR" and i % 28 + 1 >= 20][:2]
+            assert [(r["order_id"], r["amount"]) for r in rows] == [(o["order_id"], o["amount"]) for o in expected]
+            assert all(isinstance(r["order_date"], date) for r in rows)
+            statement = await connection.prepare("select count(*) from sales.orders where country = $1")
+            assert [p.name for p in statement.get_parameters()] == ["text"]
+            assert [await statement.fetchval(c) for c in COUNTRIES] == [ROWS // 4] * 4
+            with pytest.raises(asyncpg.PostgresError) as raised:
+                await connection.fetch("select * from sales.nothing")
+            assert raised.value.sqlstate == "42P01"
+            assert await connection.fetchval("select 3") == 3
+        finally:
+            await connection.close()
+
+    asyncio.run(run())

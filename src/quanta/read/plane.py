@@ -507,6 +507,11 @@ class DataPlane:
 
     # ---------------------------------------------------------------- helpers
 
+    def resolve_table(self, schema: str | None, table: str) -> DataProduct | None:
+        """The published product a SQL name (``<domain>.<product>``, ``…_v<major>``) stands for."""
+        self._refresh()
+        return self._names.resolve(schema, table)
+
     def _key_of(self, schema: str | None, table: str) -> str | None:
         spec = self._names.resolve(schema, table)
         return spec.key if spec is not None else None

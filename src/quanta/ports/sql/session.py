@@ -432,11 +432,19 @@ class Session:
             numbers = st.parameter_numbers(expression)
             wanted = max(numbers, default=0)
             types += [0] * (wanted - len(types))
-            types = [t if t not in (0, wt.UNKNOWN) else wt.TEXT for t in types]
+            inferred = st.infer_parameter_types(expression, self._column_types) if 0 in types else {}
+            types = [t if t not in (0, wt.UNKNOWN) else inferred.get(i + 1, wt.TEXT) for i, t in enumerate(types)]
         if name and name in self.statements:
             raise SessionError(f'prepared statement "{name}" already exists', "42P05")
         self.statements[name] = Prepared(text, statement, expression, types)
         await self._send(pg.parse_complete(), flush=False)
+
+    def _column_types(self, schema: str | None, table: str) -> dict[str, int]:
+        """The wire types of a product table's columns, from its published schema (no data read)."""
+        spec = self.port.platform.plane.resolve_table(schema, table)
+        if spec is None:
+            return {}
+        return {p.name: st.LOGICAL_TYPES.get(p.logical_type, wt.TEXT) for p in spec.schema_.properties}
 
     async def _bind(self, body: pg.Body) -> None:
         portal_name, statement_name = body.cstring(), body.cstring()

@@ -11,6 +11,7 @@ import decimal
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -345,3 +346,56 @@ def literal(value: Any) -> exp.Expression:
     if isinstance(value, bytes):
         return exp.func("from_hex", exp.Literal.string(value.hex()))
     return exp.Literal.string(str(value))
+
+
+def infer_parameter_types(
+    expression: exp.Expression, columns: Callable[[str | None, str], dict[str, int]]
+) -> dict[int, int]:
+    """The type of each ``$n`` the statement implies: the column it is compared with (also by IN or
+    BETWEEN), a CAST's target, LIMIT's and OFFSET's integer; ``columns(schema, table)`` gives a
+    table's column types by name. A parameter it cannot tell is left out (the caller uses text)."""
+    from sqlglot import exp
+
+    from quanta.ports.sql import types as wt
+
+    known: dict[str, int] = {}
+    for table in expression.find_all(exp.Table):
+        if table.name:
+            for name, oid in columns(table.db or None, table.name).items():
+                known.setdefault(name.lower(), oid)
+    comparisons = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.In, exp.Between)
+    found: dict[int, int] = {}
+    for parameter in expression.find_all(exp.Parameter):
+        parent = parameter.parent
+        oid = None
+        if isinstance(parent, exp.Cast):
+            oid = _cast_oid(parent.to)
+        elif isinstance(parent, exp.Limit | exp.Offset):
+            oid = wt.INT8
+        elif isinstance(parent, comparisons):
+            column = next((c for c in (parent.this, parent.args.get("expression")) if isinstance(c, exp.Column)), None)
+            oid = known.get(column.name.lower()) if column is not None else None
+        if oid is not None:
+            found.setdefault(_number(parameter), oid)
+    return found
+
+
+def _cast_oid(data_type: exp.DataType) -> int | None:
+    from sqlglot import exp
+
+    from quanta.ports.sql import types as wt
+
+    kinds = {
+        exp.DataType.Type.BIGINT: wt.INT8, exp.DataType.Type.INT: wt.INT4, exp.DataType.Type.SMALLINT: wt.INT2,
+        exp.DataType.Type.DOUBLE: wt.FLOAT8, exp.DataType.Type.FLOAT: wt.FLOAT4, exp.DataType.Type.DECIMAL: wt.NUMERIC,
+        exp.DataType.Type.BOOLEAN: wt.BOOL, exp.DataType.Type.DATE: wt.DATE, exp.DataType.Type.TIMESTAMP: wt.TIMESTAMP,
+        exp.DataType.Type.TIMESTAMPTZ: wt.TIMESTAMPTZ, exp.DataType.Type.TEXT: wt.TEXT,
+        exp.DataType.Type.VARCHAR: wt.VARCHAR, exp.DataType.Type.UUID: wt.UUID,
+    }  # fmt: skip
+    return kinds.get(data_type.this)
+
+
+LOGICAL_TYPES = {
+    "string": 25, "integer": 20, "number": 701, "boolean": 16, "date": 1082, "timestamp": 1184, "time": 1083,
+}  # fmt: skip
+"""The PostgreSQL type of each logical type (arrays and objects travel as text)."""

@@ -179,6 +179,7 @@ _BINARY: dict[int, Callable[[Any], bytes]] = {
     FLOAT8: lambda v: struct.pack("!d", v),
     TEXT: lambda v: str(v).encode(),
     VARCHAR: lambda v: str(v).encode(),
+    JSON: _text_default,
     BYTEA: bytes,
     DATE: lambda v: struct.pack("!i", (v - EPOCH_DATE).days),
     TIME: _time_binary,
