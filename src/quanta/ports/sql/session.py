@@ -85,6 +85,7 @@ class Session:
         self.portals: dict[str, Portal] = {}
         self.cursors: dict[str, Portal] = {}
         self._interrupt: Callable[[], None] | None = None
+        self.database = ""
         self.process_id = secrets.randbelow(2**31 - 1) + 1
         self.secret = secrets.randbits(31)
         self.source = _peer(writer)
@@ -105,8 +106,8 @@ class Session:
             await self._send(pg.error_response(exc.sqlstate, str(exc), "FATAL"))
         except pg.ProtocolViolation as exc:
             await self._send(pg.error_response("08P01", str(exc), "FATAL"))
-        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, TimeoutError):
-            pass  # the client went away
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, TimeoutError, asyncio.CancelledError):
+            pass  # the client went away, or the server stops
         finally:
             await self._close()
 
@@ -133,6 +134,7 @@ class Session:
         if self.port.options.require_tls and not tls:
             raise Fatal("the SQL port accepts TLS connections only: connect with sslmode=require", "28000")
         user = startup.parameters.get("user", "")
+        self.database = startup.parameters.get("database") or user
         if not user:
             raise Fatal("no user name given", "28000")
         for name, value in startup.parameters.items():
@@ -612,8 +614,10 @@ class Session:
         from quanta.errors import AccessDenied, NotFound, QuantaError
         from quanta.read.plane import QueryError
 
-        sql = expression.sql(dialect="duckdb")
         principal = self.principal
+        assert principal is not None
+        own = {**self.parameters, "user": principal.id, "database": self.database, "pid": str(self.process_id)}
+        sql = st.session_functions(expression, own).sql(dialect="duckdb")
         assert principal is not None
         try:
             plane = self.port.platform.plane

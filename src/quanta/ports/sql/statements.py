@@ -399,3 +399,42 @@ LOGICAL_TYPES = {
     "string": 25, "integer": 20, "number": 701, "boolean": 16, "date": 1082, "timestamp": 1184, "time": 1083,
 }  # fmt: skip
 """The PostgreSQL type of each logical type (arrays and objects travel as text)."""
+
+
+def session_functions(expression: exp.Expression, session: dict[str, str]) -> exp.Expression:
+    """``expression`` with the session's own functions answered as literals: ``version()``,
+    ``current_user``, ``session_user``, ``current_database()``, ``current_schema()``,
+    ``current_schemas(…)``, ``pg_backend_pid()`` and ``current_setting(name)`` (an allow-listed
+    parameter). ``session`` holds ``user``, ``database``, ``pid`` and the session parameters."""
+    from sqlglot import exp
+
+    def answer(node: exp.Expression) -> exp.Expression:
+        target = node.expression if isinstance(node, exp.Dot) and _is_pg_catalog(node.this) else node
+        value: exp.Expression | None = None
+        if isinstance(target, exp.CurrentUser | exp.SessionUser):
+            value = exp.Literal.string(session["user"])
+        elif isinstance(target, exp.CurrentDatabase):
+            value = exp.Literal.string(session["database"])
+        elif isinstance(target, exp.CurrentSchema):
+            value = exp.Literal.string("public")
+        elif isinstance(target, exp.CurrentSchemas):
+            value = exp.Array(expressions=[exp.Literal.string("public")])
+        elif isinstance(target, exp.Anonymous):
+            name = str(target.name).lower()
+            if name == "version" and not target.expressions:
+                value = exp.Literal.string(f"PostgreSQL {READ_ONLY['server_version']} on the Quanta SQL port")
+            elif name == "pg_backend_pid" and not target.expressions:
+                value = exp.Literal.number(session["pid"])
+            elif name == "current_setting" and target.expressions and isinstance(target.expressions[0], exp.Literal):
+                setting = target.expressions[0].name.lower()
+                shown = session.get(setting, READ_ONLY.get(setting))
+                if shown is None:
+                    raise StatementError(f'unrecognized configuration parameter "{setting}"', "42704")
+                value = exp.Literal.string(shown)
+        return value if value is not None else node
+
+    return expression.transform(answer)
+
+
+def _is_pg_catalog(node: exp.Expression) -> bool:
+    return str(getattr(node, "name", "")).lower() == "pg_catalog"
