@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-WORDS = (
+WORDS = (  # noqa: SIM905 (a paragraph of words reads better than a list of 57 strings)
     "customer order return refund stock warehouse shipment carrier price discount campaign email click "
     "session basket checkout payment invoice supplier season collection size colour fabric store region "
     "country forecast demand margin revenue loyalty churn segment lifetime value review rating delivery "
@@ -211,7 +211,7 @@ def main() -> None:
         results += run(f"sqlite:///{folder}/catalog.db", "SQLite", args.products, args.queries)
     if args.postgres:
         results += _postgres(args.postgres, args.products, args.queries)
-    print("\n| search over %s products | p50 ms | p95 ms | p99 ms | p95 vs baseline |" % f"{args.products:,}")
+    print(f"\n| search over {args.products:,} products | p50 ms | p95 ms | p99 ms | p95 vs baseline |")
     print("|---|---|---|---|---|")
     baselines = {label.split(":")[0]: percentile(t, 0.95) for label, t in results if "baseline" in label}
     for label, times in results:
