@@ -296,3 +296,22 @@ def test_a_row_filter_binds_the_principals_attribute_inside_the_relation(tmp_pat
         ).to_pylist() == [{"n": 0}]
     finally:
         mesh.close()
+
+
+def test_a_limit_caps_a_query_but_never_lifts_the_query_s_own(mesh: Mesh) -> None:
+    assert mesh.query("select * from sales.orders order by 1 limit 2", limit=4).num_rows == 2
+    assert mesh.query("select * from sales.orders order by 1 limit 2 offset 1", limit=4).num_rows == 2
+    assert mesh.query("select * from sales.orders order by 1", limit=3).num_rows == 3
+
+
+def test_a_repeated_statement_is_prepared_once_and_parameters_are_bound_by_the_engine(mesh: Mesh) -> None:
+    plane = mesh.platform.plane
+    sql = "select count(*) as n from sales.orders where amount > $1"
+    first = plane.prepare(LOCAL_OWNER, sql)
+    assert plane.prepare(LOCAL_OWNER, sql) is first and "$1" in first.sql
+    counts = [plane.query(LOCAL_OWNER, sql, params=[v]).to_pylist()[0]["n"] for v in (0, 10_000)]
+    assert counts == [5, 0]
+    injected = plane.query(
+        LOCAL_OWNER, "select count(*) as n from sales.orders where country = $1", params=["x' or '1'='1"]
+    )
+    assert injected.to_pylist() == [{"n": 0}]

@@ -120,6 +120,17 @@ class SecuredRead:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A gated statement pinned to secured relations: what the engine runs, and what is audited."""
+
+    sql: str
+    """DuckDB SQL over the secured relations; ``$1``, ``$2``, … are left for the engine to bind."""
+    reads: tuple[SecuredRead, ...]
+    shown: str
+    """The statement as the audit log records it."""
+
+
 def port_of_type(spec: DataProduct, port_type: str) -> str:
     """The id of the product's port of ``port_type``; :class:`AccessDenied` when it has none."""
     for port in spec.outputs:
@@ -160,6 +171,7 @@ class DataPlane:
         self._generation: int | None = None
         self._grants: dict[str, list[CatalogGrant]] = {}
         self._secured: dict[tuple[Any, ...], SecuredRead] = {}
+        self._prepared: dict[tuple[Any, ...], PreparedQuery] = {}
         self.engine = EngineLimits()
 
     # ---------------------------------------------------------------- what is published
@@ -406,32 +418,64 @@ class DataPlane:
         as_of: datetime | None = None,
         unmask: bool = False,
         limit: int | None = None,
+        params: list[Any] | None = None,
         on_start: Callable[[Callable[[], None]], None] | None = None,
     ) -> Any:
         """One gated query over the products ``principal`` may read through their port of ``port_type``;
+        ``params``: the values of its ``$1``, ``$2``, … (passed to the engine, never spliced in);
         ``on_start`` receives a function that interrupts the running query (a client's cancel)."""
+        prepared = self.prepare(principal, sql, port_type, as_of=as_of, unmask=unmask, limit=limit)
+        table = self._run(prepared.sql, list(params or []) or None, on_start=on_start)
+        for read in prepared.reads:
+            self.record_access(read, statement=prepared.shown, rows=table.num_rows)
+        return table
+
+    def prepare(
+        self,
+        principal: Principal,
+        sql: str,
+        port_type: str = "sql",
+        *,
+        as_of: datetime | None = None,
+        unmask: bool = False,
+        limit: int | None = None,
+    ) -> PreparedQuery:
+        """The gated statement pinned to ``principal``'s secured relations, remembered while those
+        relations stay the same (same snapshots, same decisions): a repeated statement is not parsed
+        again."""
         from quanta.sql.gate import Refused, gate
         from quanta.sql.rewrite import pin
 
         self._refresh()
+        selector = Selector(as_of=as_of)
+        cache_key = (_identity(principal), sql, port_type, as_of, unmask, limit)
+        cached = self._prepared.get(cache_key)
+        if cached is not None:
+            reads = tuple(
+                self._secure_for(principal, read.spec.key, port_type, selector, unmask) for read in cached.reads
+            )
+            if all(new is old for new, old in zip(reads, cached.reads, strict=True)):
+                return cached
         try:
             gated = gate(sql, self._key_of)
         except Refused as exc:
             raise QueryError(str(exc), exc.sqlstate) from None
-        selector = Selector(as_of=as_of)
-        reads = {}
-        for key in gated.keys:
-            spec = self._specs[key]
-            port = None if principal.owner else port_of_type(spec, port_type)  # the owner reads through any port
-            reads[key] = self.secure(principal, spec, port, selector, unmask=unmask)
-        statement = pin(gated, {key: read.relation for key, read in reads.items()})
+        secured = {key: self._secure_for(principal, key, port_type, selector, unmask) for key in gated.keys}
+        statement = pin(gated, {key: read.relation for key, read in secured.items()})
         if limit is not None:
             statement = _limited(statement, limit)
-        table = self._run(statement.sql(dialect="duckdb"), on_start=on_start)
-        shown = normalised_statement(sql)
-        for read in reads.values():
-            self.record_access(read, statement=shown, rows=table.num_rows)
-        return table
+        prepared = PreparedQuery(statement.sql(dialect="duckdb"), tuple(secured.values()), normalised_statement(sql))
+        if len(self._prepared) >= _CACHE_LIMIT:
+            self._prepared.clear()
+        self._prepared[cache_key] = prepared
+        return prepared
+
+    def _secure_for(
+        self, principal: Principal, key: str, port_type: str, selector: Selector, unmask: bool
+    ) -> SecuredRead:
+        spec = self._specs[key]
+        port = None if principal.owner else port_of_type(spec, port_type)  # the owner reads through any port
+        return self.secure(principal, spec, port, selector, unmask=unmask)
 
     def scoped_query(
         self, relations: dict[str, exp.Select], read: SecuredRead, statement: str
@@ -519,7 +563,7 @@ class DataPlane:
     def _run(
         self,
         sql: str,
-        params: dict[str, Any] | None = None,
+        params: dict[str, Any] | list[Any] | None = None,
         on_start: Callable[[Callable[[], None]], None] | None = None,
     ) -> Any:
         from quanta.engines.duckdb.reader import ReadFailed
@@ -752,9 +796,9 @@ def _scrubbed(message: str) -> str:
 def _limited(statement: exp.Query, limit: int) -> exp.Query:
     from sqlglot import exp
 
-    if isinstance(statement, exp.Select):
+    if isinstance(statement, exp.Select) and not statement.args.get("limit") and not statement.args.get("offset"):
         return statement.limit(limit)
-    return exp.select("*").from_(statement.subquery("limited")).limit(limit)
+    return exp.select("*").from_(statement.subquery("limited")).limit(limit)  # keeps the query's own LIMIT
 
 
 def _scoped(relations: dict[str, Any], schema: str | None, table: str) -> str | None:

@@ -52,7 +52,7 @@ class DuckDBReader:
     def arrow(
         self,
         sql: str,
-        params: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | Sequence[Any] | None = None,
         on_start: Callable[[Callable[[], None]], None] | None = None,
     ) -> Any:
         """Run one query and return a pyarrow Table (Ctrl-C interrupts it); ``on_start`` receives a
@@ -61,9 +61,7 @@ class DuckDBReader:
         if on_start is not None:
             on_start(cursor.interrupt)
         try:
-            return interruptible(
-                cursor, lambda: cursor.sql(sql, params=dict(params) if params else None).to_arrow_table()
-            )
+            return interruptible(cursor, lambda: cursor.sql(sql, params=_bound(params)).to_arrow_table())
         except duckdb.Error as exc:
             raise ReadFailed(_first_line(str(exc))) from None
         finally:
@@ -145,3 +143,10 @@ class BatchStream:
 
 def _first_line(message: str) -> str:
     return message.strip().splitlines()[0] if message.strip() else "failed"
+
+
+def _bound(params: Mapping[str, Any] | Sequence[Any] | None) -> dict[str, Any] | list[Any] | None:
+    """Parameters as DuckDB takes them: named (a mapping) or positional ``$1``, ``$2``, … (a sequence)."""
+    if not params:
+        return None
+    return dict(params) if isinstance(params, Mapping) else list(params)

@@ -483,7 +483,7 @@ class Session:
                 return
             if prepared.described is None:
                 nulls = [None] * len(prepared.parameter_types)
-                prepared.described = await self._query(st.bind(prepared.expression, nulls), limit=0)
+                prepared.described = await self._query(prepared.expression, nulls, limit=0)
             await self._send(pg.row_description(self._fields(prepared.described, [0])), flush=False)
             return
         portal = self.portals.get(name)
@@ -547,7 +547,7 @@ class Session:
         if portal.result is None:
             assert portal.prepared.expression is not None
             self._check_transaction()
-            portal.result = await self._query(st.bind(portal.prepared.expression, portal.values))
+            portal.result = await self._query(portal.prepared.expression, portal.values)
 
     def _cursor(self, name: str) -> Portal:
         cursor = self.cursors.get(name)
@@ -609,8 +609,9 @@ class Session:
 
     # ---------------------------------------------------------------- running queries
 
-    async def _query(self, expression: Any, limit: int | None = None) -> Result:
-        """Run a query through the data plane as the session's principal."""
+    async def _query(self, expression: Any, values: list[Any] | None = None, limit: int | None = None) -> Result:
+        """Run a query through the data plane as the session's principal; ``values`` bind its
+        ``$1``, ``$2``, … (by the engine: never spliced into the SQL)."""
         from quanta.errors import AccessDenied, NotFound, QuantaError
         from quanta.read.plane import QueryError
 
@@ -621,7 +622,15 @@ class Session:
         assert principal is not None
         try:
             plane = self.port.platform.plane
-            table = await self._call(lambda: plane.query(principal, sql, limit=limit, on_start=self._started))
+            numbers = st.parameter_numbers(expression)
+            if numbers and (numbers[-1] > len(values or []) or numbers[0] < 1):
+                raise SessionError(f"there is no parameter ${numbers[-1]}", "42P02")
+            bound = list(values or [])[: numbers[-1]] if numbers else None
+
+            def run() -> Any:
+                return plane.query(principal, sql, limit=limit, params=bound, on_start=self._started)
+
+            table = await self._call(run)
         except QueryError as exc:
             raise SessionError(str(exc), exc.sqlstate) from None
         except AccessDenied as exc:

@@ -1,19 +1,16 @@
 """What a client's SQL text is, before anything runs: split into statements (quotes and comments
 respected, by sqlglot's PostgreSQL tokenizer), each classified by its leading keywords, and the
 session commands (SET, SHOW, transaction control, COPY … TO STDOUT) parsed against an allow-list.
-Queries are handed on as sqlglot expressions, with ``$n`` parameters replaced by typed literals:
-values are never spliced into SQL text."""
+Queries are handed on as sqlglot expressions whose ``$n`` parameters the engine binds: values are
+never spliced into SQL text."""
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import logging
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -305,47 +302,6 @@ def _number(parameter: exp.Parameter) -> int:
         return int(parameter.this.name)
     except (AttributeError, ValueError):
         raise StatementError("parameters are written $1, $2, …", "42601") from None
-
-
-def bind(expression: exp.Expression, values: list[Any]) -> exp.Expression:
-    """A copy of ``expression`` with each ``$n`` replaced by a literal of ``values[n-1]``."""
-    from sqlglot import exp
-
-    bound = expression.copy()
-
-    def replace(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Parameter):
-            n = _number(node)
-            if not 1 <= n <= len(values):
-                raise StatementError(f"there is no parameter ${n}", "42P02")
-            return literal(values[n - 1])
-        return node
-
-    return bound.transform(replace)
-
-
-def literal(value: Any) -> exp.Expression:
-    """A SQL literal of a Python value."""
-    from sqlglot import exp
-
-    if value is None:
-        return exp.Null()
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, int | decimal.Decimal):
-        return exp.Literal.number(str(value))
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return exp.Literal.number(repr(value))
-        return exp.cast(exp.Literal.string(str(value)), "DOUBLE")
-    if isinstance(value, dt.datetime):
-        kind = "TIMESTAMPTZ" if value.tzinfo else "TIMESTAMP"
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), kind)
-    if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
-    if isinstance(value, bytes):
-        return exp.func("from_hex", exp.Literal.string(value.hex()))
-    return exp.Literal.string(str(value))
 
 
 def infer_parameter_types(
