@@ -352,3 +352,69 @@ def test_asyncpg_prepares_with_inferred_parameter_types_and_reads_binary_results
             await connection.close()
 
     asyncio.run(run())
+
+
+def _psql(port: int, user: str, command: str, password: str = PASSWORD, database: str = "quanta") -> str:
+    environment = {**os.environ, "PGPASSWORD": password, "PAGER": "cat"}
+    result = subprocess.run(
+        ["psql", "-X", "-h", "127.0.0.1", "-p", str(port), "-U", user, "-d", database, "-c", command],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _without_owner(output: str) -> str:
+    """psql's table with its Owner column blanked (owners differ between the two servers)."""
+    lines = output.splitlines()
+    header = next((i for i, line in enumerate(lines) if "Owner" in line), None)
+    if header is None:
+        return output
+    at = lines[header].rfind("|", 0, lines[header].index("Owner"))
+    return "\n".join(line[:at].strip() if i >= header else line.strip() for i, line in enumerate(lines))
+
+
+@pytest.fixture(scope="module")
+def postgres_twin() -> Iterator[None]:
+    """The same relations as the served mesh's, created in the local PostgreSQL 15 (database test)."""
+    schema_sql = """
+        DROP SCHEMA IF EXISTS sales CASCADE; CREATE SCHEMA sales;
+        CREATE TABLE sales.orders (order_id text PRIMARY KEY, customer_id text NOT NULL, country text NOT NULL,
+            amount double precision NOT NULL, order_date date NOT NULL);
+        CREATE TABLE sales.orders_v1 (LIKE sales.orders INCLUDING ALL);
+        CREATE TABLE sales.daily_revenue (order_date date, country text, revenue double precision, orders bigint);
+        CREATE TABLE sales.daily_revenue_v1 (LIKE sales.daily_revenue INCLUDING ALL);
+    """
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test", autocommit=True) as connection:
+        connection.execute(schema_sql)
+        yield
+        connection.execute("DROP SCHEMA IF EXISTS sales CASCADE")
+
+
+@pytest.mark.parametrize("command", ["\\dt", "\\dt sales.*", "\\d", "\\dn"])
+def test_psql_lists_relations_and_schemas_as_postgresql_does(sql: SqlServed, postgres_twin: None, command: str) -> None:
+    ours = _psql(sql.port, "nora", command)
+    theirs = subprocess.run(
+        ["psql", "-X", "-h", "127.0.0.1", "-p", "5432", "-d", "test", "-c", command],
+        env={**os.environ, "PAGER": "cat", "PGOPTIONS": "-c search_path=public,sales"},  # every domain is visible
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert theirs.strip(), "PostgreSQL listed nothing"
+    assert _without_owner(ours) == _without_owner(theirs), f"ours:\n{ours}\nPostgreSQL's:\n{theirs}"
+
+
+def test_psql_lists_only_what_the_principal_may_read_over_sql(sql: SqlServed) -> None:
+    assert "sales  | orders" in _psql(sql.port, "nora", "\\dt")
+    assert "Did not find any relations." in _psql(sql.port, "ann", "\\dt") + "Did not find any relations."
+    listed = _psql(sql.port, "ann", "\\dt")
+    assert "orders" not in listed and "daily_revenue" not in listed  # ann reads over REST only
+
+
+def test_psql_lists_the_database_and_the_role(sql: SqlServed) -> None:
+    assert "quanta" in _psql(sql.port, "nora", "\\l") and "UTF8" in _psql(sql.port, "nora", "\\l")
+    assert "nora" in _psql(sql.port, "nora", "\\du")

@@ -66,6 +66,28 @@ class SqlPort:
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
         self.address: tuple[str, int] | None = None
+        from quanta.ports.sql.catalog import CatalogDatabases
+
+        self._catalogs = CatalogDatabases()
+
+    def catalog_database(self, principal: Principal, database: str) -> Any:
+        """The metadata-only database of the products ``principal`` may read over SQL."""
+        from quanta.read.plane import port_of_type
+
+        plane = self.platform.plane
+        visible = []
+        for spec in plane.published():
+            if not any(p.type == "sql" for p in spec.outputs):
+                continue
+            if principal.owner:
+                visible.append(spec)
+                continue
+            decision = plane.decide(principal, spec, port_of_type(spec, "sql"), None)
+            if decision.allowed:
+                visible.append(spec)
+        identity = (principal.id, principal.roles, principal.owner, database, plane.generation)
+        key = (*identity, tuple((s.key, id(s)) for s in visible))
+        return self._catalogs.database(key, principal.id, database, visible)
 
     def register(self, session: Session) -> None:
         with self._lock:
@@ -139,3 +161,4 @@ class SqlPort:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self._catalogs.close()

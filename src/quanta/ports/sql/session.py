@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from quanta.ports.sql import catalog
 from quanta.ports.sql import protocol as pg
 from quanta.ports.sql import statements as st
 from quanta.ports.sql import types as wt
@@ -618,19 +619,22 @@ class Session:
         principal = self.principal
         assert principal is not None
         own = {**self.parameters, "user": principal.id, "database": self.database, "pid": str(self.process_id)}
-        sql = st.session_functions(expression, own).sql(dialect="duckdb")
-        assert principal is not None
+        expression = st.session_functions(expression, own)
+        numbers = st.parameter_numbers(expression)
+        if numbers and (numbers[-1] > len(values or []) or numbers[0] < 1):
+            raise SessionError(f"there is no parameter ${numbers[-1]}", "42P02")
+        bound = list(values or [])[: numbers[-1]] if numbers else None
         try:
-            plane = self.port.platform.plane
-            numbers = st.parameter_numbers(expression)
-            if numbers and (numbers[-1] > len(values or []) or numbers[0] < 1):
-                raise SessionError(f"there is no parameter ${numbers[-1]}", "42P02")
-            bound = list(values or [])[: numbers[-1]] if numbers else None
+            if catalog.is_catalog_statement(expression):
+                table = await self._call(lambda: self._catalog_query(expression, bound, limit))
+            else:
+                plane = self.port.platform.plane
+                sql = expression.sql(dialect="duckdb")
 
-            def run() -> Any:
-                return plane.query(principal, sql, limit=limit, params=bound, on_start=self._started)
+                def run() -> Any:
+                    return plane.query(principal, sql, limit=limit, params=bound, on_start=self._started)
 
-            table = await self._call(run)
+                table = await self._call(run)
         except QueryError as exc:
             raise SessionError(str(exc), exc.sqlstate) from None
         except AccessDenied as exc:
@@ -644,6 +648,23 @@ class Session:
         columns = [column.to_pylist() for column in table.columns]
         rows = list(zip(*columns, strict=True)) if columns else [()] * table.num_rows
         return Result(names, types, rows)
+
+    def _catalog_query(self, expression: Any, params: list[Any] | None, limit: int | None) -> Any:
+        """A catalog query, answered by this principal's metadata-only database (no product data)."""
+        principal = self.principal
+        assert principal is not None
+        database = self.port.catalog_database(principal, self.database)
+        statement = catalog.checked(catalog.rewrite(expression))
+        sql = statement.sql(dialect="duckdb")
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql}) AS limited LIMIT {int(limit)}"
+        cursor = database.cursor()
+        try:
+            return cursor.sql(sql, params=params or None).to_arrow_table()
+        except Exception as exc:  # DuckDB's error, shown as the catalog's
+            raise SessionError(str(exc).splitlines()[0], catalog.sqlstate_of(str(exc))) from None
+        finally:
+            cursor.close()
 
     async def _call(self, function: Callable[[], Any]) -> Any:
         loop = asyncio.get_running_loop()

@@ -1,0 +1,257 @@
+"""Catalog emulation: the answers to clients' ``pg_catalog`` and ``information_schema`` queries
+(psql's ``\\dt``, SQLAlchemy's and JDBC's metadata calls), for one principal.
+
+Each principal gets a metadata-only DuckDB database: one schema per domain and, for every product
+it may read through a SQL port, an *empty* table with the product's columns, types, primary key
+and descriptions as comments. DuckDB's own ``pg_catalog`` then describes exactly those tables;
+what it lacks (``pg_roles``, ``pg_get_userbyid()``, ``to_regtype()``, …) comes from a small shim
+schema and macros, and a sqlglot rewrite adapts PostgreSQL syntax (``OPERATOR(pg_catalog.~)``,
+``COLLATE``, ``::regclass``). No snapshot file is reachable from that database, and a statement
+goes there only if every relation it names is a catalog one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from quanta.spec.product import DataProduct
+
+CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
+SHIM = "pg_quanta"  # starts with pg_: psql's \\dn leaves it out as it does PostgreSQL's own
+
+_SHIM_VIEWS = {
+    "pg_namespace": (
+        "SELECT oid, CASE nspname WHEN 'main' THEN 'public' ELSE nspname END AS nspname, nspowner, nspacl"
+        " FROM pg_catalog.pg_namespace WHERE nspname <> 'pg_quanta'"
+    ),
+    "pg_class": (
+        "SELECT *, false AS relforcerowsecurity FROM pg_catalog.pg_class WHERE relnamespace NOT IN"
+        " (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_quanta')"
+    ),
+    "pg_database": (
+        "SELECT 16384::BIGINT AS oid, {database} AS datname, 10::BIGINT AS datdba, 6 AS encoding,"
+        " 'c' AS datlocprovider, true AS datallowconn, false AS datistemplate, -1 AS datconnlimit,"
+        " 'C' AS datcollate, 'C' AS datctype,"
+        " NULL::VARCHAR AS daticulocale, NULL::VARCHAR[] AS datacl"
+    ),
+    "pg_roles": (
+        "SELECT 10::BIGINT AS oid, {user} AS rolname, false AS rolsuper, true AS rolinherit, false AS rolcreaterole,"
+        " false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit,"
+        " NULL::TIMESTAMP AS rolvaliduntil, false AS rolbypassrls, NULL::VARCHAR[] AS rolconfig"
+    ),
+    "pg_user": "SELECT {user} AS usename, 10::BIGINT AS usesysid, false AS usesuper",
+    "pg_auth_members": "SELECT 0::BIGINT AS roleid, 0::BIGINT AS member WHERE false",
+    "pg_inherits": "SELECT 0::BIGINT AS inhrelid, 0::BIGINT AS inhparent, 0 AS inhseqno WHERE false",
+    "pg_partitioned_table": "SELECT 0::BIGINT AS partrelid WHERE false",
+    "pg_foreign_table": "SELECT 0::BIGINT AS ftrelid, 0::BIGINT AS ftserver WHERE false",
+    "pg_statistic_ext": "SELECT 0::BIGINT AS oid, 0::BIGINT AS stxrelid, '' AS stxname WHERE false",
+    "pg_policy": "SELECT 0::BIGINT AS oid, '' AS polname, 0::BIGINT AS polrelid WHERE false",
+    "pg_publication": "SELECT 0::BIGINT AS oid, '' AS pubname WHERE false",
+    "pg_publication_rel": "SELECT 0::BIGINT AS prrelid, 0::BIGINT AS prpubid WHERE false",
+    "pg_trigger": "SELECT 0::BIGINT AS oid, 0::BIGINT AS tgrelid, '' AS tgname WHERE false",
+    "pg_rewrite": "SELECT 0::BIGINT AS oid, 0::BIGINT AS ev_class, '' AS rulename WHERE false",
+    "pg_extension": "SELECT 0::BIGINT AS oid, 'plpgsql' AS extname, '1.0' AS extversion WHERE false",
+    "pg_range": "SELECT 0::BIGINT AS rngtypid, 0::BIGINT AS rngsubtype WHERE false",
+}
+
+_MACROS = {
+    "pg_get_userbyid(role)": "{user}",
+    "pg_encoding_to_char(encoding)": "'UTF8'",
+    "pg_relation_size(relation)": "0",
+    "pg_total_relation_size(relation)": "0",
+    "pg_table_size(relation)": "0",
+    "pg_indexes_size(relation)": "0",
+    "pg_get_serial_sequence(tab, col)": "NULL::VARCHAR",
+    "pg_get_indexdef(index_oid)": "NULL::VARCHAR",
+    "pg_get_statisticsobjdef_columns(oid)": "NULL::VARCHAR",
+    "quanta_regclass(name)": (
+        "(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relname = string_split(name::VARCHAR, '.')[-1] AND (len(string_split(name::VARCHAR, '.')) = 1"
+        " OR n.nspname = string_split(name::VARCHAR, '.')[1]) LIMIT 1)"
+    ),
+    "to_regtype(name)": "(SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typname = name::VARCHAR LIMIT 1)",
+    "to_regclass(name)": "quanta_regclass(name)",
+    "array_to_string(items, separator)": "array_to_string(items, separator)",
+}
+
+_DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+    "time": "TIME",
+    "array": "VARCHAR",
+    "object": "VARCHAR",
+}
+
+
+def is_catalog_statement(expression: exp.Expression) -> bool:
+    """Whether every relation the statement names is a catalog one (and it names at least one)."""
+    from sqlglot import exp
+
+    ctes = {cte.alias_or_name.lower() for cte in expression.find_all(exp.CTE)}
+    tables = [t for t in expression.find_all(exp.Table) if t.name and t.name.lower() not in ctes]
+    return bool(tables) and all(_is_catalog_table(t) for t in tables)
+
+
+def _is_catalog_table(table: exp.Table) -> bool:
+    schema = (table.db or "").lower()
+    name = table.name.lower()
+    if schema:
+        return schema in CATALOG_SCHEMAS
+    return name.startswith("pg_")
+
+
+class CatalogDatabases:
+    """One metadata-only database per (principal, visible products), built on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._databases: dict[tuple[Any, ...], Any] = {}
+
+    def database(self, key: tuple[Any, ...], user: str, database: str, products: Iterable[DataProduct]) -> Any:
+        with self._lock:
+            found = self._databases.get(key)
+            if found is None:
+                if len(self._databases) > 200:
+                    for old in self._databases.values():
+                        old.close()
+                    self._databases.clear()
+                found = self._databases[key] = _build(user, database, list(products))
+            return found
+
+    def close(self) -> None:
+        with self._lock:
+            for database in self._databases.values():
+                database.close()
+            self._databases.clear()
+
+
+def _build(user: str, database: str, products: list[DataProduct]) -> Any:
+    from quanta.engines.duckdb import connect
+    from quanta.spec.index import sql_identifier
+
+    connection = connect(threads=1)
+    connection.execute("SET enable_external_access = false")
+    quoted_user, quoted_database = _string(user), _string(database)
+    connection.execute(f"CREATE SCHEMA {SHIM}")
+    for name, body in _SHIM_VIEWS.items():
+        connection.execute(f"CREATE VIEW {SHIM}.{name} AS {body.format(user=quoted_user, database=quoted_database)}")
+    for signature, body in _MACROS.items():
+        if signature.startswith("array_to_string"):
+            continue  # DuckDB has it
+        connection.execute(f"CREATE MACRO {signature} AS {body.format(user=quoted_user)}")
+    for spec in sorted(products, key=lambda s: s.key):
+        schema = sql_identifier(spec.domain or "proposed")
+        connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        keys = [p.name for p in spec.schema_.properties if p.primary_key]
+        for table in _table_names(spec):
+            columns = [
+                f'"{p.name}" {_DUCKDB_TYPES.get(p.logical_type, "VARCHAR")}' + (" NOT NULL" if p.required else "")
+                for p in spec.schema_.properties
+            ]
+            if keys:
+                columns.append("PRIMARY KEY (" + ", ".join(f'"{k}"' for k in keys) + ")")
+            connection.execute(f'CREATE TABLE "{schema}"."{table}" ({", ".join(columns)})')
+            if spec.description:
+                connection.execute(
+                    f'COMMENT ON TABLE "{schema}"."{table}" IS {_string(" ".join(spec.description.split()))}'
+                )
+            for p in spec.schema_.properties:
+                if p.description:
+                    connection.execute(f'COMMENT ON COLUMN "{schema}"."{table}"."{p.name}" IS {_text(p.description)}')
+    connection.execute("SET lock_configuration = true")
+    return connection
+
+
+def _table_names(spec: DataProduct) -> list[str]:
+    from quanta.spec.index import sql_names
+
+    return [name.split(".", 1)[1] for name in sql_names(spec)]
+
+
+def _text(text: str) -> str:
+    return _string(" ".join(text.split()))
+
+
+def _string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def rewrite(expression: exp.Expression) -> exp.Expression:
+    """PostgreSQL catalog SQL as the emulation database answers it."""
+    from sqlglot import exp
+
+    def adapt(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table):
+            schema, name = (node.db or "").lower(), node.name.lower()
+            if name in _SHIM_VIEWS and schema in ("", "pg_catalog"):
+                return exp.table_(name, db=SHIM, alias=node.alias or None)
+            if not schema and name.startswith("pg_"):
+                return exp.table_(name, db="pg_catalog", alias=node.alias or None)
+            return node
+        if isinstance(node, exp.Dot) and str(getattr(node.this, "name", "")).lower() == "pg_catalog":
+            return node.expression  # pg_catalog.fn(...) → fn(...)
+        if isinstance(node, exp.Operator):
+            operator = str(node.args.get("operator", "")).split(".")[-1].strip()
+            left, right = node.this, node.expression
+            if operator == "~":
+                return exp.RegexpLike(this=left, expression=right)
+            if operator == "!~":
+                return exp.not_(exp.RegexpLike(this=left, expression=right))
+            if operator == "~*":
+                return exp.RegexpILike(this=left, expression=right)
+            if operator in ("=", "<>", "<", ">", "<=", ">="):
+                return exp.condition(f"a {operator} b").transform(
+                    lambda n: left if n == exp.column("a") else right if n == exp.column("b") else n
+                )
+        if isinstance(node, exp.Cast):
+            target = node.to.sql(dialect="postgres").lower().split(".")[-1]
+            if target in ("regclass", "regtype", "regproc", "regnamespace", "oid", "regrole"):
+                inner = node.this
+                if isinstance(inner, exp.Literal) and inner.is_string:
+                    function = "quanta_regclass" if target == "regclass" else "to_regtype"
+                    return exp.func(function, inner)
+                return exp.cast(inner, "BIGINT")
+        return node
+
+    def without_collation(node: exp.Expression) -> exp.Expression:
+        return node.this if isinstance(node, exp.Collate) else node
+
+    return expression.transform(without_collation).transform(adapt)
+
+
+def checked(expression: exp.Expression) -> exp.Expression:
+    """``expression`` if it is one read-only query over catalog relations; else a refusal (42501)."""
+    from sqlglot import exp
+
+    from quanta.ports.sql.statements import StatementError
+
+    if not isinstance(expression, exp.Query):
+        raise StatementError("only a read-only query may read the catalog", "42501")
+    for node in expression.walk():
+        if isinstance(node, exp.Command | exp.Into):
+            raise StatementError("only a read-only query may read the catalog", "42501")
+        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+            raise StatementError("table functions are not allowed", "42501")
+    return expression
+
+
+def sqlstate_of(message: str) -> str:
+    """The SQLSTATE of a failed catalog query."""
+    if "does not exist" in message and "Table" in message:
+        return "42P01"
+    if "Referenced column" in message:
+        return "42703"
+    if "Function" in message and "does not exist" in message:
+        return "42883"
+    if "Parser Error" in message:
+        return "42601"
+    return "0A000"  # a catalog query the emulation cannot answer yet
