@@ -418,3 +418,23 @@ def test_psql_lists_only_what_the_principal_may_read_over_sql(sql: SqlServed) ->
 def test_psql_lists_the_database_and_the_role(sql: SqlServed) -> None:
     assert "quanta" in _psql(sql.port, "nora", "\\l") and "UTF8" in _psql(sql.port, "nora", "\\l")
     assert "nora" in _psql(sql.port, "nora", "\\du")
+
+
+def test_sqlalchemy_connects_lists_schemas_and_tables_and_pandas_reads(sql: SqlServed) -> None:
+    import pandas as pd
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(
+        f"postgresql+psycopg://nora:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{sql.port}/quanta"
+    )
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(sqlalchemy.text("select count(*) from sales.orders")).scalar() == ROWS
+        frame = pd.read_sql("select country, count(*) as n from sales.orders group by 1 order by 1", engine)
+        assert frame.to_dict("records") == [{"country": c, "n": ROWS // 4} for c in sorted(COUNTRIES)]
+        inspector = sqlalchemy.inspect(engine)
+        assert inspector.get_schema_names() == ["public", "sales"]
+        assert inspector.get_table_names(schema="sales") == ["daily_revenue", "daily_revenue_v1", "orders", "orders_v1"]
+        assert inspector.has_table("orders", schema="sales") and not inspector.has_table("nope", schema="sales")
+    finally:
+        engine.dispose()

@@ -193,10 +193,14 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table):
             schema, name = (node.db or "").lower(), node.name.lower()
             if name in _SHIM_VIEWS and schema in ("", "pg_catalog"):
-                return exp.table_(name, db=SHIM, alias=node.alias or None)
-            if not schema and name.startswith("pg_"):
-                return exp.table_(name, db="pg_catalog", alias=node.alias or None)
+                return exp.table_(name, db=SHIM, alias=node.alias or name)
+            if schema in ("", "pg_catalog") and name.startswith("pg_"):
+                return exp.table_(name, db="pg_catalog", alias=node.alias or name)
             return node
+        if isinstance(node, exp.Column) and str(node.args.get("db") or "").lower() == "pg_catalog":
+            qualified = node.copy()
+            qualified.set("db", None)  # pg_catalog.pg_class.relname → pg_class.relname (the table's alias)
+            return qualified
         if isinstance(node, exp.Dot) and str(getattr(node.this, "name", "")).lower() == "pg_catalog":
             return node.expression  # pg_catalog.fn(...) → fn(...)
         if isinstance(node, exp.Operator):
@@ -225,7 +229,13 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
     def without_collation(node: exp.Expression) -> exp.Expression:
         return node.this if isinstance(node, exp.Collate) else node
 
-    return expression.transform(without_collation).transform(adapt)
+    rewritten = expression.transform(without_collation)
+    for _ in range(8):  # a replaced node's children are not visited again: repeat until nothing changes
+        again = rewritten.transform(adapt)
+        if again == rewritten:
+            break
+        rewritten = again
+    return rewritten
 
 
 def checked(expression: exp.Expression) -> exp.Expression:
