@@ -25,7 +25,8 @@ def _render(folder: Path, template: str) -> str:
         return []
 
     snapshot = {"id": "s1", "rows": 0, "published_at": None, "artefacts": {}}
-    request = ReportRequest(FolderTemplates(folder), template, {"ref": "sales.x"}, snapshot, None, datetime.now(UTC), query)
+    templates = FolderTemplates(folder)
+    request = ReportRequest(templates, template, {"ref": "sales.x"}, snapshot, None, datetime.now(UTC), query)
     return render_report(request)
 
 

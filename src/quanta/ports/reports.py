@@ -19,12 +19,13 @@ from typing import Any
 
 from quanta.access import Principal
 from quanta.catalog.reports import ReportRender
-from quanta.errors import BadRequest, NotFound
+from quanta.errors import BadRequest, NotAcceptable, NotFound
 from quanta.ports.report import PublishedTemplates, ReportRequest, Templates, render_report
 from quanta.read.plane import DataPlane, SecuredRead, Selector
 from quanta.spec.product import DataProduct
 
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+_FAMILY = {"html": "text/*", "pdf": "application/*"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,37 @@ class ReportPort:
         if requested not in formats:
             raise BadRequest(f"report port '{port_id}' offers {', '.join(formats)}, not '{requested}'", "format")
         return requested
+
+    def negotiate(self, spec: DataProduct, port_id: str, explicit: str | None, accept: str | None) -> str:
+        """The format to answer in: ``?format=`` when given (it must be offered), else the port's
+        format ``Accept`` ranks best (the port's first when anything goes);
+        :class:`NotAcceptable` when ``Accept`` names none the port offers."""
+        if explicit is not None:
+            return self.choose(spec, port_id, explicit)
+        formats = self.formats(spec, port_id)
+        if not accept or not accept.strip():
+            return formats[0]
+        best: tuple[float, int] | None = None
+        chosen = None
+        for part in accept.split(","):
+            media, *options = [p.strip().lower() for p in part.split(";")]
+            quality = 1.0
+            for option in options:
+                key, _, value = option.partition("=")
+                if key.strip() == "q":
+                    try:
+                        quality = float(value)
+                    except ValueError:
+                        quality = 0.0
+            matching = [f for f in formats if media in ("*/*", MEDIA_TYPES[f].split(";")[0], _FAMILY[f])]
+            for file_format in matching:
+                rank = (quality, -formats.index(file_format))
+                if quality > 0 and (best is None or rank > best):
+                    best, chosen = rank, file_format
+        if chosen is None:
+            offered = ", ".join(MEDIA_TYPES[f].split(";")[0] for f in formats)
+            raise NotAcceptable(f"report port '{port_id}' offers {offered}; the request accepts none of them")
+        return chosen
 
     def render(
         self,
