@@ -14,8 +14,15 @@ class PdfUnavailable(MissingExtraError):
 
 def html_to_pdf(html: str) -> bytes:
     """The PDF of one self-contained HTML document."""
+    import logging
+    import warnings
+
+    for name in ("weasyprint", "fontTools"):  # font subsetting notes, not the caller's business
+        logging.getLogger(name).setLevel(logging.ERROR)
     try:
-        import weasyprint
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import weasyprint
     except ImportError:
         raise PdfUnavailable("weasyprint", EXTRA) from None
     except OSError as exc:  # WeasyPrint is installed but pango (a system library) is not
@@ -26,6 +33,8 @@ def html_to_pdf(html: str) -> bytes:
         from weasyprint.urls import URLFetcher
 
         offline = URLFetcher(allowed_protocols=("data",))  # inline data only: no network, no local files
-        return bytes(weasyprint.HTML(string=html, url_fetcher=offline).write_pdf())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return bytes(weasyprint.HTML(string=html, url_fetcher=offline).write_pdf())
     except Exception as exc:
         raise QuantaError(f"the report could not be written as PDF: {type(exc).__name__}: {exc}") from None
