@@ -121,7 +121,8 @@ class Reports:
     # ---------------------------------------------------------------- scheduled ticks
 
     def claim_tick(self, product_key: str, port: str, tick: datetime, by: str) -> bool:
-        """Claim the rendering of ``tick`` for ``by``; False when another process claimed it first."""
+        """Claim the rendering of ``tick`` for ``by`` (unique per process); False when another
+        process claimed it first."""
         with self._engine.begin() as connection:
             values = {
                 "product_key": product_key,
@@ -131,8 +132,12 @@ class Reports:
                 "claimed_at": database_now(connection),
                 "renders": [],
             }
-            result = upsert(connection, report_ticks, values, ["product_key", "port", "tick"])
-            return bool(result.rowcount)
+            upsert(connection, report_ticks, values, ["product_key", "port", "tick"])
+            c = report_ticks.c
+            holder = connection.execute(
+                select(c.claimed_by).where(c.product_key == product_key, c.port == port, c.tick == naive(tick))
+            ).scalar()
+        return bool(holder == by)  # the rowcount of ON CONFLICT DO NOTHING is not reliable on every driver
 
     def finish_tick(
         self, product_key: str, port: str, tick: datetime, renders: list[int], error: str | None = None
