@@ -49,11 +49,11 @@ def test_a_rendering_is_kept_once_and_goes_with_its_snapshots(catalog_url: str, 
         assert again == kept  # the first one kept stays
         assert catalog.reports.find("f1", "pdf") == kept and catalog.reports.find("f1", "html") is None
         other = catalog.reports.keep(_render("s3", "s2", b"%PDF-third", "f2"))
-        assert [r.id for r in catalog.reports.list(ENTRY.key, "weekly")] == [other.id, kept.id]
+        assert [r.id for r in catalog.reports.renders(ENTRY.key, "weekly")] == [other.id, kept.id]
         catalog.snapshots.delete("s1")  # gc: the report that compared with it shows its data too
-        assert [r.id for r in catalog.reports.list()] == [other.id]
+        assert [r.id for r in catalog.reports.renders()] == [other.id]
         catalog.snapshots.delete("s2")
-        assert catalog.reports.list() == []
+        assert catalog.reports.renders() == []
     finally:
         catalog.close()
 

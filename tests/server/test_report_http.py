@@ -159,7 +159,7 @@ def test_renderings_are_kept_with_their_snapshot_and_revalidate(matrix: Served) 
         owner = client.get(URL, params={"format": "pdf"})
     assert owner.content == first.content and owner.headers["x-quanta-sha256"] == first.headers["x-quanta-sha256"]
     current = matrix.platform.catalog.snapshots.current("sales.daily-revenue@v1")
-    kept = matrix.platform.catalog.reports.list("sales.daily-revenue@v1", "report")
+    kept = matrix.platform.catalog.reports.renders("sales.daily-revenue@v1", "report")
     pdfs = [r for r in kept if r.sha256 == first.headers["x-quanta-sha256"]]
     assert len(pdfs) == 1 and pdfs[0].content == first.content and pdfs[0].format == "pdf"
     assert current is not None and pdfs[0].snapshot_id == current.id and pdfs[0].previous_id is None
@@ -222,7 +222,7 @@ def test_a_scheduled_tick_renders_once_as_the_owner_and_names_the_granted(matrix
     granted = {c.principal for c in REPORT_CASES if c.allowed and not PRINCIPALS[c.principal].get("admin")}
     assert sorted(events[0].data["recipients"]) == sorted(granted) == ["manager", "owner"]
     assert events[0].data["url"] == URL and events[0].data["formats"] == ["html", "pdf"]
-    kept = {r.id: r for r in plane.catalog.reports.list("sales.daily-revenue@v1", "report")}
+    kept = {r.id: r for r in plane.catalog.reports.renders("sales.daily-revenue@v1", "report")}
     expected = report_figures(Case("owner", "sales.daily-revenue", "report", True), matrix.root)
     (html,) = [kept[i] for i in claim.renders if kept[i].format == "html"]
     assert {k: html_figures(html.content.decode())[k] for k in expected} == expected

@@ -54,7 +54,7 @@ def test_two_servers_render_each_scheduled_tick_once(
             time.sleep(3)  # both processes have made their first pass by now
             ticks = [t for t in catalog.reports.ticks(REVENUE, "minutely") if t.finished_at]
             events = catalog.events.find(kind="report.rendered")
-            renders = catalog.reports.list(REVENUE, "minutely")
+            renders = catalog.reports.renders(REVENUE, "minutely")
         finally:
             catalog.close()
     finally:

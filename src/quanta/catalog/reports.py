@@ -108,7 +108,7 @@ class Reports:
         assert found is not None
         return found
 
-    def list(self, product_key: str | None = None, port: str | None = None) -> list[ReportRender]:
+    def renders(self, product_key: str | None = None, port: str | None = None) -> list[ReportRender]:
         """Renderings, newest first (content included)."""
         query = select(report_renders).order_by(report_renders.c.id.desc())
         if product_key is not None:

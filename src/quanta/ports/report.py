@@ -31,8 +31,10 @@ class ReportError(QuantaError):
 class Templates(Protocol):
     """Where a report's templates come from."""
 
-    where: str
-    """What the source is, for error messages (a folder, or a product's published descriptor)."""
+    @property
+    def where(self) -> str:
+        """What the source is, for error messages (a folder, or a product's published descriptor)."""
+        ...
 
     def source(self, name: str) -> tuple[str, str]:
         """A template's text and the file name its errors are located in; raises

@@ -129,8 +129,11 @@ class ReportPort:
         before = self.plane.catalog.snapshots.published_before(current.snapshot)
         previous = self.plane.secure(principal, spec, port_id, record=before) if before else None
         descriptor_id = None
+        source: Templates
         if templates is None:
-            descriptor_id, templates = self._published(spec)
+            descriptor_id, source = self._published(spec)
+        else:
+            source = templates
         fingerprint = _fingerprint(descriptor_id, port.options.template, current, previous)
         kept = {f: self.plane.catalog.reports.find(fingerprint, f) for f in formats} if descriptor_id else {}
         found = {f: k for f, k in kept.items() if k is not None}
@@ -138,9 +141,7 @@ class ReportPort:
             self.plane.record_access(current, statement=f"report {port_id} (kept)")
             return [self._rendered(spec, port_id, k) for k in found.values()]
         html = (
-            found["html"].content.decode()
-            if "html" in found
-            else self._html(spec, port_id, templates, current, previous)
+            found["html"].content.decode() if "html" in found else self._html(spec, port_id, source, current, previous)
         )
         out = []
         for file_format in formats:

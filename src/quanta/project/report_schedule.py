@@ -55,7 +55,8 @@ def due_tick(schedule: str, now: datetime) -> datetime:
     from croniter import croniter
 
     probe = now.replace(second=0, microsecond=0) + timedelta(minutes=1)  # a tick at ``now`` itself counts
-    return croniter(schedule, probe).get_prev(datetime)  # type: ignore[no-any-return]
+    tick: datetime = croniter(schedule, probe).get_prev(datetime)
+    return tick
 
 
 def report_url(spec: DataProduct, port: str) -> str:
