@@ -53,8 +53,13 @@ _REVENUE_ACCESS = """access:
 """
 
 _REPORT = """<h1>Daily revenue</h1>
-<p>{{ current.rows }} rows</p>
+{% set totals = sql('select count(*) as days, sum(orders) as orders, sum(revenue) as revenue from current')[0] %}
+<p>Snapshot <span id="snapshot">{{ snapshot.id }}</span></p>
+<p>Days: <span id="days">{{ totals.days }}</span></p>
+<p>Orders: <span id="orders">{{ totals.orders | number }}</span></p>
+<p>Revenue: <span id="revenue">{{ totals.revenue | number(2) }}</span></p>
 """
+"""The report: the reader's figures (their rows only), checked against the CSV by :func:`report_figures`."""
 
 PRINCIPALS: dict[str, dict[str, Any]] = {
     "owner": {"team": "sales-data"},
@@ -155,7 +160,7 @@ def build_matrix_mesh(root: Path) -> Path:
     text = revenue.read_text().replace(
         "  - {id: table, type: sql}\n",
         "  - {id: table, type: sql}\n  - {id: api, type: rest}\n"
-        "  - {id: report, type: report, template: report.html.j2}\n",
+        "  - {id: report, type: report, template: report.html.j2, formats: [html, pdf]}\n",
     )
     revenue.write_text(text[: text.index("access:")] + _REVENUE_ACCESS)
     (revenue.parent / "report.html.j2").write_text(_REPORT)
@@ -245,3 +250,12 @@ def normalised(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 shaped[key] = str(value)
         out.append(shaped)
     return sorted(out, key=lambda r: tuple(str(r[k]) for k in r))
+
+
+def report_figures(case: Case, root: Path) -> dict[str, str]:
+    """The figures the matrix report must show ``case`` (days, orders, revenue, formatted as the
+    template formats them), computed from the source CSV."""
+    rows = expected_rows(case, root)
+    orders = sum(int(r["orders"]) for r in rows)
+    revenue = sum(float(r["revenue"]) for r in rows)
+    return {"days": str(len(rows)), "orders": f"{orders:,}", "revenue": f"{revenue:,.2f}"}

@@ -61,7 +61,8 @@ schema:
     - {name: next_best_action, logicalType: string}
 outputs:
   - {id: table, type: sql}
-  - {id: weekly-report, type: report, template: weekly.html.j2}
+  - {id: weekly-report, type: report, template: weekly.html.j2, formats: [html, pdf]}
+  - {id: html-only, type: report, template: weekly.html.j2}
 """
 
 SEGMENT_ACTION = {"top": "retain-vip", "high": "win-back", "medium": "nurture", "low": "no-action"}
@@ -302,3 +303,47 @@ def test_templates_run_sandboxed(mesh: Mesh) -> None:
     template.write_text("{{ sql.__globals__ }}")
     with pytest.raises(ReportError, match="unsafe"):
         mesh.report(CLV, "weekly-report")
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of every page of a PDF (it must open)."""
+    import io
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    assert len(reader.pages) >= 1
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_pdf_opens_and_holds_the_reports_figures(mesh: Mesh, tmp_path: Path) -> None:
+    publish(mesh, FIRST)
+    path = mesh.report(CLV, "weekly-report", out=tmp_path, file_format="pdf")
+    record = mesh.workspace.catalog.snapshots.current(f"{CLV}@v1")
+    assert record is not None and path == tmp_path / f"{CLV}-weekly-report-{record.id}.pdf"
+    content = path.read_bytes()
+    assert content.startswith(b"%PDF-")
+    text = pdf_text(content)
+    total = sum(float(r["clv_12m"]) for r in FIRST)  # type: ignore[arg-type]
+    assert f"{total:,.0f}" in text and "1,785" in text  # the value KPI, from the rows written
+    assert record.id in text
+    for customer in (r["customer_id"] for r in FIRST):  # every customer is listed by value
+        assert str(customer) in text
+    assert "@example.com" not in text  # classified contact details never reach the PDF either
+    html = mesh.report(CLV, "weekly-report", out=tmp_path)
+    assert html.suffix == ".html"  # the port's first format by default
+
+
+def test_the_cli_renders_pdf_and_refuses_a_format_the_port_does_not_list(mesh: Mesh, tmp_path: Path) -> None:
+    publish(mesh, FIRST)
+    out = tmp_path / "cli.pdf"
+    root = str(mesh.source.root)
+    result = CliRunner().invoke(
+        app, ["report", CLV, "weekly-report", "--mesh", root, "--format", "pdf", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF-") and "10" in pdf_text(out.read_bytes())
+    with pytest.raises(QuantaError, match="report port 'html-only' offers html, not 'pdf'"):
+        mesh.report(CLV, "html-only", file_format="pdf")
+    refused = CliRunner().invoke(app, ["report", CLV, "html-only", "--mesh", root, "--format", "pdf"])
+    assert refused.exit_code != 0 and "offers html" in str(refused.exception)

@@ -13,7 +13,7 @@ import pytest
 from quanta.build.descriptor import served_files
 from quanta.build.errors import BuildFailure
 from quanta.errors import QuantaError
-from quanta.ports.report import ReportError, ReportRequest, render_report
+from quanta.ports.report import FolderTemplates, ReportError, ReportRequest, render_report
 from quanta.project import Mesh
 
 PRODUCT = "products/sales/daily-revenue"
@@ -25,7 +25,8 @@ def _render(folder: Path, template: str) -> str:
         return []
 
     snapshot = {"id": "s1", "rows": 0, "published_at": None, "artefacts": {}}
-    request = ReportRequest(folder, template, {"ref": "sales.x"}, snapshot, None, datetime.now(UTC), query)
+    templates = FolderTemplates(folder)
+    request = ReportRequest(templates, template, {"ref": "sales.x"}, snapshot, None, datetime.now(UTC), query)
     return render_report(request)
 
 

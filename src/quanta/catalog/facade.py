@@ -10,7 +10,8 @@
 - ``grants``: grants given in the catalog (by an admin, or by approved access requests);
 - ``requests``: access requests and their approval or rejection;
 - ``events``: request steps, grant changes, failed builds and SLO breaches, with webhook delivery;
-- ``audit``: the tamper-evident audit log (when an audit key is given).
+- ``audit``: the tamper-evident audit log (when an audit key is given);
+- ``reports``: rendered reports kept with the snapshots they used, and scheduled tick claims.
 
 Every change to principals, tokens, grants and requests is recorded (generation, audit row, event)
 in its own transaction by :class:`~quanta.catalog.changes.Changes`.
@@ -35,6 +36,7 @@ from quanta.catalog.lineage import Lineage
 from quanta.catalog.migrate import ensure_current
 from quanta.catalog.products import Products
 from quanta.catalog.records import Descriptor, LineageRecord, ProductEntry, SnapshotRecord
+from quanta.catalog.reports import Reports
 from quanta.catalog.requests import Requests
 from quanta.catalog.runs import DEFAULT_LEASE_S, Runs
 from quanta.catalog.slis import Slis
@@ -63,6 +65,7 @@ class Catalog:
         self.access = Access(self.engine, changes)
         self.grants = Grants(self.engine, changes)
         self.requests = Requests(self.engine, self.grants, changes)
+        self.reports = Reports(self.engine)
 
     def close(self) -> None:
         self.access.close()

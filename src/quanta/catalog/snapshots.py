@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, delete, func, select
 
 from quanta.catalog.database import aware, maybe_aware, naive, upsert
 from quanta.catalog.records import SnapshotRecord
-from quanta.catalog.tables import build_steps, current, lineage, snapshots
+from quanta.catalog.tables import build_steps, current, lineage, report_renders, snapshots
 
 
 class Snapshots:
@@ -125,11 +125,13 @@ class Snapshots:
         upsert(connection, current, {"product_key": product_key, **values}, ["product_key"], update=values)
 
     def delete(self, snapshot_id: str) -> None:
-        """Forget a snapshot that is not current (gc); refuses the current one."""
+        """Forget a snapshot that is not current (gc), with the reports rendered from it; refuses the current one."""
         with self._engine.begin() as connection:
             if connection.execute(select(current.c.product_key).where(current.c.snapshot_id == snapshot_id)).first():
                 raise ValueError(f"snapshot {snapshot_id} is current and cannot be deleted")
             connection.execute(delete(lineage).where(lineage.c.snapshot_id == snapshot_id))
+            used = (report_renders.c.snapshot_id == snapshot_id) | (report_renders.c.previous_id == snapshot_id)
+            connection.execute(delete(report_renders).where(used))  # reports show its data
             connection.execute(delete(snapshots).where(snapshots.c.id == snapshot_id))
 
     def _one(self, query: Any) -> SnapshotRecord | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -299,4 +300,40 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("mac", String(64), nullable=False),
     Column("writes", BigInteger, nullable=False),  # bumped first by every append: takes the row lock
+)
+
+report_renders = Table(
+    "report_renders",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("product_key", String(200), nullable=False),
+    Column("port", String(100), nullable=False),
+    # the snapshot reported on: the rendering goes with it when gc removes it
+    Column("snapshot_id", String(64), ForeignKey("snapshots.id", ondelete="CASCADE"), nullable=False),
+    Column("previous_id", String(64)),  # the snapshot it was compared with
+    Column("descriptor_id", String(64)),  # the published descriptor whose template rendered it
+    Column("format", String(10), nullable=False),  # html | pdf
+    Column("fingerprint", String(64), nullable=False),  # what the reader saw: template and secured reads
+    Column("principal", String(200), nullable=False),  # rendered as
+    Column("trigger", String(20), nullable=False),  # on-demand | schedule
+    Column("tick", DateTime),  # the schedule tick it was rendered for
+    Column("sha256", String(64), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("rendered_at", DateTime, nullable=False),
+    UniqueConstraint("fingerprint", "format", name="uq_report_renders_fingerprint"),
+    Index("ix_report_renders_product", "product_key", "port", "rendered_at"),
+)
+
+report_ticks = Table(
+    "report_ticks",
+    metadata,
+    Column("product_key", String(200), primary_key=True),
+    Column("port", String(100), primary_key=True),
+    Column("tick", DateTime, primary_key=True),  # one claim per scheduled tick, across processes
+    Column("claimed_by", String(200), nullable=False),
+    Column("claimed_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("renders", JSON, nullable=False),  # [render id, …]
+    Column("error", Text),
 )

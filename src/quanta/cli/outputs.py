@@ -10,6 +10,11 @@ import typer
 from quanta.cli.common import CATALOG_OPTION, MESH_OPTION, PROFILE_OPTION, STORAGE_OPTION, console, load, scope
 
 
+class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
+
+
 class ExportFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
@@ -18,13 +23,17 @@ class ExportFormat(StrEnum):
 def report(
     product: str = typer.Argument(..., help="<domain>.<product>"),
     port: str = typer.Argument(..., help="Id of a report output port."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="HTML file or folder (default .quanta/reports)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="File or folder (default .quanta/reports)."),
     snapshot: str | None = typer.Option(None, "--snapshot", help="Render this snapshot instead of the current."),
+    file_format: ReportFormat | None = typer.Option(
+        None, "--format", "-f", help="html or pdf (one the port lists; default: its first)."
+    ),
     mesh_path: Path = MESH_OPTION,
     profile: str | None = PROFILE_OPTION,
 ) -> None:
-    """Render a report port to a self-contained HTML file (charts inline, no network needed)."""
-    path = load(mesh_path, profile).report(product, port, snapshot_id=snapshot, out=out)
+    """Render a report port to a self-contained HTML or PDF file (charts inline, no network needed)."""
+    chosen = file_format.value if file_format is not None else None
+    path = load(mesh_path, profile).report(product, port, snapshot_id=snapshot, out=out, file_format=chosen)
     console().print(f"wrote {path}")
 
 

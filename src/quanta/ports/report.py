@@ -1,5 +1,10 @@
-"""Render a product's report port: a Jinja2 template from the product folder, queried against the
-current and the previous published snapshot, written as one self-contained HTML file.
+"""Render a product's report port: a Jinja2 template, queried against the current and the previous
+published snapshot, as one self-contained HTML document.
+
+Templates come from a :class:`Templates` source: :class:`PublishedTemplates` reads the files the
+product's published descriptor holds (what a server renders from, no checkout needed);
+:class:`FolderTemplates` reads a product folder's working copy (``quanta report`` in a mesh).
+Both resolve names the same way: ``..`` and absolute names are not found.
 
 Templates get ``product``, ``snapshot``, ``previous`` (``None`` for the first snapshot),
 ``artefacts`` (the snapshot manifest's), ``generated_at``, ``sql(query, **params)`` (one SELECT over
@@ -9,11 +14,11 @@ filters ``number``, ``eur``, ``pct`` and ``signed``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from quanta.errors import QuantaError
 from quanta.ports.charts import bar_chart
@@ -23,11 +28,63 @@ class ReportError(QuantaError):
     """A report cannot be rendered; the message names the template and why."""
 
 
+class Templates(Protocol):
+    """Where a report's templates come from."""
+
+    @property
+    def where(self) -> str:
+        """What the source is, for error messages (a folder, or a product's published descriptor)."""
+        ...
+
+    def source(self, name: str) -> tuple[str, str]:
+        """A template's text and the file name its errors are located in; raises
+        ``jinja2.TemplateNotFound`` for a name the source does not hold."""
+        ...
+
+
+@dataclass(frozen=True)
+class FolderTemplates:
+    """Templates read from a product folder, only from inside it (see :func:`template_source`)."""
+
+    folder: Path
+
+    @property
+    def where(self) -> str:
+        return str(self.folder)
+
+    def source(self, name: str) -> tuple[str, str]:
+        text, filename, _ = template_source(self.folder, name)
+        return text, filename
+
+
+@dataclass(frozen=True)
+class PublishedTemplates:
+    """Templates from a published descriptor's files (path relative to the product folder → bytes)."""
+
+    files: Mapping[str, bytes]
+    where: str
+
+    def source(self, name: str) -> tuple[str, str]:
+        import posixpath
+
+        import jinja2
+        from jinja2.loaders import split_template_path
+
+        path = posixpath.join(*split_template_path(name))  # a name with '..' is not found
+        content = self.files.get(path)
+        if content is None or name.startswith("/"):
+            raise jinja2.TemplateNotFound(name)
+        try:
+            return content.decode("utf-8"), f"{self.where}/{path}"
+        except UnicodeDecodeError as exc:
+            raise ReportError(f"template {name} cannot be read: {exc}") from None
+
+
 @dataclass(frozen=True)
 class ReportRequest:
     """Everything one rendering needs."""
 
-    folder: Path
+    templates: Templates
     template: str
     product: dict[str, Any]
     current: dict[str, Any]
@@ -40,12 +97,13 @@ class ReportRequest:
 
 def render_report(request: ReportRequest) -> str:
     """The rendered HTML; template and query errors become :class:`ReportError`."""
+    filenames: dict[str, str] = {}
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
     from markupsafe import Markup
 
     environment = ImmutableSandboxedEnvironment(  # templates may not reach Python internals
-        loader=jinja2.FunctionLoader(lambda name: template_source(request.folder, name)),
+        loader=jinja2.FunctionLoader(lambda name: _loaded(request.templates, name, filenames)),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -74,11 +132,17 @@ def render_report(request: ReportRequest) -> str:
             bar_chart=chart,
         )
     except jinja2.TemplateNotFound as exc:
-        raise ReportError(f"template {exc.name} not found in {request.folder}") from None
+        raise ReportError(f"template {exc.name} not found in {request.templates.where}") from None
     except jinja2.TemplateError as exc:
-        line = getattr(exc, "lineno", None) or _template_line(exc, request.folder / request.template)
+        line = getattr(exc, "lineno", None) or _template_line(exc, filenames.get(request.template))
         where = f"{request.template}:{line}" if line else request.template
         raise ReportError(f"{where}: {exc.message or exc}") from None
+
+
+def _loaded(templates: Templates, name: str, filenames: dict[str, str]) -> tuple[str, str, Callable[[], bool]]:
+    text, filename = templates.source(name)
+    filenames[name] = filename
+    return text, filename, lambda: True
 
 
 def template_source(folder: Path, name: str) -> tuple[str, str, Callable[[], bool]]:
@@ -103,11 +167,11 @@ def template_source(folder: Path, name: str) -> tuple[str, str, Callable[[], boo
 MISSING = "\u2013"  # an en dash for a missing number
 
 
-def _template_line(exc: BaseException, path: Path) -> int | None:
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
     """The template line of a rendering error: Jinja2 rewrites tracebacks to point into the template."""
     line, trace = None, exc.__traceback__
-    while trace is not None:
-        if Path(trace.tb_frame.f_code.co_filename) == path:
+    while trace is not None and filename is not None:
+        if trace.tb_frame.f_code.co_filename == filename:
             line = trace.tb_lineno
         trace = trace.tb_next
     return line

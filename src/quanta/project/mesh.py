@@ -214,12 +214,22 @@ class Mesh:
         """One gated query over every product published to the platform (as ``principal`` would see it)."""
         return self.platform.query(sql, unmask=unmask, as_of=as_of, limit=limit, principal=principal)
 
-    def report(self, name: str, port: str, *, snapshot_id: str | None = None, out: Path | None = None) -> Path:
-        """Render a report port of a product's current (or given) snapshot to one HTML file."""
+    def report(
+        self,
+        name: str,
+        port: str,
+        *,
+        snapshot_id: str | None = None,
+        out: Path | None = None,
+        file_format: str | None = None,
+    ) -> Path:
+        """Render a report port of a product's current (or given) snapshot to one HTML or PDF file
+        (``file_format`` None: the port's first format), from the product folder's templates."""
         from quanta.project.outputs import render
 
         folder = self.source.root / ".quanta" / "reports"
-        return render(self.platform.plane, self.product(name), port, snapshot_id, out, folder)
+        plane = self.platform.plane
+        return render(plane, self.product(name), port, snapshot_id, out, folder, file_format=file_format)
 
     def export(
         self,

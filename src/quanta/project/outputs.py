@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from quanta.access import LOCAL_OWNER, Principal
-from quanta.errors import NotFound, QuantaError
+from quanta.errors import BadRequest, NotFound, QuantaError
 from quanta.ports.files import FORMATS, ExportResult
-from quanta.ports.report import ReportRequest, render_report
 from quanta.read import DataPlane, Selector
-from quanta.read.plane import SecuredRead, port_of_type
+from quanta.read.plane import port_of_type
 from quanta.spec.loader import ProductSource
 from quanta.spec.product import DataProduct
 
@@ -24,48 +21,36 @@ def render(
     out: Path | None,
     default_folder: Path,
     principal: Principal = LOCAL_OWNER,
+    file_format: str | None = None,
 ) -> Path:
-    """Render a report port to one HTML file; returns its path."""
+    """Render a report port, from the product folder's templates, to one HTML or PDF file (the
+    port's first format by default); returns its path."""
+    from quanta.ports.report import FolderTemplates
+    from quanta.ports.reports import ReportPort
+
     spec = product.spec
-    port = spec.output(port_id)
-    if port is None or port.type != "report":
-        reports = [p.id for p in spec.outputs if p.type == "report"]
-        raise QuantaError(
-            f"{spec.ref} has no report port '{port_id}'"
-            + (f"; its reports: {', '.join(reports)}" if reports else "; it declares no report port")
-        )
+    reports = ReportPort(plane)
+    try:
+        chosen = reports.choose(spec, port_id, file_format)
+    except NotFound as exc:
+        raise QuantaError(str(exc).replace(f" v{spec.major} ", " ", 1)) from None
+    except BadRequest as exc:
+        raise QuantaError(str(exc)) from None
     try:
         published = plane.product(spec.key)
     except NotFound:
         raise QuantaError(f"{spec.key} has no published snapshot yet; run `quanta build` first") from None
-    current = plane.secure(principal, published, port_id, Selector(snapshot_id=snapshot_id))
-    before = plane.catalog.snapshots.published_before(current.snapshot)
-    previous = plane.secure(principal, published, port_id, record=before) if before else None
-    empty = current.relation.copy().where("FALSE")  # a first snapshot compares with nothing
-    relations = {"current": current.relation, "previous": previous.relation if previous else empty}
-    query = plane.scoped_query(relations, current, f"report {port_id}")
-    html = render_report(
-        ReportRequest(
-            folder=product.folder,
-            template=port.options.template,
-            product={
-                "ref": spec.ref,
-                "name": spec.name,
-                "domain": spec.domain,
-                "version": spec.version,
-                "description": spec.description,
-                "team": spec.team.name if spec.team else None,
-            },
-            current=_describe(plane, current),
-            previous=_describe(plane, previous) if previous else None,
-            generated_at=datetime.now(UTC),
-            query=query,
-        )
+    (rendered,) = reports.render(
+        principal,
+        published,
+        port_id,
+        [chosen],
+        Selector(snapshot_id=snapshot_id),
+        templates=FolderTemplates(product.folder),
     )
-    name = f"{spec.ref}-{port_id}-{current.snapshot.id}.html"
-    path = out / name if out is not None and out.is_dir() else out or default_folder / name
+    path = out / rendered.filename if out is not None and out.is_dir() else out or default_folder / rendered.filename
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    path.write_bytes(rendered.content)
     return path
 
 
@@ -87,13 +72,3 @@ def export(
     path = out / name if out is not None and out.is_dir() else out or Path.cwd() / name
     rows = plane.export(read, file_format, path)
     return ExportResult(path, rows, file_format)
-
-
-def _describe(plane: DataPlane, read: SecuredRead) -> dict[str, Any]:
-    manifest = plane.manifest(read.spec, read.snapshot)
-    return {
-        "id": read.snapshot.id,
-        "rows": read.snapshot.rows,
-        "published_at": read.snapshot.published_at,
-        "artefacts": manifest.get("artefacts") or {},
-    }

@@ -11,6 +11,7 @@ from fastapi import Request
 
 from quanta.access import Principal
 from quanta.ports.downloads import Downloads
+from quanta.ports.reports import ReportPort
 from quanta.ports.rest.cursor import CursorSigner
 from quanta.ports.rest.rows import RestReads
 from quanta.project.platform import Platform
@@ -41,6 +42,8 @@ class ServeOptions:
     """Seconds between flushes of the port SLIs to the catalog (0: only at shutdown)."""
     sql_address: str | None = None
     """``host:port`` of this server's SQL wire port (None: it runs none), for connection snippets."""
+    report_interval: float = 15.0
+    """Seconds between passes rendering due scheduled reports (0: no scheduled reports here)."""
 
 
 class ServerState:
@@ -58,6 +61,7 @@ class ServerState:
         self.signer = CursorSigner(options.secret)
         self.rest = RestReads(platform.plane, self.signer, generation)
         self.downloads = Downloads(platform.plane, options.cache_dir)
+        self.reports = ReportPort(platform.plane)
         self.metrics = ServerMetrics()
         self.slis = PortSlis(platform, BUCKETS, options.sli_interval)
 
@@ -73,7 +77,8 @@ class ServerState:
             self.platform.plane.reader()
 
     def start_background(self) -> None:
-        """Announce expiring grants every minute and deliver events to the webhook, if one is set."""
+        """Announce expiring grants every minute, deliver events to the webhook, if one is set, and
+        render due scheduled reports."""
         import logging
         from datetime import timedelta
 
@@ -86,8 +91,16 @@ class ServerState:
         sender = WebhookSender.from_environment(self.platform.catalog.events)
         grants = self.platform.catalog.grants
         self._dispatcher = Dispatcher(sender, announce=lambda: grants.announce(timedelta(days=7))).start()
+        if self.options.report_interval > 0 and self.platform._store is not None:
+            from quanta.project.report_schedule import ReportScheduler
+
+            interval = self.options.report_interval
+            self._reports = ReportScheduler(self.platform.plane, self.reports, interval_s=interval).start()
 
     def stop_background(self) -> None:
+        scheduler = getattr(self, "_reports", None)
+        if scheduler is not None:
+            scheduler.stop()
         dispatcher = getattr(self, "_dispatcher", None)
         if dispatcher is not None:
             dispatcher.stop()
