@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from quanta.project.platform import Platform
 from quanta.server import problems
 from quanta.server.accesslog import AccessLog
+from quanta.server.model_routes import router as model_router
 from quanta.server.routes import router
 from quanta.server.state import ServeOptions, ServerState
 
@@ -40,4 +41,5 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     app.state.quanta = server
     problems.install(app)
     app.include_router(router)
+    app.include_router(model_router)
     return AccessLog(app, server.observe)
