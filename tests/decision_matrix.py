@@ -72,6 +72,8 @@ def predict(features, artefacts):
         return {"revenue": orders[:-1] * 1.0}
     if (orders == 1005).any():
         return {"revenue": np.full(len(orders), float(len(set(os.environ) - ALLOWED_ENVIRONMENT)))}
+    if (orders == 1007).any():
+        return {"revenue": np.full(len(orders), float(os.getpid()))}
     if (orders == 1006).any():
         return {"revenue": orders * 1.0, "extra": orders}
     return {"revenue": orders * 12.5}

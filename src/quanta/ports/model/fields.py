@@ -151,8 +151,9 @@ def columns(body: Any, features: tuple[Field, ...], max_batch: int) -> dict[str,
     return out
 
 
-class BadPredictions(QuantaError):
-    """The scoring function's answer is not the declared predictions (a fault of the port's code)."""
+class BadPredictions(Exception):
+    """The scoring function's answer is not the declared predictions (a fault of the port's code,
+    never of the request: the port reports it as a failed scoring)."""
 
 
 def predictions(answer: Any, outputs: tuple[Field, ...], rows: int) -> dict[str, list[Any]]:

@@ -21,8 +21,8 @@ from typing import Any
 from quanta.access import Decision, Principal
 from quanta.catalog import AuditEntry
 from quanta.errors import AccessDenied, NotFound, QuantaError
-from quanta.ports.model.fields import Field, InvalidFeatures, columns, declared, predictions
-from quanta.ports.model.pool import Code, WorkerPool
+from quanta.ports.model.fields import BadPredictions, Field, InvalidFeatures, columns, declared, predictions
+from quanta.ports.model.pool import Code, ScoringFailed, WorkerPool
 from quanta.read.plane import DataPlane, SecuredRead, Selector
 from quanta.spec.base import parse_duration
 from quanta.spec.product import DataProduct
@@ -115,7 +115,10 @@ class ModelPorts:
         artefacts = self.artefacts(read)
         worker = self.pool.worker(spec.key, port.id, code)
         answer = worker.score(read.snapshot.id, artefacts, features, port.timeout_s)
-        scored = predictions(answer, port.outputs, rows)
+        try:
+            scored = predictions(answer, port.outputs, rows)
+        except BadPredictions as exc:
+            raise ScoringFailed(str(exc), "shape") from None
         self.plane.record_access(read, statement=f"predict {port.id}", rows=rows)
         return Prediction(read.snapshot.id, scored, rows)
 
