@@ -35,7 +35,7 @@ from typing import Any
 from quanta.blueprints import create_mesh
 
 PRODUCTS = ("sales.orders", "sales.daily-revenue")
-PORT_TYPES = {"table": "sql", "api": "rest", "files": "files", "report": "report"}
+PORT_TYPES = {"table": "sql", "api": "rest", "files": "files", "report": "report", "forecast": "model"}
 REDACTED = "***"
 
 _ORDERS_ACCESS = """access:
@@ -48,9 +48,38 @@ _ORDERS_ACCESS = """access:
 
 _REVENUE_ACCESS = """access:
   grants:
-    - {role: sales-managers, ports: [table, api, report]}
-    - {role: analysts, ports: [table, api], rowFilter: "country = :principal.country"}
+    - {role: sales-managers, ports: [table, api, report, forecast]}
+    - {role: analysts, ports: [table, api, forecast], rowFilter: "country = :principal.country"}
 """
+
+_FORECAST = """import os
+import time
+
+import numpy as np
+
+ALLOWED_ENVIRONMENT = {"PATH", "LANG", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+
+
+def predict(features, artefacts):
+    orders = features["orders"]
+    if (orders == 1001).any():
+        raise RuntimeError("internal detail /srv/secret")
+    if (orders == 1002).any():
+        os._exit(3)
+    if (orders == 1003).any():
+        time.sleep(30)
+    if (orders == 1004).any():
+        return {"revenue": orders[:-1] * 1.0}
+    if (orders == 1005).any():
+        return {"revenue": np.full(len(orders), float(len(set(os.environ) - ALLOWED_ENVIRONMENT)))}
+    if (orders == 1007).any():
+        return {"revenue": np.full(len(orders), float(os.getpid()))}
+    if (orders == 1006).any():
+        return {"revenue": orders * 1.0, "extra": orders}
+    return {"revenue": orders * 12.5}
+"""
+"""The matrix's model port: revenue from orders at EUR 12.5 each; marked order counts make it fail
+in each way a scoring function can (tests of the model port use them)."""
 
 _REPORT = """<h1>Daily revenue</h1>
 {% set totals = sql('select count(*) as days, sum(orders) as orders, sum(revenue) as revenue from current')[0] %}
@@ -101,7 +130,7 @@ class Case:
 
 ORDERS_COLUMNS = ("order_id", "customer_id", "country", "amount", "order_date")
 REVENUE_COLUMNS = ("order_date", "country", "revenue", "orders")
-_PORTS = {"sales.orders": ("table", "files", "api"), "sales.daily-revenue": ("table", "api", "report")}
+_PORTS = {"sales.orders": ("table", "files", "api"), "sales.daily-revenue": ("table", "api", "report", "forecast")}
 
 
 def _cases() -> list[Case]:
@@ -160,10 +189,13 @@ def build_matrix_mesh(root: Path) -> Path:
     text = revenue.read_text().replace(
         "  - {id: table, type: sql}\n",
         "  - {id: table, type: sql}\n  - {id: api, type: rest}\n"
-        "  - {id: report, type: report, template: report.html.j2, formats: [html, pdf]}\n",
+        "  - {id: report, type: report, template: report.html.j2, formats: [html, pdf]}\n"
+        "  - {id: forecast, type: model, entrypoint: forecast.py:predict, features: [orders], outputs: [revenue],"
+        " timeout: 2s, maxBatch: 50}\n",
     )
     revenue.write_text(text[: text.index("access:")] + _REVENUE_ACCESS)
     (revenue.parent / "report.html.j2").write_text(_REPORT)
+    (revenue.parent / "forecast.py").write_text(_FORECAST)
     mesh = Mesh.load(root)
     try:
         outcomes = mesh.build().outcomes

@@ -27,7 +27,7 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pla
 
 def test_the_matrix_covers_every_principal_product_and_port_type() -> None:
     assert {c.principal for c in CASES} >= {"owner", "admin", "analyst", "field", "roamer", "support", "manager"}
-    assert {c.port_type for c in CASES} == {"sql", "rest", "files", "report"}
+    assert {c.port_type for c in CASES} == {"sql", "rest", "files", "report", "model"}
     assert {c.product for c in CASES} == {"sales.orders", "sales.daily-revenue"}
     assert any(c.allowed for c in CASES) and any(not c.allowed for c in CASES)
 

@@ -179,3 +179,51 @@ def test_revoked_and_unknown_tokens_are_401_before_any_decision(matrix: Served, 
     assert response.status_code == 401
     assert response.json()["detail"] == "invalid, expired or revoked token"
     matrix.platform.limiter.succeeded("127.0.0.1")  # six failures: stay under the lock-out
+
+
+MODEL_CASES = [c for c in CASES if c.port_type == "model"]
+
+
+def test_the_model_replay_covers_granted_filtered_and_refused_callers() -> None:
+    kinds = {(c.allowed, c.country is None) for c in MODEL_CASES}
+    assert kinds == {(True, True), (True, False), (False, True)}
+
+
+@pytest.mark.parametrize("case", MODEL_CASES, ids=lambda c: c.id)
+def test_model_predictions_follow_the_decision(matrix: Served, case: Case) -> None:
+    """Granted → 200 with the predictions; not granted → 403 before the body is read; granted with
+    a row filter → 403 (the artefacts were fitted on every row). OpenAPI shows the operation only
+    to a caller who may use it."""
+    url = _base(case) + f"/models/{case.port}:predict"
+    with matrix.client(case.principal) as client:
+        response = client.post(url, json={"rows": [{"orders": 2}, {"orders": 5}]})
+        garbage = client.post(url, content=b"not json", headers={"content-type": "application/json"})
+        spec = client.get(_base(case) + "/openapi.json")
+    operation = f"{_base(case)}/models/{case.port}:predict"
+    if case.allowed and case.country is None:
+        assert response.status_code == 200, response.text
+        current = matrix.platform.plane.snapshot(matrix.platform.spec(case.product))
+        assert response.json() == {"snapshot": current.id, "predictions": [{"revenue": 25.0}, {"revenue": 62.5}]}
+        assert response.headers["x-quanta-snapshot"] == current.id
+        assert garbage.status_code == 400 and "not JSON" in garbage.json()["detail"]
+        assert spec.status_code == 200 and "post" in spec.json()["paths"][operation]
+        return
+    for refused in (response, garbage):  # decided before the body is read
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    if case.allowed:
+        assert "filters rows" in response.json()["detail"]
+    else:
+        assert f"no grant gives {case.principal}" in response.json()["detail"]
+    if spec.status_code == 200:
+        assert operation not in spec.json()["paths"]
+
+
+@pytest.mark.parametrize("token", [REVOKED, UNKNOWN])
+def test_revoked_and_unknown_tokens_cannot_score(matrix: Served, token: str) -> None:
+    with matrix.client(token) as client:
+        response = client.post(
+            "/api/v1/products/sales/daily-revenue/v1/models/forecast:predict", json={"rows": [{"orders": 1}]}
+        )
+    assert response.status_code == 401
+    matrix.platform.limiter.succeeded("127.0.0.1")

@@ -359,6 +359,12 @@ class DataPlane:
         self._refresh()
         return self._teams.get(spec.key)
 
+    def descriptor_id(self, spec: DataProduct) -> str | None:
+        """The id of the published descriptor ``spec`` comes from (its served files: report
+        templates, model ports' scoring code)."""
+        self._refresh()
+        return self._descriptors.get(spec.key)
+
     def manifest(self, spec: DataProduct, record: SnapshotRecord) -> dict[str, Any]:
         """The snapshot's manifest (artefacts such as fitted model parameters)."""
         return self._store().manifest(location_of(spec), record.id)

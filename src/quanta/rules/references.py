@@ -216,10 +216,11 @@ def _property_refs(product: ProductSource) -> Iterator[tuple[tuple[PathPart, ...
         yield ("slos", "freshness", "timestamp"), spec.slos.freshness.timestamp
     for i, port in enumerate(spec.outputs):
         options = port.options
-        for option in ("partition_by", "lookup", "features"):
+        for option in ("partition_by", "lookup", "features", "outputs"):
             alias = {"partition_by": "partitionBy"}.get(option, option)
             for j, name in enumerate(getattr(options, option, None) or []):
-                yield ("outputs", i, alias, j), name
+                if isinstance(name, str):  # a model port's field with its own type is no property
+                    yield ("outputs", i, alias, j), name
         target = getattr(options, "target", None)
         if target:
             yield ("outputs", i, "target"), target

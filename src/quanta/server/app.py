@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from quanta.project.platform import Platform
 from quanta.server import access_routes, catalog_routes, problems
 from quanta.server.accesslog import AccessLog
+from quanta.server.model_routes import router as model_router
 from quanta.server.report_routes import router as report_router
 from quanta.server.routes import router
 from quanta.server.state import ServeOptions, ServerState
@@ -44,4 +45,5 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     app.include_router(catalog_routes.router)
     app.include_router(access_routes.router)
     app.include_router(report_router)
+    app.include_router(model_router)
     return AccessLog(app, server.observe)

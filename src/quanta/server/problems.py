@@ -73,8 +73,10 @@ _TITLES = {
     406: "Not acceptable",
     409: "Conflict",
     410: "Gone",
+    413: "Content too large",
     429: "Too many failed authentications",
     500: "Internal server error",
+    504: "Gateway timeout",
     503: "Service unavailable",
 }
 

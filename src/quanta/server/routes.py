@@ -151,7 +151,7 @@ def openapi(request: Request, domain: str, name: str, major: int) -> JSONRespons
     decisions = {
         port.id: server.rest.plane.decide(principal, spec, port.id, read.snapshot)
         for port in spec.outputs
-        if port.type == "files"
+        if port.type in ("files", "model")
     }
     base = PRODUCT.format(domain=spec.domain, name=spec.name, major=spec.major)
     return JSONResponse(product_openapi(spec, columns, base, decisions), headers={"Cache-Control": "private, no-cache"})

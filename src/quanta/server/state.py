@@ -11,6 +11,7 @@ from fastapi import Request
 
 from quanta.access import Principal
 from quanta.ports.downloads import Downloads
+from quanta.ports.model import ModelPorts
 from quanta.ports.reports import ReportPort
 from quanta.ports.rest.cursor import CursorSigner
 from quanta.ports.rest.rows import RestReads
@@ -62,6 +63,7 @@ class ServerState:
         self.rest = RestReads(platform.plane, self.signer, generation)
         self.downloads = Downloads(platform.plane, options.cache_dir)
         self.reports = ReportPort(platform.plane)
+        self.models = ModelPorts(platform.plane)
         self.metrics = ServerMetrics()
         self.slis = PortSlis(platform, BUCKETS, options.sli_interval)
 
@@ -104,6 +106,7 @@ class ServerState:
         dispatcher = getattr(self, "_dispatcher", None)
         if dispatcher is not None:
             dispatcher.stop()
+        self.models.close()
 
     def readiness(self) -> list[str]:
         """What keeps this process from serving reads (empty: ready)."""

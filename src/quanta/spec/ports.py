@@ -156,12 +156,41 @@ class ReportPortOptions(SpecModel):
     """When the report is rendered and sent."""
 
 
+ModelValueType = Literal["string", "integer", "number", "boolean"]
+
+
+class ModelField(SpecModel):
+    """A feature or prediction of a model port that is not a property of the product (a bare
+    property name takes the property's type instead)."""
+
+    name: PropertyName
+    """Field name in each row of the request (a feature) or of the response (a prediction)."""
+    logical_type: ModelValueType
+    """ODCS logical type of its values."""
+    description: str | None = None
+    """What the value means, with its unit."""
+    enum: list[str | int | float] | None = Field(default=None, min_length=1)
+    """Allowed values."""
+    minimum: float | None = None
+    """Smallest allowed value (numbers)."""
+    maximum: float | None = None
+    """Largest allowed value (numbers)."""
+
+
 class ModelPortOptions(SpecModel):
     """``type: model`` — an ML inference endpoint over the product's fitted artefacts."""
 
     entrypoint: str = Field(pattern=r"^[\w./-]+\.py:[A-Za-z_]\w*$")
-    """``file.py:function`` that scores a batch of feature rows."""
-    features: list[PropertyName] = Field(default_factory=list)
-    """Input properties of the endpoint."""
+    """``file.py:function`` that scores a batch: called with the features as columns (name → numpy
+    array) and the current snapshot's artefacts; returns the predictions as columns."""
+    features: list[PropertyName | ModelField] = Field(default_factory=list)
+    """Input fields of the endpoint: a property name (the property's type), or a field with its own type."""
+    outputs: list[PropertyName | ModelField] = Field(default_factory=list)
+    """Predictions the endpoint returns, each a property name or a field with its own type (none:
+    the ``target``)."""
     target: PropertyName | None = None
     """Property the model predicts."""
+    max_batch: int = Field(default=10_000, ge=1, le=1_000_000)
+    """Most rows one request may score."""
+    timeout: Duration = "10s"
+    """Longest one batch may take to score before the worker is stopped."""

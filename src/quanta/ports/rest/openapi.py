@@ -48,7 +48,10 @@ def product_openapi(
     spec: DataProduct, columns: dict[str, Column], base: str, files: dict[str, Decision]
 ) -> dict[str, Any]:
     """The document: ``base`` is the product major's path (``/api/v1/products/<domain>/<name>/v<major>``);
-    ``files`` the caller's decision for each files port (only the allowed ones are shown)."""
+    ``files`` the caller's decision for each files and model port (only the usable ones are shown)."""
+    from quanta.ports.model import openapi as model_openapi
+    from quanta.ports.model.port import model_port, refusal
+
     row = {
         "type": "object",
         "properties": {name: property_schema(c) for name, c in columns.items()},
@@ -60,8 +63,16 @@ def product_openapi(
     }
     if key and all(n in columns for n in key):
         paths[f"{base}/rows/{{key}}"] = {"get": _lookup_operation(spec, key)}
+    schemas: dict[str, Any] = {}
     for port_id, decision in files.items():
-        if decision.allowed:
+        port = spec.output(port_id)
+        if port is not None and port.type == "model":
+            model = model_port(spec, port_id)
+            if refusal(decision, model) is None:
+                errors = _errors(400, 401, 403, 404, 413, 429, 500, 504)
+                paths[f"{base}/models/{port_id}:predict"] = {"post": model_openapi.operation(spec.ref, model, errors)}
+                schemas |= model_openapi.components(model)
+        elif decision.allowed:
             paths[f"{base}/files/{port_id}"] = {"get": _files_operation(spec, port_id)}
     return {
         "openapi": "3.1.0",
@@ -78,6 +89,7 @@ def product_openapi(
                         "next": {"type": ["string", "null"], "description": "Cursor of the next page."},
                     },
                 },
+                **schemas,
                 "Problem": {
                     "type": "object",
                     "description": "RFC 9457 problem details.",
@@ -99,6 +111,7 @@ def product_openapi(
 def _errors(*codes: int) -> dict[str, Any]:
     reasons = {400: "Bad request", 401: "Not authenticated", 403: "Refused", 404: "Not found", 406: "Not acceptable"}
     reasons |= {410: "Gone (the cursor's snapshot was collected)", 429: "Too many failed authentications"}
+    reasons |= {413: "Too many rows", 500: "The scoring code failed", 504: "Scoring timed out"}
     return {
         str(code): {"description": reasons[code], "content": {"application/problem+json": {"schema": PROBLEM}}}
         for code in codes

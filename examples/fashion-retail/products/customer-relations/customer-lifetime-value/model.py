@@ -85,6 +85,7 @@ def build(inputs, info):
         "horizonWeeks": HORIZON_WEEKS,
         "customers": len(clv),
         "rules": {"newWeeks": NEW_WEEKS, "lapsedAtMostPAlive": LAPSED_AT_MOST, "valuableShare": VALUABLE_SHARE},
+        "cuts": population_cuts(clv, spend, x + 1),
     }
     return table, artefacts
 
@@ -93,6 +94,27 @@ def value_segments(clv):
     """Top 5%, next 15%, next 30% and the rest by predicted value (ties by customer order)."""
     rank = np.argsort(np.argsort(-clv, kind="stable"), kind="stable") / max(len(clv), 1)
     return np.where(rank < 0.05, "top", np.where(rank < 0.20, "high", np.where(rank < 0.50, "medium", "low")))
+
+
+SEGMENT_SHARES = {"top": 0.05, "high": 0.20, "medium": 0.50}
+
+
+def population_cuts(clv, net_spend, orders):
+    """Where this population's segments and valuable histories begin, for scoring customers one by
+    one (the model port's score.py): a segment's smallest predicted value, and the smallest past net
+    spend and order count in the top ``VALUABLE_SHARE`` with the median each must exceed."""
+    n = len(clv)
+    ordered = np.sort(clv)[::-1]
+    positions = np.arange(n) / max(n, 1)
+    cuts = {}
+    for segment, share in SEGMENT_SHARES.items():
+        k = int(np.sum(positions < share))
+        cuts[f"{segment}AtLeast"] = float(ordered[k - 1]) if k else None
+    for name, values in (("netSpend", net_spend), ("orders", orders)):
+        k = int(np.ceil(VALUABLE_SHARE * n))
+        cuts[f"{name}AtLeast"] = float(np.sort(values)[::-1][k - 1]) if 0 < k <= n else None
+        cuts[f"{name}Above"] = float(np.median(values))
+    return cuts
 
 
 def valuable_history(net_spend, orders):
