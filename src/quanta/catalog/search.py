@@ -176,7 +176,7 @@ class SearchIndex:
         words = words_of(query.text)[:_MAX_WORDS]
         hidden = sorted(set(hidden))
         with self._lock:
-            searcher = self._index.searcher()
+            searcher: Any = self._index.searcher()
             if not words:
                 return self._browse(searcher, query, hidden)
             matched = self._filtered(self._text_query(words, all_words=True), query, hidden)

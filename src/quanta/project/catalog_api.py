@@ -150,7 +150,8 @@ class CatalogApi:
         spec = self.product(principal, key)
         records = [s for s in self.platform.catalog.snapshots.list(spec.key) if s.status == "published"]
         records.sort(key=lambda s: (s.published_at or s.created_at, s.id))
-        versions, before = [], None
+        versions: list[dict[str, Any]] = []
+        before: list[dict[str, Any]] | None = None
         for record in records:
             versions.append(
                 {

@@ -27,9 +27,11 @@ STALE_PER_REFRESH = 50
 
 def trust_of(document: dict[str, object]) -> Trust:
     """The trust a SLO document shows: its worst objective's status."""
-    statuses = [o.get("status") for o in document.get("objectives") or []]  # type: ignore[union-attr]
-    schema = document.get("schemaChecks") or {}
-    statuses.append(schema.get("status"))  # type: ignore[union-attr]
+    objectives = document.get("objectives")
+    statuses = [o.get("status") for o in objectives if isinstance(o, dict)] if isinstance(objectives, list) else []
+    schema = document.get("schemaChecks")
+    if isinstance(schema, dict):
+        statuses.append(schema.get("status"))
     found = {_STATUS_TRUST[s] for s in statuses if s in _STATUS_TRUST}
     return next((t for t in _ORDER if t in found), "unmeasured")
 

@@ -148,7 +148,7 @@ class Platform:
 
     def may_read(self, principal: Principal, spec: DataProduct) -> bool:
         """Whether ``principal`` may read at least one port of ``spec``."""
-        ports = [p.id for p in spec.outputs] or [None]
+        ports: list[str | None] = [p.id for p in spec.outputs] or [None]
         return any(self.plane.decide(principal, spec, port, None).allowed for port in ports)
 
     def visible(self, principal: Principal, spec: DataProduct) -> bool:

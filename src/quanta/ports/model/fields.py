@@ -64,7 +64,8 @@ def _shown(value: Any) -> str:
         return repr(value) if len(repr(value)) <= 24 else "a number"
     if isinstance(value, str):
         return repr(value) if len(value) <= 24 else "a string"
-    return {list: "an array", dict: "an object"}.get(type(value), type(value).__name__)
+    kinds: dict[type, str] = {list: "an array", dict: "an object"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def declared(spec: DataProduct, entries: list[Any]) -> tuple[Field, ...]:
@@ -119,8 +120,8 @@ def columns(body: Any, features: tuple[Field, ...], max_batch: int) -> dict[str,
     :class:`InvalidFeatures` naming each bad row and field, :class:`BatchTooLarge` over ``max_batch``."""
     if not isinstance(body, dict) or set(body) != {"rows"}:
         extra = sorted(set(body) - {"rows"}) if isinstance(body, dict) else []
-        reason = f"unknown member '{extra[0]}'" if extra else 'the body must be {"rows": [{feature: value, …}, …]}'
-        raise InvalidFeatures([(None, extra[0] if extra else None, reason)])
+        said = f"unknown member '{extra[0]}'" if extra else 'the body must be {"rows": [{feature: value, …}, …]}'
+        raise InvalidFeatures([(None, extra[0] if extra else None, said)])
     rows = body["rows"]
     if not isinstance(rows, list) or not rows:
         raise InvalidFeatures([(None, "rows", "'rows' must be a non-empty array of objects")])

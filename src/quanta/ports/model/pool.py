@@ -112,8 +112,8 @@ class Worker:
             reply = json.loads(self._read(process, timeout))
         except (BrokenPipeError, ConnectionError, EOFError, ValueError) as exc:
             self.stop()
-            message = "the scoring worker stopped unexpectedly; it is restarted on the next call"
-            raise ScoringFailed(message, "crash") from exc
+            said = "the scoring worker stopped unexpectedly; it is restarted on the next call"
+            raise ScoringFailed(said, "crash") from exc
         if not reply.get("ok"):
             kind = str(reply.get("error", "exception"))
             text = str(reply.get("message", ""))

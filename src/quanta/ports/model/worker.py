@@ -119,8 +119,8 @@ def main() -> None:
         try:
             data = json.dumps(reply, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
-            data = json.dumps({"ok": False, "error": "shape", "message": f"returned values JSON cannot hold ({exc})"})
-            data = data.encode()
+            refusal = {"ok": False, "error": "shape", "message": f"returned values JSON cannot hold ({exc})"}
+            data = json.dumps(refusal).encode()
         write_frame(out, data)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -222,7 +222,7 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
                 inner = node.this
                 if isinstance(inner, exp.Literal) and inner.is_string:
                     function = "quanta_regclass" if target == "regclass" else "to_regtype"
-                    return exp.func(function, inner)
+                    return cast("exp.Expression", exp.func(function, inner))
                 return exp.cast(inner, "BIGINT")
         return node
 

@@ -110,7 +110,8 @@ class Body:
         return value
 
     def _unpack(self, fmt: str, size: int) -> int:
-        return struct.unpack(fmt, self.take(size))[0]  # type: ignore[no-any-return]
+        value: int = struct.unpack(fmt, self.take(size))[0]
+        return value
 
 
 # ---------------------------------------------------------------- backend messages

@@ -144,9 +144,9 @@ class Session:
         self.principal = await self._authenticate(user, tls)
         await self._send(pg.authentication_ok())
         for name in st.REPORTED:
-            value = self.parameters.get(name, st.READ_ONLY.get(name))
-            if value is not None:
-                await self._send(pg.parameter_status(st.CANONICAL.get(name, name), value), flush=False)
+            reported = self.parameters.get(name, st.READ_ONLY.get(name))
+            if reported is not None:
+                await self._send(pg.parameter_status(st.CANONICAL.get(name, name), reported), flush=False)
         await self._send(pg.parameter_status("session_authorization", user), flush=False)
         await self._send(pg.backend_key_data(self.process_id, self.secret), flush=False)
         await self._send(pg.ready_for_query(self.status))
@@ -377,13 +377,13 @@ class Session:
             return [pg.command_complete("DEALLOCATE ALL" if name.upper() == "ALL" else "DEALLOCATE")]
         if kind == "show":
             name = st.shown_name(statement.text)
-            value = self.parameters.get(name, st.READ_ONLY.get(name))
-            if value is None:
+            setting = self.parameters.get(name, st.READ_ONLY.get(name))
+            if setting is None:
                 raise SessionError(f'unrecognized configuration parameter "{name}"', "42704")
             shown = {"datestyle": "DateStyle", "timezone": "TimeZone"}.get(name, name)
             return [
                 pg.row_description([pg.Field(shown, wt.TEXT, -1)]),
-                pg.data_row([value.encode()]),
+                pg.data_row([setting.encode()]),
                 pg.command_complete("SHOW"),
             ]
         return None

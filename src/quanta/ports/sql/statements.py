@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -59,7 +59,8 @@ def split(sql: str) -> list[Statement]:
         tokens = Postgres().tokenize(sql)
     except TokenError as exc:
         raise StatementError(f"syntax error: {exc}", "42601") from None
-    statements, chunk = [], []
+    statements: list[Statement] = []
+    chunk: list[Any] = []
     for token in [*tokens, None]:
         if token is None or token.token_type == TokenType.SEMICOLON:
             if chunk:
@@ -287,7 +288,7 @@ def parse_query(text: str) -> exp.Expression:
         raise StatementError(f"syntax error: {first}", "42601") from None
     if len(parsed) != 1:
         raise StatementError("expected one statement", "42601")
-    return parsed[0]
+    return cast("exp.Expression", parsed[0])
 
 
 def parameter_numbers(expression: exp.Expression) -> list[int]:
@@ -317,13 +318,13 @@ def infer_parameter_types(
     known: dict[str, int] = {}
     for table in expression.find_all(exp.Table):
         if table.name:
-            for name, oid in columns(table.db or None, table.name).items():
-                known.setdefault(name.lower(), oid)
+            for name, type_oid in columns(table.db or None, table.name).items():
+                known.setdefault(name.lower(), type_oid)
     comparisons = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.ILike, exp.In, exp.Between)
     found: dict[int, int] = {}
     for parameter in expression.find_all(exp.Parameter):
         parent = parameter.parent
-        oid = None
+        oid: int | None = None
         if isinstance(parent, exp.Cast):
             oid = _cast_oid(parent.to)
         elif isinstance(parent, exp.Limit | exp.Offset):
