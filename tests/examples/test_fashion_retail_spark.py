@@ -29,7 +29,8 @@ def _build(root: Path, engine: str, master: str | None = None) -> Mesh:
     try:
         mesh = Mesh.load(root)
         report = mesh.build()
-        assert {o.key: o.status for o in report.outcomes if o.status != "built"} == {}, report.outcomes
+        failed = {o.key: (o.status, o.error) for o in report.outcomes if o.status != "built"}
+        assert failed == {}, failed
         assert len(report.outcomes) == PRODUCTS
         return mesh
     finally:
