@@ -89,6 +89,19 @@ def test_psycopg_signs_in_with_scram_and_reads_through_the_policy(sql: SqlServed
         assert rows == [(o["order_id"], o["amount"]) for o in _orders()[:3]]
 
 
+def test_unnamed_output_columns_are_named_as_postgresql_names_them(sql: SqlServed) -> None:
+    with sql.connect() as connection:
+        cursor = connection.execute(
+            "select count(*), sum(amount), max(amount)::int, country, coalesce(country, 'x'), 1,"
+            " case when amount > 1 then 'big' end, o.amount as value"
+            " from sales.orders o group by country, o.amount limit 1"
+        )
+        names = [column.name for column in cursor.description]
+        assert names == ["count", "sum", "max", "country", "coalesce", "?column?", "case", "value"]
+        cursor = connection.execute("select count(*) as n, count(*) from sales.orders")
+        assert cursor.description[0].name == "n"
+
+
 def test_parameters_of_several_types_in_text_and_binary(sql: SqlServed) -> None:
     with sql.connect() as connection:
         for binary in (False, True):

@@ -629,7 +629,7 @@ class Session:
                 table = await self._call(lambda: self._catalog_query(expression, bound, limit))
             else:
                 plane = self.port.platform.plane
-                sql = expression.sql(dialect="duckdb")
+                sql = st.postgres_column_names(expression).sql(dialect="duckdb")
 
                 def run() -> Any:
                     return plane.query(principal, sql, limit=limit, params=bound, on_start=self._started)

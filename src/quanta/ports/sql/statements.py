@@ -395,3 +395,48 @@ def session_functions(expression: exp.Expression, session: dict[str, str]) -> ex
 
 def _is_pg_catalog(node: exp.Expression) -> bool:
     return str(getattr(node, "name", "")).lower() == "pg_catalog"
+
+
+def postgres_column_names(expression: exp.Expression) -> exp.Expression:
+    """``expression`` with each unnamed output column aliased as PostgreSQL names it, so clients see
+    ``count`` rather than DuckDB's ``count_star()``: a column keeps its name, a cast takes its
+    operand's, a function call or ``CASE`` its own name, anything else ``?column?``. A name that
+    would repeat another output column is left to the engine."""
+    from sqlglot import exp
+
+    select = expression
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return expression
+    projections = select.expressions
+    taken = {p.alias_or_name for p in projections if isinstance(p, exp.Alias | exp.Column)}
+    named = []
+    for projection in projections:
+        name = None if isinstance(projection, exp.Alias | exp.Column | exp.Star) else _postgres_name(projection)
+        if name is not None and name not in taken:
+            taken.add(name)
+            projection = exp.alias_(projection, name, quoted=True)
+        named.append(projection)
+    select.set("expressions", named)
+    return expression
+
+
+def _postgres_name(node: exp.Expression) -> str | None:
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren | exp.Cast):
+        node = node.this
+    if isinstance(node, exp.Column):
+        return node.name
+    if isinstance(node, exp.Star):
+        return None
+    if isinstance(node, exp.Case):
+        return "case"
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    if isinstance(node, exp.Func):
+        text = node.sql(dialect="postgres")
+        head = text.split("(", 1)[0].strip().lower()
+        return head if head.replace("_", "").isalnum() and not head[:1].isdigit() else "?column?"
+    return "?column?"
