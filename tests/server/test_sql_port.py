@@ -428,6 +428,19 @@ def test_psql_lists_only_what_the_principal_may_read_over_sql(sql: SqlServed) ->
     assert "orders" not in listed and "daily_revenue" not in listed  # ann reads over REST only
 
 
+def test_psql_describes_a_readable_table_and_no_other(sql: SqlServed) -> None:
+    described = _psql(sql.port, "nora", "\\d sales.orders")
+    assert 'Table "sales.orders"' in described
+    rows = {line.split("|")[0].strip(): line for line in described.splitlines() if "|" in line}
+    assert {"order_id", "customer_id", "country", "amount", "order_date"} <= set(rows)
+    assert "not null" in rows["order_id"] and "date" in rows["order_date"]
+    hidden = subprocess.run(
+        ["psql", "-X", "-h", "127.0.0.1", "-p", str(sql.port), "-U", "ann", "-d", "quanta", "-c", "\\d sales.orders"],
+        env={**os.environ, "PGPASSWORD": PASSWORD}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert 'Did not find any relation named "sales.orders"' in hidden.stderr  # ann reads over REST only
+
+
 def test_psql_lists_the_database_and_the_role(sql: SqlServed) -> None:
     assert "quanta" in _psql(sql.port, "nora", "\\l") and "UTF8" in _psql(sql.port, "nora", "\\l")
     assert "nora" in _psql(sql.port, "nora", "\\du")

@@ -46,13 +46,25 @@ _SHIM_VIEWS = {
     ),
     "pg_user": "SELECT {user} AS usename, 10::BIGINT AS usesysid, false AS usesuper",
     "pg_auth_members": "SELECT 0::BIGINT AS roleid, 0::BIGINT AS member WHERE false",
-    "pg_inherits": "SELECT 0::BIGINT AS inhrelid, 0::BIGINT AS inhparent, 0 AS inhseqno WHERE false",
+    "pg_inherits": (
+        "SELECT 0::BIGINT AS inhrelid, 0::BIGINT AS inhparent, 0 AS inhseqno, false AS inhdetachpending WHERE false"
+    ),
     "pg_partitioned_table": "SELECT 0::BIGINT AS partrelid WHERE false",
     "pg_foreign_table": "SELECT 0::BIGINT AS ftrelid, 0::BIGINT AS ftserver WHERE false",
-    "pg_statistic_ext": "SELECT 0::BIGINT AS oid, 0::BIGINT AS stxrelid, '' AS stxname WHERE false",
-    "pg_policy": "SELECT 0::BIGINT AS oid, '' AS polname, 0::BIGINT AS polrelid WHERE false",
-    "pg_publication": "SELECT 0::BIGINT AS oid, '' AS pubname WHERE false",
-    "pg_publication_rel": "SELECT 0::BIGINT AS prrelid, 0::BIGINT AS prpubid WHERE false",
+    "pg_statistic_ext": (
+        "SELECT 0::BIGINT AS oid, 0::BIGINT AS stxrelid, '' AS stxname, 0::BIGINT AS stxnamespace,"
+        " []::VARCHAR[] AS stxkind, -1 AS stxstattarget WHERE false"
+    ),
+    "pg_policy": (
+        "SELECT 0::BIGINT AS oid, '' AS polname, 0::BIGINT AS polrelid, 'r' AS polcmd, true AS polpermissive,"
+        " []::BIGINT[] AS polroles, NULL::VARCHAR AS polqual, NULL::VARCHAR AS polwithcheck WHERE false"
+    ),
+    "pg_publication": "SELECT 0::BIGINT AS oid, '' AS pubname, false AS puballtables WHERE false",
+    "pg_publication_rel": (
+        "SELECT 0::BIGINT AS prrelid, 0::BIGINT AS prpubid, NULL::VARCHAR AS prqual, NULL::SMALLINT[] AS prattrs"
+        " WHERE false"
+    ),
+    "pg_publication_namespace": "SELECT 0::BIGINT AS pnpubid, 0::BIGINT AS pnnspid WHERE false",
     "pg_trigger": "SELECT 0::BIGINT AS oid, 0::BIGINT AS tgrelid, '' AS tgname WHERE false",
     "pg_rewrite": "SELECT 0::BIGINT AS oid, 0::BIGINT AS ev_class, '' AS rulename WHERE false",
     "pg_extension": "SELECT 0::BIGINT AS oid, 'plpgsql' AS extname, '1.0' AS extversion WHERE false",
@@ -67,8 +79,12 @@ _MACROS = {
     "pg_table_size(relation)": "0",
     "pg_indexes_size(relation)": "0",
     "pg_get_serial_sequence(tab, col)": "NULL::VARCHAR",
-    "pg_get_indexdef(index_oid)": "NULL::VARCHAR",
+    "pg_relation_is_publishable(relation)": "false",
+    "array_upper(items, dimension)": "len(items)",
+    "pg_get_indexdef(index_oid)": "NULL::VARCHAR, (index_oid, column_number, pretty) AS NULL::VARCHAR",
     "pg_get_statisticsobjdef_columns(oid)": "NULL::VARCHAR",
+    # a column default's text (no product column has one); psql's \\d passes a third argument
+    "pg_get_expr(expression, relation)": "NULL::VARCHAR, (expression, relation, pretty) AS NULL::VARCHAR",
     "quanta_regclass(name)": (
         "(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
         " WHERE c.relname = string_split(name::VARCHAR, '.')[-1] AND (len(string_split(name::VARCHAR, '.')) = 1"
@@ -190,6 +206,12 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
     from sqlglot import exp
 
     def adapt(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+            if str(node.db or "").lower() == "pg_catalog":  # pg_catalog.generate_series(…): DuckDB's own
+                unqualified = node.copy()
+                unqualified.set("db", None)
+                return unqualified
+            return node
         if isinstance(node, exp.Table):
             schema, name = (node.db or "").lower(), node.name.lower()
             if name in _SHIM_VIEWS and schema in ("", "pg_catalog"):
@@ -249,9 +271,19 @@ def checked(expression: exp.Expression) -> exp.Expression:
     for node in expression.walk():
         if isinstance(node, exp.Command | exp.Into):
             raise StatementError("only a read-only query may read the catalog", "42501")
-        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier) and not _is_series(node.this):
             raise StatementError("table functions are not allowed", "42501")
     return expression
+
+
+def _is_series(node: exp.Expression) -> bool:
+    """``generate_series(…)`` and ``unnest(…)``: table functions of values alone, which psql's and
+    SQLAlchemy's catalog queries use (they read nothing)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Unnest | exp.GenerateSeries | exp.ExplodingGenerateSeries):
+        return True
+    return isinstance(node, exp.Anonymous) and str(node.name).lower() in ("generate_series", "unnest")
 
 
 def sqlstate_of(message: str) -> str:
