@@ -272,6 +272,11 @@ def test_a_statement_timeout_cancels_with_57014(sql: SqlServed) -> None:
         with pytest.raises(psycopg.errors.QueryCanceled):
             connection.execute(SLOW)
         assert time.monotonic() - started < 2.0
+        # a catalog query is stopped the same way (its metadata database is interrupted too)
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            connection.execute("select count(*) from pg_catalog.pg_class, generate_series(1, 3000000000)")
+        assert time.monotonic() - started < 2.0
         connection.execute("reset statement_timeout")
         assert connection.execute("select 2").fetchone() == (2,)
 

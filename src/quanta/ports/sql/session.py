@@ -659,6 +659,7 @@ class Session:
         if limit is not None:
             sql = f"SELECT * FROM ({sql}) AS limited LIMIT {int(limit)}"
         cursor = database.cursor()
+        self._started(cursor.interrupt)  # a cancel or the statement timeout stops it too
         try:
             return cursor.sql(sql, params=params or None).to_arrow_table()
         except Exception as exc:  # DuckDB's error, shown as the catalog's
