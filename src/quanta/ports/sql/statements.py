@@ -422,15 +422,13 @@ def postgres_column_names(expression: exp.Expression) -> exp.Expression:
     return expression
 
 
-def _postgres_name(node: exp.Expression) -> str | None:
+def _postgres_name(node: exp.Expression) -> str:
     from sqlglot import exp
 
     while isinstance(node, exp.Paren | exp.Cast):
         node = node.this
     if isinstance(node, exp.Column):
         return node.name
-    if isinstance(node, exp.Star):
-        return None
     if isinstance(node, exp.Case):
         return "case"
     if isinstance(node, exp.Anonymous):
