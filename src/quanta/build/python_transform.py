@@ -52,7 +52,17 @@ def entrypoint_caller(
     return call
 
 
+_IMPORTING = threading.Lock()
+"""One import at a time: ``sys.path`` and ``sys.modules`` are the process's, and CPython 3.11's
+compiler is not safe to run in two threads at once ("AST constructor recursion depth mismatch")."""
+
+
 def _load(folder: Path, path: Path, function_name: str) -> Callable[..., Any]:
+    with _IMPORTING:
+        return _import(folder, path, function_name)
+
+
+def _import(folder: Path, path: Path, function_name: str) -> Callable[..., Any]:
     """Import the module at ``path`` with ``folder`` first on the import path, its own modules
     winning over same-named ones, and leave ``sys.path`` and ``sys.modules`` as they were. Modules
     the product imports at its top level stay bound to it; import them there, not inside functions."""
