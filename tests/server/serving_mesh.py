@@ -141,13 +141,14 @@ def serving(
 
     from quanta.server.app import create_app
     from quanta.server.state import ServeOptions
+    from quanta.web import router as web_catalog
 
     mesh = Mesh.load(root)
     platform = Platform.open(mesh.settings(), root)
     tokens = (enrol or _enrol)(platform)
     port = free_port()
     config = uvicorn.Config(
-        create_app(platform, ServeOptions(cache, secret)),
+        create_app(platform, ServeOptions(cache, secret), front_ends=(web_catalog,)),
         host="127.0.0.1",
         port=port,
         log_level="warning",

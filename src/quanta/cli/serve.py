@@ -65,6 +65,7 @@ def serve(
     from quanta.server.run import serve as run
     from quanta.server.run import tls_files
     from quanta.server.state import ServeOptions
+    from quanta.web import router as web_catalog
 
     environment = environment_settings()
     settings, root = scope_settings(path, profile, catalog, storage)
@@ -90,9 +91,10 @@ def serve(
             options,
             host,
             port,
-            on_ready=lambda url: typer.echo(f"serving on {url}/api/v1/health", err=True),
+            on_ready=lambda url: typer.echo(f"serving the catalog on {url}/ (API: {url}/api/v1/health)", err=True),
             sql_port=sql_port or None,
             on_sql=lambda address: typer.echo(f"SQL port on postgresql://{address}/quanta", err=True),
+            front_ends=(web_catalog,),
         )
     finally:
         platform.close()

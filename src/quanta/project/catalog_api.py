@@ -69,10 +69,15 @@ class CatalogApi:
         result = self.platform.search(query, principal)
         data = search_result(result)
         specs = self.platform.discovery.products()
+        snapshots = self.platform.catalog.snapshots
         for hit in data["hits"]:
             spec = specs.get(hit["key"])
             hit["access"] = self._access_summary(principal, spec) if spec is not None else "unknown"
             hit["links"] = {"self": self._url(spec)} if spec is not None else {}
+            hit["owner"] = spec.team.name if spec is not None and spec.team else None
+            current = snapshots.current(hit["key"])
+            published = current.published_at if current is not None else None
+            hit["publishedAt"] = published.isoformat() if published is not None else None
         return data
 
     def product(self, principal: Principal, key: str) -> DataProduct:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from quanta.project.platform import Platform
 from quanta.server import access_routes, catalog_routes, problems
@@ -17,8 +17,14 @@ from quanta.server.routes import router
 from quanta.server.state import ServeOptions, ServerState
 
 
-def create_app(platform: Platform, options: ServeOptions, state: ServerState | None = None) -> Any:
-    """The application serving ``platform`` (an ASGI callable: FastAPI inside the access log)."""
+def create_app(
+    platform: Platform,
+    options: ServeOptions,
+    state: ServerState | None = None,
+    front_ends: Sequence[APIRouter] = (),
+) -> Any:
+    """The application serving ``platform`` (an ASGI callable: FastAPI inside the access log);
+    ``front_ends``: more routes on the same state, e.g. the web catalog's pages."""
     server = state or ServerState(platform, options)
 
     @asynccontextmanager
@@ -46,4 +52,6 @@ def create_app(platform: Platform, options: ServeOptions, state: ServerState | N
     app.include_router(access_routes.router)
     app.include_router(report_router)
     app.include_router(model_router)
+    for front_end in front_ends:
+        app.include_router(front_end)
     return AccessLog(app, server.observe)

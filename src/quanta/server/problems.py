@@ -96,6 +96,14 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def status_of(exc: Exception) -> tuple[int, str]:
+    """The HTTP status and title an error answers with (500 for anything unexpected)."""
+    for kind, status, _slug in _STATUSES:
+        if isinstance(exc, kind):
+            return status, _TITLES.get(status, "Error")
+    return 500, _TITLES[500]
+
+
 def _quanta(request: Request, exc: Exception) -> JSONResponse:
     for kind, status, slug in _STATUSES:
         if isinstance(exc, kind):

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quanta.errors import ConfigError
 from quanta.project.platform import Platform
 from quanta.server.state import ServeOptions, Tls
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
 
 FORBIDDEN_PORTS = {5432: "5432 is PostgreSQL's port (the SQL port will use --sql-port)"}
 
@@ -63,15 +66,17 @@ def serve(
     on_ready: Callable[[str], None] | None = None,
     sql_port: int | None = None,
     on_sql: Callable[[str], None] | None = None,
+    front_ends: Sequence[APIRouter] = (),
 ) -> None:
-    """Serve ``platform`` until SIGINT or SIGTERM; ``sql_port``: also the SQL port on that port."""
+    """Serve ``platform`` until SIGINT or SIGTERM; ``sql_port``: also the SQL port on that port;
+    ``front_ends``: more routes (the web catalog)."""
     import uvicorn
 
     from quanta.server.app import create_app
 
     configure_logging()
     config = uvicorn.Config(
-        create_app(platform, options),
+        create_app(platform, options, front_ends=front_ends),
         host=host,
         port=port,
         access_log=False,  # ours is structured and holds no query values

@@ -3,6 +3,7 @@ cursor key. Nothing else: every fact about products and access is read from the 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,8 @@ class ServerState:
         generation = generation or (lambda _principal: platform.plane.generation)
         self.generation = generation
         self.signer = CursorSigner(options.secret)
+        self.key = options.secret if options.secret is not None else secrets.token_bytes(32)
+        """The server key (sessions of the web catalog): shared by every process when configured."""
         self.rest = RestReads(platform.plane, self.signer, generation)
         self.downloads = Downloads(platform.plane, options.cache_dir)
         self.reports = ReportPort(platform.plane)

@@ -1,0 +1,139 @@
+"""Who is looking at a page: a bearer token (scripts, exactly as the API) or the session cookie
+(browsers); signing in and out; the CSRF check of every form a browser posts."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from starlette.responses import Response
+
+from quanta.access import Principal
+from quanta.access.credentials import parse_token
+from quanta.errors import AccessDenied, BadRequest
+from quanta.server.auth import authenticate, client_address
+from quanta.server.problems import TooManyFailures, Unauthenticated
+from quanta.server.state import state_of
+from quanta.web.session import ANCHOR_COOKIE, CSRF_FIELD, SESSION_COOKIE, SESSION_HOURS, SessionKeys, new_anchor
+
+MAX_FORM_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in principal and how it signed in."""
+
+    principal: Principal
+    session: str | None = None
+    """The session token's id (None: a bearer token, which needs no CSRF token)."""
+
+    @property
+    def anchor(self) -> str | None:
+        return self.session
+
+
+def keys(request: Request) -> SessionKeys:
+    return SessionKeys(state_of(request).key)
+
+
+def viewer_of(request: Request) -> Viewer | None:
+    """The page's viewer; None when nobody is signed in (or the session ended). A bad bearer
+    token is a 401, as on the API."""
+    request.state.port = "web"
+    if request.headers.get("authorization"):
+        return Viewer(authenticate(request, state_of(request).platform))
+    token = keys(request).open(request.cookies.get(SESSION_COOKIE))
+    if token is None:
+        return None
+    try:
+        principal = state_of(request).platform.authenticate(token, source=client_address(request))
+    except AccessDenied:
+        return None  # revoked (signed out elsewhere) or expired: sign in again
+    request.state.principal = principal.id
+    return Viewer(principal, parse_token(token))
+
+
+def anchor_of(request: Request, viewer: Viewer | None) -> str:
+    """The anchor this page's forms are signed under (a fresh pre-session one if needed)."""
+    if viewer is not None and viewer.anchor:
+        return viewer.anchor
+    existing = request.cookies.get(ANCHOR_COOKIE)
+    anchor = existing if existing and 16 <= len(existing) <= 64 else new_anchor()
+    request.state.new_anchor = anchor if anchor != existing else None
+    return anchor
+
+
+def secure_cookies(request: Request) -> bool:
+    return state_of(request).options.tls is not None or request.url.scheme == "https"
+
+
+def set_anchor_cookie(request: Request, response: Response) -> None:
+    anchor = getattr(request.state, "new_anchor", None)
+    if anchor:
+        response.set_cookie(
+            ANCHOR_COOKIE, anchor, httponly=True, samesite="strict", secure=secure_cookies(request), path="/"
+        )
+
+
+async def form_of(request: Request, viewer: Viewer | None) -> dict[str, list[str]]:
+    """A posted form's fields, after the CSRF check (a bearer-token caller needs none: it sends no
+    ambient credentials). A foreign Origin, a missing or wrong CSRF token is a 403."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin.rstrip("/") != str(request.base_url).rstrip("/"):
+        raise AccessDenied("this form was posted from another site")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise BadRequest(f"a form is at most {MAX_FORM_BYTES // 1024} KiB")
+    fields: dict[str, list[str]] = {}
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False, max_num_fields=200)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest("the form is not URL-encoded text") from exc
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    if viewer is not None and viewer.session is None:
+        return fields
+    anchor = viewer.anchor if viewer is not None else request.cookies.get(ANCHOR_COOKIE)
+    if not keys(request).csrf_matches(anchor, (fields.get(CSRF_FIELD) or [""])[-1]):
+        raise AccessDenied("the form's CSRF token is missing or does not match: reload the page and try again")
+    return fields
+
+
+def sign_in(request: Request, token: str) -> tuple[Principal, str]:
+    """Check an API token and mint a session token for its principal: the principal and the cookie."""
+    platform = state_of(request).platform
+    source = client_address(request)
+    wait = platform.limiter.retry_after(source)
+    if wait is not None:
+        raise TooManyFailures(f"too many failed sign-ins from {source}: retry in {wait:.0f} s", wait)
+    try:
+        principal = platform.authenticate(token.strip(), source=source)
+    except AccessDenied as exc:
+        raise Unauthenticated(str(exc)) from None
+    session, _ = platform.create_token(principal.id, days=SESSION_HOURS / 24)
+    request.state.principal = principal.id
+    return principal, keys(request).seal(session)
+
+
+def set_session_cookie(request: Request, response: Response, cookie: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
+
+
+def sign_out(request: Request, viewer: Viewer | None, response: Response) -> None:
+    """Revoke the session token (on every process: it lives in the catalog) and drop the cookie."""
+    if viewer is not None and viewer.session is not None:
+        from quanta.errors import NotFound
+
+        with contextlib.suppress(NotFound):  # already revoked
+            state_of(request).platform.revoke_token(viewer.session)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
