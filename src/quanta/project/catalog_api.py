@@ -56,6 +56,8 @@ class Endpoints:
     """The HTTP base URL, e.g. ``http://127.0.0.1:8000``."""
     sql: str | None = None
     """``host:port`` of the SQL wire port, when this server runs one."""
+    sql_tls: bool = False
+    """Whether the SQL port speaks TLS (then an API token is a password)."""
 
 
 class CatalogApi:
@@ -266,17 +268,21 @@ def snippets(
         }
     if port_type == "sql":
         table = sql_names(spec)[-1]
+        statement = f"SELECT * FROM {table} LIMIT 10"
         if endpoints.sql is None:
-            return {"sql": f"SELECT * FROM {table} LIMIT 10"}
-        url = f"postgresql://{principal.id}@{endpoints.sql}/quanta"
+            return {"sql": statement}
+        # Over TLS the port takes an API token as the password; in plain text only the SCRAM exchange
+        # of the SQL password (`quanta access password`), which never crosses the wire.
+        secret, mode = ("QUANTA_TOKEN", "?sslmode=require") if endpoints.sql_tls else ("QUANTA_SQL_PASSWORD", "")
+        url = f"postgresql://{principal.id}@{endpoints.sql}/quanta{mode}"
         return {
-            "psql": f'psql "{url}" -c "SELECT * FROM {table} LIMIT 10"',
+            "psql": f'PGPASSWORD="${secret}" psql "{url}" -c "{statement}"',
             "python": (
                 "import os, psycopg\n"
-                f'with psycopg.connect("{url}", password=os.environ["QUANTA_TOKEN"]) as connection:\n'
-                f'    rows = connection.execute("SELECT * FROM {table} LIMIT 10").fetchall()'
+                f'with psycopg.connect("{url}", password=os.environ["{secret}"]) as connection:\n'
+                f'    rows = connection.execute("{statement}").fetchall()'
             ),
-            "sql": f"SELECT * FROM {table} LIMIT 10",
+            "sql": statement,
         }
     return {}
 

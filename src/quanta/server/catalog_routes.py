@@ -25,7 +25,9 @@ def _api(request: Request) -> tuple[CatalogApi, Any]:
     principal = authenticate(request, server.platform)
     request.state.port = "catalog"
     base = str(request.base_url).rstrip("/")
-    return CatalogApi(server.platform, Endpoints(base, server.options.sql_address)), principal
+    return CatalogApi(
+        server.platform, Endpoints(base, server.options.sql_address, server.options.tls is not None)
+    ), principal
 
 
 def _json(data: dict[str, Any]) -> JSONResponse:

@@ -27,7 +27,10 @@ ROW_PORTS = ("sql", "rest", "files")
 
 def catalog_api(request: Request) -> CatalogApi:
     server = state_of(request)
-    return CatalogApi(server.platform, Endpoints(str(request.base_url).rstrip("/"), server.options.sql_address))
+    return CatalogApi(
+        server.platform,
+        Endpoints(str(request.base_url).rstrip("/"), server.options.sql_address, server.options.tls is not None),
+    )
 
 
 def product_path(key: str) -> str:

@@ -24,7 +24,8 @@ BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 220, 34, 70, 14, 10
 
 
 def lineage_svg(upstream: Sequence[LineageNode], this: LineageNode, downstream: Sequence[LineageNode]) -> Markup:
-    """Three columns: sources → this product → the products reading it, joined by arrows."""
+    """Three columns: sources → this product → the products reading it, joined by arrows (a group,
+    not an image: its product boxes are links)."""
     columns = [list(upstream), [this], list(downstream)]
     rows = max(len(c) for c in columns) or 1
     height = PAD * 2 + rows * BOX_H + (rows - 1) * GAP_Y
@@ -46,7 +47,7 @@ def lineage_svg(upstream: Sequence[LineageNode], this: LineageNode, downstream: 
         parts.insert(0, _arrow(tx + BOX_W, ty, dx, dy))
     title = f"Lineage of {this.label}"
     svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="group" aria-label="{escape(title)}" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" class="lineage">'
         f"<title>{escape(title)}</title>"
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '

@@ -119,6 +119,8 @@ class Served:
     platform: Platform
     url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    sql_port: int | None = None
+    """The SQL wire port's port, when it was asked for."""
 
     def client(self, who: str | None = None, **headers: str) -> httpx.Client:
         auth = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
@@ -134,11 +136,14 @@ def serving(
     cache: Path,
     secret: bytes | None = None,
     enrol: Callable[[Platform], dict[str, str]] | None = None,
+    sql: bool = False,
 ) -> Iterator[Served]:
     """Serve the mesh at ``root`` (built already) until the block ends; ``enrol`` registers the
-    principals and returns their tokens (the ones of :data:`PRINCIPALS` by default)."""
+    principals and returns their tokens (the ones of :data:`PRINCIPALS` by default); ``sql``: the
+    SQL wire port too, on a free port the connection snippets name."""
     import uvicorn
 
+    from quanta.ports.sql.server import SqlOptions, SqlPort
     from quanta.server.app import create_app
     from quanta.server.state import ServeOptions
     from quanta.web import router as web_catalog
@@ -147,8 +152,12 @@ def serving(
     platform = Platform.open(mesh.settings(), root)
     tokens = (enrol or _enrol)(platform)
     port = free_port()
+    listener = SqlPort(platform, SqlOptions(port=0)) if sql else None
+    if listener is not None:
+        listener.start()
+    sql_address = f"127.0.0.1:{listener.address[1]}" if listener is not None and listener.address else None
     config = uvicorn.Config(
-        create_app(platform, ServeOptions(cache, secret), front_ends=(web_catalog,)),
+        create_app(platform, ServeOptions(cache, secret, sql_address=sql_address), front_ends=(web_catalog,)),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -162,10 +171,18 @@ def serving(
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
     try:
-        yield Served(root, platform, f"http://127.0.0.1:{port}", tokens)
+        yield Served(
+            root,
+            platform,
+            f"http://127.0.0.1:{port}",
+            tokens,
+            int(sql_address.rpartition(":")[2]) if sql_address else None,
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+        if listener is not None:
+            listener.stop()
         platform.close()
 
 
