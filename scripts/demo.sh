@@ -65,7 +65,10 @@ port=${QUANTA_DEMO_PORT:-8765}
 sql_port=${QUANTA_DEMO_SQL_PORT:-15432}
 base=http://127.0.0.1:$port/api/v1/products
 echo
-echo "Serving on http://127.0.0.1:$port (Ctrl-C stops). Try, in another terminal:"
+echo "Serving on http://127.0.0.1:$port (Ctrl-C stops)."
+echo "Open the catalog at http://127.0.0.1:$port/ in a browser and sign in with Carla's API token:"
+echo "  $carla"
+echo "Or try, in another terminal:"
 echo "  curl -H 'Authorization: Bearer $backend' '$base/marketing/product-recommendations/v1/rows?customer_id=C0000001&fields=rank,sku,score'"
 echo "  curl -H 'Authorization: Bearer $carla' '$base/customer-relations/customer-lifetime-value/v1/rows?limit=5'"
 echo "  (Carla sees German customers only, e-mail masked; the backend may not read CLV: 403)"

@@ -67,6 +67,7 @@ def open_page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 def _shot(page: Any, name: str) -> None:
     if DOCS:
         Path(DOCS).mkdir(parents=True, exist_ok=True)
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(Path(DOCS) / f"{name}.png"), full_page=False)
 
 
@@ -93,7 +94,8 @@ def test_search_request_approve_then_masked_rows_and_a_working_psql_snippet(web:
     consumer.get_by_label("Search products").fill("orders")
     results = consumer.locator("#results")
     results.get_by_role("link", name="sales.orders").wait_for()  # htmx swapped the results in place
-    assert consumer.url == web.url + "/"
+    assert results.locator("li.hit").count() == 1
+    consumer.wait_for_url(web.url + "/?q=orders")  # and pushed the search's own address
     _shot(consumer, "marketplace")
     results.get_by_role("link", name="sales.orders").click()
     consumer.wait_for_url(web.url + "/products/sales/orders/v1")

@@ -84,7 +84,9 @@ def serve(
     try:
         if secret is None:
             typer.echo(
-                "note: QUANTA_SERVER_SECRET is not set: cursors are signed with a key of this process only", err=True
+                "note: QUANTA_SERVER_SECRET is not set: cursors and web sessions are signed with a key of this"
+                " process only",
+                err=True,
             )
         run(
             platform,

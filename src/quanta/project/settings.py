@@ -74,7 +74,7 @@ class EnvironmentSettings(BaseSettings):
     memory_limit: MemoryLimit | None = None
     run_lease: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
     server_secret: SecretStr | None = Field(default=None, min_length=32)
-    """The key pagination cursors are signed with (shared by every serving process)."""
+    """The key pagination cursors and web sessions are signed with (shared by every serving process)."""
     tls_cert: Setting | None = None
     """``quanta serve``: the PEM certificate (chain) to serve HTTPS with."""
     tls_key: Setting | None = None
