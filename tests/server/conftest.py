@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from serving_mesh import Served, build, serving, write_mesh
 
 

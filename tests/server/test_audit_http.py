@@ -7,10 +7,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from serving_mesh import Served, build, serving, write_mesh
 from sqlalchemy import text
 
 from quanta.catalog import AuditRow
+from serving_mesh import Served, build, serving, write_mesh
 
 ORDERS = "/api/v1/products/sales/orders/v1"
 

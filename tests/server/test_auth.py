@@ -4,6 +4,7 @@ missing or invalid, 429 after too many failures, 403 with the decision's reason 
 from __future__ import annotations
 
 import pytest
+
 from serving_mesh import Served
 
 ROWS = "/api/v1/products/sales/orders/v1/rows"

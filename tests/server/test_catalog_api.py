@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from serving_mesh import PRINCIPALS, Served, build, serving, write_mesh
 
 from quanta.catalog import PrincipalRecord
 from quanta.project.catalog_api import schema_changes
 from quanta.project.platform import Platform
+from serving_mesh import PRINCIPALS, Served, build, serving, write_mesh
 
 CATALOG = "/api/v1/catalog/products"
 REVENUE = f"{CATALOG}/sales/daily-revenue/v1"

@@ -11,9 +11,9 @@ import io
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from serving_mesh import ROWS, Served
 
 from quanta.read.plane import location_of
+from serving_mesh import ROWS, Served
 
 FILES = "/api/v1/products/sales/orders/v1/files/files"
 

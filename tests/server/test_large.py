@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from big_mesh import build_and_enrol, write_big_mesh
+
 from serving_mesh import start_serve
 
 pytestmark = pytest.mark.slow

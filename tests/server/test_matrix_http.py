@@ -18,10 +18,10 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from serving_mesh import Served, serving
 
 from decision_matrix import CASES, REDACTED, REVOKED, UNKNOWN, Case, build_matrix_mesh, enrol, expected_rows, normalised
 from quanta.errors import AccessDenied
+from serving_mesh import Served, serving
 
 HTTP_CASES = [c for c in CASES if c.port_type in ("rest", "files")]
 

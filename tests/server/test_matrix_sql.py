@@ -12,7 +12,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from serving_mesh import make_certificate
 
 from decision_matrix import (
     CASES,
@@ -28,6 +27,7 @@ from decision_matrix import (
 from quanta.ports.sql.server import SqlOptions, SqlPort
 from quanta.project import Mesh
 from quanta.project.platform import Platform
+from serving_mesh import make_certificate
 
 SQL_CASES = [c for c in CASES if c.port_type == "sql"]
 PASSWORD = "matrix password"

@@ -13,12 +13,12 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from serving_mesh import Served, serving
 
 from quanta.catalog import PrincipalRecord
 from quanta.examples.fashion_retail import Settings, generate
 from quanta.models.clv import BgNbd, GammaGamma, expected_purchases, expected_spend, probability_alive
 from quanta.project import Mesh
+from serving_mesh import Served, serving
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fashion-retail"
 PRODUCT = "customer-relations.customer-lifetime-value"

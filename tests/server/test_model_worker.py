@@ -10,9 +10,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from serving_mesh import Served, serving
 
 from decision_matrix import build_matrix_mesh, enrol
+from serving_mesh import Served, serving
 
 URL = "/api/v1/products/sales/daily-revenue/v1/models/forecast:predict"
 

@@ -13,9 +13,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from serving_mesh import ROWS, Served, build, serving, write_mesh, write_orders
 
 from quanta.project import Mesh
+from serving_mesh import ROWS, Served, build, serving, write_mesh, write_orders
 
 ORDERS = "/api/v1/products/sales/orders/v1/rows"
 

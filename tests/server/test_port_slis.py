@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving_mesh import PRINCIPALS, build, start_serve, write_mesh
 
 from quanta.project import Mesh
 from quanta.project.platform import Platform
+from serving_mesh import PRINCIPALS, build, start_serve, write_mesh
 
 ORDERS = "/api/v1/products/sales/orders/v1"
 SLOS = """slos:

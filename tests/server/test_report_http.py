@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
-from serving_mesh import Served, build, serving
 
 from decision_matrix import CASES, PRINCIPALS, Case, build_matrix_mesh, enrol, normalised, report_figures
 from quanta.errors import AccessDenied
+from serving_mesh import Served, build, serving
 
 REPORT_CASES = [c for c in CASES if c.port_type == "report"]
 REVENUE = "/api/v1/products/sales/daily-revenue/v1"

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from serving_mesh import build, start_serve, write_mesh
 
 from quanta.catalog import Catalog
+from serving_mesh import build, start_serve, write_mesh
 
 REVENUE = "sales.daily-revenue@v1"
 TEMPLATE = "<h1>Revenue</h1><p>Days: {{ sql('select count(*) as n from current')[0].n }}</p>\n"

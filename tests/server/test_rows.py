@@ -12,6 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from serving_mesh import ROWS, Served
 
 ORDERS = "/api/v1/products/sales/orders/v1"

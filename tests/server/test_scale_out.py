@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving_mesh import PRINCIPALS, build, start_serve, write_mesh, write_orders
 
 from quanta.project import Mesh
 from quanta.project.platform import Platform
+from serving_mesh import PRINCIPALS, build, start_serve, write_mesh, write_orders
 
 ORDERS = "/api/v1/products/sales/orders/v1"
 REVENUE = "/api/v1/products/sales/daily-revenue/v1"

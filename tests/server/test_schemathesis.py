@@ -18,6 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+
 from serving_mesh import Served
 
 ORDERS = "/api/v1/products/sales/orders/v1"

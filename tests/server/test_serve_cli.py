@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving_mesh import PRINCIPALS, build, free_port, start_serve, write_mesh
 
 from quanta.project import Mesh
 from quanta.project.platform import Platform
+from serving_mesh import PRINCIPALS, build, free_port, start_serve, write_mesh
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from serving_mesh import COUNTRIES, PRINCIPALS, ROWS, build, make_certificate, write_mesh
 
 from quanta.ports.sql.server import SqlOptions, SqlPort
 from quanta.project import Mesh
 from quanta.project.platform import Platform
+from serving_mesh import COUNTRIES, PRINCIPALS, ROWS, build, make_certificate, write_mesh
 
 PASSWORD = "correct horse battery staple"
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from serving_mesh import PRINCIPALS, build, make_certificate, start_serve, write_mesh
 
 from quanta.errors import ConfigError
 from quanta.project import Mesh
 from quanta.project.platform import Platform
 from quanta.server.run import tls_files
+from serving_mesh import PRINCIPALS, build, make_certificate, start_serve, write_mesh
 
 
 @pytest.fixture(scope="module")

@@ -154,7 +154,8 @@ def test_the_slo_dashboard_and_the_lineage_come_from_the_real_build(web: Served,
 
 
 @pytest.mark.parametrize(
-    "path", ["/signin", "/", "/products/sales/orders/v1", "/domains/sales", "/slo", "/runs", "/access", "/audit"]
+    "path",
+    ["/signin", "/", "/products/sales/orders/v1", "/domains/sales", "/slo", "/runs", "/access", "/audit", "/map"],
 )
 def test_main_pages_have_no_serious_accessibility_violations(web: Served, open_page: Any, path: str) -> None:
     page = open_page()

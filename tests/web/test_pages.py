@@ -109,6 +109,7 @@ def test_scripts_read_pages_with_the_api_s_bearer_token(web: Served) -> None:
         ("/domains/sales", "Owned by sales-data"),
         ("/slo", "SLO dashboard"),
         ("/runs", "sales.orders@v1"),
+        ("/map", "What reads what"),
         ("/access", "Your requests"),
         (ORDERS, "Order identifier from the web shop."),
         (REVENUE, "Revenue and order count per day"),
@@ -284,3 +285,22 @@ def test_under_tls_the_session_cookie_is_secure_and_the_sql_snippet_uses_the_tok
         assert "Secure" in form.headers["set-cookie"]  # the pre-session CSRF anchor too
         page = html.unescape(client.get(ORDERS).text)
     assert 'PGPASSWORD="$QUANTA_TOKEN" psql "postgresql://nora@db:6432/quanta?sslmode=require"' in page
+
+
+def test_the_interaction_map_comes_from_the_catalog_and_hides_what_the_viewer_may_not_see(web: Served) -> None:
+    with web.client("ann") as client:
+        whole = client.get("/map")
+        assert whole.status_code == 200, whole.text
+        assert "<svg" in whole.text and "Interaction map of demo" in whole.text
+        assert 'href="/map?mesh=demo&amp;use_case=daily-revenue-report"' in whole.text
+        assert "Daily Revenue" in whole.text and "webshop" in whole.text  # product and system of record
+        path = client.get("/map", params={"use_case": "daily-revenue-report"})
+        assert "the path of daily-revenue-report" in path.text and "#d62728" in path.text  # highlighted
+        step = client.get("/map", params={"step": "1"})
+        assert "Step 1: daily-revenue-report" in step.text and "Added: sales.daily-revenue" in html.unescape(step.text)
+        assert client.get("/map", params={"step": "9"}).status_code == 400
+        assert client.get("/map", params={"use_case": "nope"}).status_code == 404
+        assert client.get("/map", params={"mesh": "other"}).status_code == 404
+    with web.client("stranger") as client:  # the confidential daily-revenue is not on its map
+        hidden = client.get("/map").text
+    assert "Daily Revenue" not in hidden and "daily-revenue@" not in hidden and "Orders" in hidden
