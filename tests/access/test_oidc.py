@@ -15,8 +15,8 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from oidc_idp import AUDIENCE, ISSUER, Idp, ec_key, public_jwk, rsa_key, settings, unsigned_token
 
+from oidc_idp import AUDIENCE, ISSUER, Idp, ec_key, public_jwk, rsa_key, settings, unsigned_token
 from quanta.access.oidc import FileJwks, JwksUnavailable, OidcVerifier
 from quanta.errors import AccessDenied
 

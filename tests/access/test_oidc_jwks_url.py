@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from oidc_idp import Idp, ec_key, rsa_key, settings
 
+from oidc_idp import Idp, ec_key, rsa_key, settings
 from quanta.access.oidc import JwksUnavailable, OidcVerifier, UrlJwks
 from quanta.errors import AccessDenied
 

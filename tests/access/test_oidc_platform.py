@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from oidc_idp import Idp, rsa_key, settings
 
+from oidc_idp import Idp, rsa_key, settings
 from quanta.access.oidc import JwksUnavailable
 from quanta.catalog import Catalog, PrincipalRecord
 from quanta.errors import AccessDenied

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from web_mesh import browser, csrf_of, signed_in
 
-from quanta.access.credentials import parse_token
+from quanta.catalog.sessions import SessionRecord
 from quanta.web.session import SESSION_COOKIE
 from serving_mesh import Served
 
@@ -42,28 +42,37 @@ def test_pages_need_a_signed_in_viewer_and_come_back_after_sign_in(web: Served) 
         assert client.get(ORDERS).status_code == 200
 
 
+def _session_of(web: Served, cookie: str) -> SessionRecord:
+    """The catalog's record of the session a cookie holds."""
+    sessions = [s for who in web.tokens for s in web.platform.catalog.sessions.of(who)]
+    found = [s for s in sessions if cookie.startswith(f"qs_{s.id}_")]
+    assert len(found) == 1
+    return found[0]
+
+
 def test_the_session_cookie_is_http_only_same_site_and_not_the_api_token(web: Served) -> None:
     with browser(web) as client:
         form = client.get("/signin")
         answer = client.post("/signin", data={"csrf": csrf_of(form.text), "token": web.tokens["ann"]})
         header = _session_header(answer)
         assert "HttpOnly" in header and "SameSite=lax" in header and "Path=/" in header
-        assert "Secure" not in header  # plain HTTP on loopback; under TLS it is Secure (test_tls_cookie)
+        assert "Secure" not in header  # plain HTTP on loopback; under TLS it is Secure (the TLS test below)
         value = client.cookies[SESSION_COOKIE]
-        assert web.tokens["ann"] not in value  # a session token of its own, revocable alone
-        session_id = parse_token(value.rpartition(".")[0])
-        record = web.platform.catalog.access.token(session_id)
-        assert record is not None and record[0].principal_id == "ann" and record[0].expires_at is not None
+        assert web.tokens["ann"] not in value  # a session of its own, revocable alone
+        session = _session_of(web, value)
+        assert session.principal_id == "ann" and session.kind == "token" and session.revoked_at is None
+        hours = (session.expires_at - session.created_at).total_seconds() / 3600
+        assert 11.9 < hours < 12.01
 
 
 def test_signing_out_revokes_the_session_everywhere(web: Served) -> None:
     client = signed_in(web, "ann")
     cookie = client.cookies[SESSION_COOKIE]
-    session_id = parse_token(cookie.rpartition(".")[0])
+    session = _session_of(web, cookie)
     home = client.get("/")
     out = client.post("/signout", data={"csrf": csrf_of(home.text)})
     assert out.status_code == 303 and out.headers["location"] == "/signin"
-    assert web.platform.catalog.access.token(session_id)[0].revoked_at is not None
+    assert _session_of(web, cookie).revoked_at is not None and session.revoked_at is None
     with browser(web) as replay:  # the old cookie, kept by an attacker: refused
         replay.cookies.set(SESSION_COOKIE, cookie)
         assert replay.get("/").status_code == 303

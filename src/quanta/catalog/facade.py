@@ -39,6 +39,7 @@ from quanta.catalog.records import Descriptor, LineageRecord, ProductEntry, Snap
 from quanta.catalog.reports import Reports
 from quanta.catalog.requests import Requests
 from quanta.catalog.runs import DEFAULT_LEASE_S, Runs
+from quanta.catalog.sessions import Sessions
 from quanta.catalog.slis import Slis
 from quanta.catalog.snapshots import Snapshots
 
@@ -66,6 +67,7 @@ class Catalog:
         self.grants = Grants(self.engine, changes)
         self.requests = Requests(self.engine, self.grants, changes)
         self.reports = Reports(self.engine)
+        self.sessions = Sessions(self.engine)
 
     def close(self) -> None:
         self.access.close()

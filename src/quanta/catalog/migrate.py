@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from quanta.catalog.database import shown_url
 from quanta.errors import QuantaError
 
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
 """Every revision in order; each new one goes on the head (the last), and a test holds this
 list equal to the migrations' history."""
 HEAD = REVISIONS[-1]

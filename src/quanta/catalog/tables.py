@@ -337,3 +337,17 @@ report_ticks = Table(
     Column("renders", JSON, nullable=False),  # [render id, …]
     Column("error", Text),
 )
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=False),  # of the session's secret: the cookie is never stored
+    Column("principal_id", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),  # token: a catalog principal | oidc: claims-made, below
+    Column("principal", JSON),  # an OIDC principal as its claims made it at sign-in
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+    Index("ix_web_sessions_principal", "principal_id"),
+)

@@ -74,8 +74,14 @@ def serve(
     secret = environment.server_secret.get_secret_value().encode() if environment.server_secret else None
     tls = tls_files(tls_cert or environment.tls_cert, tls_key or environment.tls_key)
     sql_address = f"{host}:{sql_port}" if sql_port else None
+    client_secret = environment.oidc_client_secret
     options = ServeOptions(
-        (cache_dir or root / ".quanta" / "serve-cache").resolve(), secret, tls, sli_interval, sql_address
+        (cache_dir or root / ".quanta" / "serve-cache").resolve(),
+        secret,
+        tls,
+        sli_interval,
+        sql_address,
+        oidc_client_secret=client_secret.get_secret_value() if client_secret else None,
     )
     memory = memory_limit or settings.memory_limit or SERVE_MEMORY_LIMIT
     limits = engine_limits(memory, settings.threads, options.cache_dir)

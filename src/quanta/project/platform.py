@@ -401,6 +401,21 @@ class Platform:
         self.limiter.succeeded(source)
         return principal
 
+    def oidc_claims(self, token: str, audience: str | None = None) -> dict[str, Any]:
+        """The verified claims of an OIDC token, checked like a bearer token, but against ``audience``
+        when given (an ID token is meant for the web catalog's client id). :class:`AccessDenied`
+        says why a token is refused; failures count against no source (sign-in counts its own)."""
+        from quanta.access.oidc import OidcVerifier
+
+        if self.oidc is None:
+            raise ConfigError("OIDC is not configured: set oidc: under platform: in mesh.yaml")
+        if self._bearer is None:
+            self._bearer = OidcVerifier(self.oidc)
+        if audience is None or audience == self.oidc.audience:
+            return self._bearer.claims(token)
+        other = OidcVerifier(self.oidc.model_copy(update={"audience": audience}), jwks=self._bearer.jwks)
+        return other.claims(token)
+
     def explain(self, principal: str, product: str, port: str | None = None) -> Explanation:
         """Why ``principal`` may or may not read ``product`` (through ``port``; its SQL port when
         None): which grant, which properties are masked and how, which row filter."""

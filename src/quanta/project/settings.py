@@ -94,6 +94,12 @@ class EnvironmentSettings(BaseSettings):
     oidc_leeway: str | None = None
     oidc_jwks_ttl: str | None = None
     oidc_jwks_refetch: str | None = None
+    oidc_client_id: str | None = None
+    oidc_authorization_endpoint: str | None = None
+    oidc_token_endpoint: str | None = None
+    oidc_scopes: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    """The web catalog's client secret at the IdP (a confidential client; PKCE alone needs none)."""
 
 
 def environment_settings() -> EnvironmentSettings:
@@ -156,7 +162,7 @@ def resolve_standalone(
 
 def _with_overrides(values: dict[str, Any], environment: EnvironmentSettings) -> PlatformSettings:
     oidc = {f"oidc_{name}" for name in OidcSettings.model_fields}
-    excluded = {"profile", "run_lease", "fault", "server_secret", "tls_cert", "tls_key", *oidc}
+    excluded = {"profile", "run_lease", "fault", "server_secret", "tls_cert", "tls_key", "oidc_client_secret", *oidc}
     overrides = environment.model_dump(exclude_none=True, exclude=excluded)
     values.update({PlatformSettings.model_fields[name].alias or name: value for name, value in overrides.items()})
     values["oidc"] = oidc_settings(values.get("oidc"), environment)
@@ -183,7 +189,7 @@ def oidc_settings(configured: dict[str, Any] | None, environment: EnvironmentSet
 
 def _oidc_value(name: str, text: str) -> object:
     """A variable's text as the field takes it: lists and maps are comma-separated."""
-    if name == "algorithms":
+    if name in ("algorithms", "scopes"):
         return [part.strip() for part in text.split(",")]
     if name == "attribute_claims":
         pairs = [part.partition("=") for part in text.split(",")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import Request
@@ -46,6 +46,9 @@ class ServeOptions:
     """``host:port`` of this server's SQL wire port (None: it runs none), for connection snippets."""
     report_interval: float = 15.0
     """Seconds between passes rendering due scheduled reports (0: no scheduled reports here)."""
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    """The web catalog's client secret at the IdP (``QUANTA_OIDC_CLIENT_SECRET``; None: a public
+    client, PKCE alone)."""
 
 
 class ServerState:

@@ -98,6 +98,20 @@ Claim = Annotated[str, AfterValidator(_check_claim)]
 """A claim name, or a dotted path into nested claims (``realm_access.roles``)."""
 
 
+def check_endpoint(value: str) -> str:
+    """An IdP endpoint: an ``https://`` URL, or ``http://`` on loopback."""
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return value
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+        return value
+    raise ValueError("an OIDC endpoint must be an https:// URL (plain http:// only on loopback)")
+
+
+Endpoint = Annotated[str, AfterValidator(check_endpoint)]
+"""An identity provider's URL (https, or http on loopback)."""
+
+
 class OidcSettings(SpecModel):
     """OIDC / JWT bearer tokens: who issues them, for whom, the keys that sign them, and how their
     claims map to a principal. Every value is public (no secret is needed to verify a token)."""
@@ -126,6 +140,18 @@ class OidcSettings(SpecModel):
     """Seconds a JWKS fetched from a URL is used before it is fetched again."""
     jwks_refetch: int = Field(default=60, ge=0, le=3600)
     """Least seconds between fetches of a JWKS URL, however many unknown key ids arrive."""
+    client_id: Setting | None = None
+    """The web catalog's client id at the IdP: with it, the sign-in page offers signing in through
+    the IdP (authorization code flow with PKCE; a confidential client's secret is read from
+    ``QUANTA_OIDC_CLIENT_SECRET``, never from a spec). The access token it returns is verified as
+    a bearer token (``audience`` and all)."""
+    authorization_endpoint: Endpoint | None = None
+    """Where the browser is sent to sign in; default: from the issuer's discovery document
+    (``<issuer>/.well-known/openid-configuration``)."""
+    token_endpoint: Endpoint | None = None
+    """Where the code is exchanged for tokens; default: from the issuer's discovery document."""
+    scopes: list[Setting] = Field(default_factory=lambda: ["openid"], min_length=1)
+    """Scopes asked for at sign-in (``openid`` and what the IdP needs to put roles in the token)."""
 
     def under(self, root: Path) -> OidcSettings:
         """These settings with a relative JWKS file made absolute against ``root``."""

@@ -32,7 +32,7 @@ def _one(form: dict[str, list[str]], name: str, *, required: bool = True, limit:
     return value
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site only (never another host)."""
     if not target:
         return "/"
@@ -46,8 +46,11 @@ def _safe_next(target: str | None) -> str:
 @html_errors
 def signin_form(request: Request) -> Response:
     viewer = viewer_of(request) if not request.headers.get("authorization") else None
-    target = _safe_next(request.query_params.get("next"))
-    return page(request, "signin.html", viewer, next=target, title="Sign in", error=None)
+    target = safe_next(request.query_params.get("next"))
+    from quanta.web.oidc_signin import configured
+
+    oidc = configured(request) is not None
+    return page(request, "signin.html", viewer, next=target, title="Sign in", error=None, oidc=oidc)
 
 
 @router.post("/signin")
@@ -56,7 +59,7 @@ async def signin(request: Request) -> Response:
     """An API token in, a session cookie out (and back to the page that asked)."""
     form = await form_of(request, None)
     token = _one(form, "token", limit=4096)
-    target = _safe_next(_one(form, "next", required=False))
+    target = safe_next(_one(form, "next", required=False))
     _, cookie = await run_in_threadpool(sign_in, request, token)
     response = see_other(target)
     set_session_cookie(request, response, cookie)

@@ -1,13 +1,13 @@
-"""Browser sessions: a signed cookie holding a short-lived API token, and CSRF tokens.
+"""Browser sessions: a signed cookie holding a session credential, and CSRF tokens.
 
-Signing in with an API token mints a *session token* (an ordinary API token of the same
-principal that lives :data:`SESSION_HOURS`), so every server process that shares the catalog
-accepts it and signing out (revoking it) ends it everywhere. The cookie is
-``<token>.<base64url HMAC-SHA256>`` under the server key (``QUANTA_SERVER_SECRET``, shared by
-every process; a random key per process when unset): a cookie altered or minted elsewhere is
-refused before the catalog is asked. A form carries a CSRF token, the HMAC of its anchor: the
-session token's id when signed in, else a random pre-session cookie (so sign-in itself cannot be
-forged either).
+Signing in (with an API token, or through the OIDC provider) starts a session in the catalog
+(``catalog.sessions``: its id and the SHA-256 of its secret, for at most :data:`SESSION_HOURS`),
+so every server process that shares the catalog accepts it and signing out ends it everywhere.
+The cookie is ``<credential>.<base64url HMAC-SHA256>`` under the server key
+(``QUANTA_SERVER_SECRET``, shared by every process; a random key per process when unset): a
+cookie altered or minted elsewhere is refused before the catalog is asked. A form carries a CSRF
+token, the HMAC of its anchor: the session's id when signed in, else a random pre-session cookie
+(so sign-in itself cannot be forged either).
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ class SessionKeys:
         digest = hmac.new(self._key, purpose + b"\0" + value.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def seal(self, token: str) -> str:
-        """The cookie value carrying ``token``."""
-        return f"{token}.{self._mac(b'session', token)}"
+    def seal(self, credential: str) -> str:
+        """The cookie value carrying a session's ``credential``."""
+        return f"{credential}.{self._mac(b'session', credential)}"
 
     def open(self, cookie: str | None) -> str | None:
-        """The token a cookie carries, or None when it is absent, malformed or not signed by us."""
+        """The credential a cookie carries, or None when it is absent, malformed or not signed by us."""
         if not cookie or "." not in cookie or len(cookie) > 512:
             return None
         token, _, mac = cookie.rpartition(".")

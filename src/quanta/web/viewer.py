@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 from starlette.responses import Response
 
 from quanta.access import Principal
-from quanta.access.credentials import parse_token
-from quanta.errors import AccessDenied, BadRequest
+from quanta.access.credentials import TOKEN_PREFIX
+from quanta.errors import AccessDenied, BadRequest, NotFound
 from quanta.server.auth import authenticate, client_address
 from quanta.server.problems import TooManyFailures, Unauthenticated
 from quanta.server.state import state_of
@@ -27,7 +28,7 @@ class Viewer:
 
     principal: Principal
     session: str | None = None
-    """The session token's id (None: a bearer token, which needs no CSRF token)."""
+    """The session's id (None: a bearer token, which needs no CSRF token)."""
 
     @property
     def anchor(self) -> str | None:
@@ -44,15 +45,29 @@ def viewer_of(request: Request) -> Viewer | None:
     request.state.port = "web"
     if request.headers.get("authorization"):
         return Viewer(authenticate(request, state_of(request).platform))
-    token = keys(request).open(request.cookies.get(SESSION_COOKIE))
-    if token is None:
+    credential = keys(request).open(request.cookies.get(SESSION_COOKIE))
+    if credential is None:
         return None
-    try:
-        principal = state_of(request).platform.authenticate(token, source=client_address(request))
-    except AccessDenied:
-        return None  # revoked (signed out elsewhere) or expired: sign in again
+    platform = state_of(request).platform
+    session = platform.catalog.sessions.find(credential)
+    if session is None:
+        return None  # signed out (on any process), expired, or never ours
+    if session.kind == "oidc" and session.principal is not None:
+        claims = session.principal
+        principal = Principal(
+            session.principal_id,
+            frozenset(claims.get("roles", ())),
+            dict(claims.get("attributes", {})),
+            bool(claims.get("admin", False)),
+            claims.get("team"),
+        )
+    else:
+        try:
+            principal = platform.principal(session.principal_id)  # its roles as of now
+        except NotFound:
+            return None  # removed since
     request.state.principal = principal.id
-    return Viewer(principal, parse_token(token))
+    return Viewer(principal, session.id)
 
 
 def anchor_of(request: Request, viewer: Viewer | None) -> str:
@@ -102,19 +117,32 @@ async def form_of(request: Request, viewer: Viewer | None) -> dict[str, list[str
 
 
 def sign_in(request: Request, token: str) -> tuple[Principal, str]:
-    """Check an API token and mint a session token for its principal: the principal and the cookie."""
+    """Check an API token and start a session of its principal: the principal and the cookie."""
     platform = state_of(request).platform
     source = client_address(request)
     wait = platform.limiter.retry_after(source)
     if wait is not None:
         raise TooManyFailures(f"too many failed sign-ins from {source}: retry in {wait:.0f} s", wait)
+    if not token.strip().startswith(f"{TOKEN_PREFIX}_"):
+        raise Unauthenticated("sign in with an API token (qt_…), or through your identity provider")
     try:
         principal = platform.authenticate(token.strip(), source=source)
     except AccessDenied as exc:
         raise Unauthenticated(str(exc)) from None
-    session, _ = platform.create_token(principal.id, days=SESSION_HOURS / 24)
+    return principal, start_session(request, principal, "token", timedelta(hours=SESSION_HOURS))
+
+
+def start_session(request: Request, principal: Principal, kind: str, lifetime: timedelta) -> str:
+    """A new session of ``principal`` in the catalog (``oidc``: kept as its claims made it): the cookie."""
+    claims: dict[str, Any] | None = None
+    if kind == "oidc":
+        roles, attributes = sorted(principal.roles), dict(principal.attributes)
+        claims = {"roles": roles, "team": principal.team, "attributes": attributes, "admin": principal.owner}
+    catalog = state_of(request).platform.catalog
+    expires = datetime.now(UTC) + min(lifetime, timedelta(hours=SESSION_HOURS))
+    credential, _ = catalog.sessions.start(principal.id, kind, expires, claims)
     request.state.principal = principal.id
-    return principal, keys(request).seal(session)
+    return keys(request).seal(credential)
 
 
 def set_session_cookie(request: Request, response: Response, cookie: str) -> None:
@@ -130,10 +158,7 @@ def set_session_cookie(request: Request, response: Response, cookie: str) -> Non
 
 
 def sign_out(request: Request, viewer: Viewer | None, response: Response) -> None:
-    """Revoke the session token (on every process: it lives in the catalog) and drop the cookie."""
+    """End the session in the catalog (so on every process at once) and drop the cookie."""
     if viewer is not None and viewer.session is not None:
-        from quanta.errors import NotFound
-
-        with contextlib.suppress(NotFound):  # already revoked
-            state_of(request).platform.revoke_token(viewer.session)
+        state_of(request).platform.catalog.sessions.revoke(viewer.session)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request))
