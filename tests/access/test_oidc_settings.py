@@ -84,6 +84,10 @@ def test_each_variable_overrides_its_field(mesh_dir: Path, monkeypatch: pytest.M
         "QUANTA_OIDC_LEEWAY": "10",
         "QUANTA_OIDC_JWKS_TTL": "300",
         "QUANTA_OIDC_JWKS_REFETCH": "15",
+        "QUANTA_OIDC_CLIENT_ID": "quanta-web",
+        "QUANTA_OIDC_AUTHORIZATION_ENDPOINT": "https://idp.example.com/realms/acme/auth",
+        "QUANTA_OIDC_TOKEN_ENDPOINT": "https://idp.example.com/realms/acme/token",
+        "QUANTA_OIDC_SCOPES": "openid, profile",
         "QUANTA_OIDC_ISSUER": "",  # empty: unset, the profile's stays
     }
     for name, value in values.items():
@@ -103,7 +107,21 @@ def test_each_variable_overrides_its_field(mesh_dir: Path, monkeypatch: pytest.M
         "leeway": 10,
         "jwks_ttl": 300,
         "jwks_refetch": 15,
+        "client_id": "quanta-web",
+        "authorization_endpoint": "https://idp.example.com/realms/acme/auth",
+        "token_endpoint": "https://idp.example.com/realms/acme/token",
+        "scopes": ["openid", "profile"],
     }
+
+
+def test_an_identity_provider_endpoint_must_be_https_or_loopback(
+    mesh_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quanta.errors import ConfigError
+
+    monkeypatch.setenv("QUANTA_OIDC_TOKEN_ENDPOINT", "http://idp.example.com/token")
+    with pytest.raises(ConfigError, match="must be an https:// URL"):
+        Mesh.load(_mesh(mesh_dir)).settings()
 
 
 def test_the_variables_alone_configure_oidc_without_a_mesh(monkeypatch: pytest.MonkeyPatch) -> None:
