@@ -313,3 +313,25 @@ def test_the_interaction_map_comes_from_the_catalog_and_hides_what_the_viewer_ma
     with web.client("stranger") as client:  # the confidential daily-revenue is not on its map
         hidden = client.get("/map").text
     assert "Daily Revenue" not in hidden and "daily-revenue@" not in hidden and "Orders" in hidden
+
+
+def test_a_request_may_ask_for_classified_columns_in_clear(web: Served) -> None:
+    client = signed_in(web, "stranger")
+    page = client.get(ORDERS)
+    assert '<input type="checkbox" name="unmask" value="customer_id">' in page.text  # the pii column
+    data = {"csrf": csrf_of(page.text), "port": "api", "unmask": "customer_id", "purpose": "refund audit", "days": "7"}
+    asked = client.post(f"{ORDERS}/access-requests", data=data)
+    assert asked.status_code == 303, asked.text
+    made = web.platform.catalog.requests.find(principal="stranger")[-1]
+    assert made.ports == ("api",) and made.unmask == ("customer_id",) and made.purpose == "refund audit"
+    client.close()
+
+
+def test_the_slo_dashboard_pages_through_every_product(web: Served) -> None:
+    with web.client("root") as client:
+        everything = client.get("/slo").text
+        first = client.get("/slo", params={"limit": "1"}).text
+        second = client.get("/slo", params={"limit": "1", "offset": "1"}).text
+    assert everything.count('href="/products/sales/') == 2 and "Next" not in everything
+    assert first.count('href="/products/sales/') == 1 and 'rel="next" href="/slo?limit=1&amp;offset=1"' in first
+    assert second.count('href="/products/sales/') == 1 and "Next" not in second

@@ -40,8 +40,12 @@ def product_path(key: str) -> str:
     return f"/products/{domain}/{name}/v{major or 1}"
 
 
-def _search(request: Request, principal: Principal, **fixed: tuple[str, ...]) -> tuple[SearchQuery, dict[str, Any]]:
+def _search(
+    request: Request, principal: Principal, page_size: int = 20, **fixed: tuple[str, ...]
+) -> tuple[SearchQuery, dict[str, Any]]:
     params = [(k, v) for k, v in request.query_params.multi_items() if v != "" or k == "q"]
+    if not any(k == "limit" for k, _ in params):
+        params.append(("limit", str(page_size)))
     query = search_query(params)
     if fixed:
         query = SearchQuery(
