@@ -92,6 +92,7 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
             back: dict[str, str] = {"state": query.get("state", "")}
             if provider.refuse:
                 back["error"] = provider.refuse
+                back["error_description"] = "Your account is locked: call +1 555 0100 now"
             else:
                 code = secrets.token_urlsafe(16)
                 provider.codes[code] = {**query, "user": dict(provider.user)}

@@ -131,8 +131,18 @@ def test_a_refusal_by_the_provider_is_a_401_page_saying_so(web_oidc: Served, pro
         with browser(web_oidc) as client:
             refused = _through_provider(client, provider)
         assert refused.status_code == 401 and "did not sign you in: access_denied" in html.unescape(refused.text)
+        assert "call +1 555" not in refused.text  # the provider's free text is never shown
     finally:
         provider.refuse = None
+
+
+def test_a_callback_that_did_not_start_here_shows_nothing_of_its_query(web_oidc: Served) -> None:
+    with browser(web_oidc) as client:
+        crafted = client.get(
+            "/signin/oidc/callback",
+            params={"error": "access_denied", "error_description": "call +1 555 0100", "state": "x"},
+        )
+    assert crafted.status_code == 403 and "call +1 555" not in crafted.text and "access_denied" not in crafted.text
 
 
 def test_without_a_client_id_there_is_no_provider_sign_in(web: Served) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -217,9 +219,9 @@ def test_request_from_the_product_page_and_approve_from_the_inbox(web: Served) -
     approver = signed_in(web, "sam")
     inbox = approver.get("/access")
     assert f"#{request_id}: stranger asks for" in inbox.text and "weekly order review" in inbox.text
-    outsider = signed_in(web, "ann")  # not an approver: refused
+    outsider = signed_in(web, "ann")  # not an approver nor the requester: no such request for ann
     refused = outsider.post(f"/access/requests/{request_id}/approve", data={"csrf": csrf_of(outsider.get("/").text)})
-    assert refused.status_code == 403
+    assert refused.status_code == 404
     outsider.close()
     done = approver.post(f"/access/requests/{request_id}/approve", data={"csrf": csrf_of(inbox.text), "note": "ok"})
     assert done.status_code == 303 and done.headers["location"] == f"/access?decided={request_id}"
@@ -335,3 +337,87 @@ def test_the_slo_dashboard_pages_through_every_product(web: Served) -> None:
     assert everything.count('href="/products/sales/') == 2 and "Next" not in everything
     assert first.count('href="/products/sales/') == 1 and 'rel="next" href="/slo?limit=1&amp;offset=1"' in first
     assert second.count('href="/products/sales/') == 1 and "Next" not in second
+
+
+# ---------------------------------------------------------------- security review findings (test first)
+
+
+def test_the_overlay_steps_do_not_name_a_product_the_viewer_may_not_discover(web: Served) -> None:
+    with web.client("stranger") as client:
+        step = client.get("/map", params={"step": "1"})
+    assert step.status_code == 200 and "sales.daily-revenue" not in step.text and "Daily Revenue" not in step.text
+
+
+def test_no_suggestion_or_refusal_reveals_a_hidden_product(web: Served) -> None:
+    client = signed_in(web, "stranger")
+    csrf = csrf_of(client.get(ORDERS).text)
+    data = {"csrf": csrf, "port": "table", "purpose": "probe", "days": "1"}
+    typo = client.post("/products/sales/daily-revenu/v1/access-requests", data=data)
+    hidden = client.post(f"{REVENUE}/access-requests", data=data)
+    assert typo.status_code == hidden.status_code == 404
+    assert "daily-revenue" not in html.unescape(typo.text).replace("daily-revenu/", "")
+    assert "did you mean" not in typo.text
+    with web.client("stranger") as bearer:
+        for product in ("sales.daily-revenu", "sales.daily-revenue"):
+            audit = bearer.get("/audit", params={"product": product})
+            assert audit.status_code == 404 and "did you mean" not in audit.text, product
+        absent = bearer.get("/audit", params={"product": "sales.no-such"})
+        assert absent.status_code == 404
+    client.close()
+
+
+def test_deciding_a_request_one_may_not_see_is_the_same_404_as_no_request(web: Served) -> None:
+    nora = web.platform.principal("nora")
+    made = web.platform.requests.request("nora", "sales.daily-revenue@v1", ["table"], "forecast", timedelta(days=3))
+    client = signed_in(web, "stranger")
+    csrf = csrf_of(client.get("/access").text)
+    answers = [
+        client.post(f"/access/requests/{made.id}/{verdict}", data={"csrf": csrf}) for verdict in ("approve", "withdraw")
+    ]
+    missing = client.post("/access/requests/999999/approve", data={"csrf": csrf})
+    for answer in answers:
+        assert answer.status_code == missing.status_code == 404
+        assert "daily-revenue" not in answer.text and "nora" not in answer.text and "sales-data" not in answer.text
+    assert web.platform.catalog.requests.get(made.id).status == "pending"
+    web.platform.requests.withdraw(made.id, nora)
+    client.close()
+
+
+def test_a_huge_form_is_refused_before_it_is_read(web: Served) -> None:
+    with browser(web) as client:
+
+        def chunks() -> Iterator[bytes]:
+            for _ in range(4096):  # 256 MiB if it were all read
+                yield b"a" * 65536
+
+        streamed = client.post(
+            "/signin", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+    assert streamed.status_code == 413
+
+
+def test_revoking_the_api_token_ends_the_web_sessions_it_started(web: Served) -> None:
+    token, record = web.platform.create_token("cleo", days=1)
+    with browser(web) as client:
+        form = client.get("/signin")
+        assert client.post("/signin", data={"csrf": csrf_of(form.text), "token": token}).status_code == 303
+        assert client.get(ORDERS).status_code == 200
+        session = web.platform.catalog.sessions.of("cleo")[0]
+        assert session.expires_at <= record.expires_at  # never outlives its token
+        web.platform.revoke_token(record.id)
+        assert client.get(ORDERS).status_code == 303  # to sign-in: the session ended with its token
+
+
+def test_the_runs_page_shows_no_run_whose_products_are_all_hidden(web: Served) -> None:
+    from quanta.catalog import StepRecord
+
+    catalog = web.platform.catalog
+    catalog.runs.start("run-hidden-only", "someone", ["build", "--select", "sales.daily-revenue"])
+    catalog.runs.record_step(
+        StepRecord("run-hidden-only", "sales.daily-revenue@v1", "unchanged", [], datetime.now(UTC), 0.1)
+    )
+    catalog.runs.finish("run-hidden-only", "succeeded", 0.2)
+    with web.client("stranger") as client:
+        assert "run-hidden-only" not in client.get("/runs").text
+    with web.client("ann") as client:
+        assert "run-hidden-only" in client.get("/runs").text

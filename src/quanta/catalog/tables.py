@@ -346,6 +346,7 @@ web_sessions = Table(
     Column("principal_id", String(200), nullable=False),
     Column("kind", String(10), nullable=False),  # token: a catalog principal | oidc: claims-made, below
     Column("principal", JSON),  # an OIDC principal as its claims made it at sign-in
+    Column("token_id", String(64)),  # the API token signed in with: its revocation ends the session
     Column("created_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),

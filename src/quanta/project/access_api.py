@@ -80,9 +80,7 @@ class AccessApi:
         unmask: list[str],
     ) -> dict[str, Any]:
         """Ask for ports of a product the caller can see (a confidential one it cannot see is 404)."""
-        spec = self.platform.spec(product)
-        if not self.platform.visible(principal, spec):
-            raise NotFound(f"the catalog has no product '{product}'")
+        spec = self.platform.discoverable(principal, product)
         from quanta.errors import ConfigError
 
         try:
@@ -96,7 +94,8 @@ class AccessApi:
     def decide(self, principal: Principal, request_id: int, verdict: str, note: str | None) -> dict[str, Any]:
         """``approve``, ``reject`` or ``withdraw`` a request, as the workflow allows the caller."""
         workflow = self.platform.requests
-        if self.platform.catalog.requests.get(request_id) is None:
+        found = self.platform.catalog.requests.get(request_id)
+        if found is None or not workflow.involves(principal, found):  # one 404 for both
             raise NotFound(f"no access request {request_id}")
         if verdict == "approve":
             record = workflow.approve(request_id, principal, note)
@@ -111,7 +110,7 @@ class AccessApi:
         if not principal.owner:
             if product is None:
                 raise AccessDenied("only a platform admin reads the whole audit log; name a product you approve for")
-            spec = self.platform.spec(product)
+            spec = self.platform.discoverable(principal, product)
             if not self.platform.requests.may_decide(principal, spec):
                 raise AccessDenied(f"{principal.id} may not read the audit log of {spec.ref}")
             product = spec.ref

@@ -84,13 +84,7 @@ class CatalogApi:
 
     def product(self, principal: Principal, key: str) -> DataProduct:
         """The product major ``key`` (``domain.name@vN``) if ``principal`` may see it; else 404."""
-        try:
-            spec = self.platform.spec(key)
-        except NotFound:
-            raise NotFound(f"the catalog has no product '{key}'") from None
-        if not self.platform.visible(principal, spec):
-            raise NotFound(f"the catalog has no product '{key}'")  # indistinguishable from absent
-        return spec
+        return self.platform.discoverable(principal, key)
 
     def descriptor(self, principal: Principal, key: str) -> dict[str, Any]:
         """The product's page: details, ports with this caller's access and snippets, links."""

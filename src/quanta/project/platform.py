@@ -151,6 +151,17 @@ class Platform:
         ports: list[str | None] = [p.id for p in spec.outputs] or [None]
         return any(self.plane.decide(principal, spec, port, None).allowed for port in ports)
 
+    def discoverable(self, principal: Principal, name: str) -> DataProduct:
+        """The published product ``name`` if ``principal`` may see it; else the one 404 a product
+        that does not exist gets (no suggestion: it could name a product the caller may not see)."""
+        try:
+            spec = self.spec(name)
+        except NotFound:
+            raise NotFound(f"the catalog has no product '{name}'") from None
+        if not self.visible(principal, spec):
+            raise NotFound(f"the catalog has no product '{name}'")
+        return spec
+
     def visible(self, principal: Principal, spec: DataProduct) -> bool:
         """Whether ``principal`` may see ``spec``'s metadata: unless confidential, anyone may."""
         return principal.owner or not spec.access.confidential or self.may_read(principal, spec)

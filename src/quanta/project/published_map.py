@@ -4,12 +4,12 @@ less every product a viewer may not discover (a confidential one it may read no 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from quanta.access import Principal
 from quanta.design.interaction import InteractionMap, product_id
-from quanta.design.overlay import Overlay, compute_overlay
+from quanta.design.overlay import Overlay, OverlayStep, compute_overlay
 from quanta.errors import NotFound
 from quanta.project.platform import Platform
 from quanta.spec.loader import MeshSource, ProductSource
@@ -29,6 +29,22 @@ class PublishedMap:
     @property
     def use_cases(self) -> list[str]:
         return [step.use_case for step in self.overlay.steps]
+
+    def steps(self) -> list[OverlayStep]:
+        """The overlay steps, each naming only the products this viewer may discover."""
+        if not self.hidden:
+            return self.overlay.steps
+        shown = [
+            replace(
+                step,
+                added=[ref for ref in step.added if product_id(ref) not in self.hidden],
+                reused=[ref for ref in step.reused if product_id(ref) not in self.hidden],
+                generalised={r: i for r, i in step.generalised.items() if product_id(r) not in self.hidden},
+                edges=[e for e in step.edges if e.source not in self.hidden and e.target not in self.hidden],
+            )
+            for step in self.overlay.steps
+        ]
+        return shown
 
     def full(self) -> InteractionMap:
         return _without(self.overlay.full, self.hidden)

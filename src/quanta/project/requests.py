@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from quanta.catalog import GrantRecord, RequestRecord
 from quanta.catalog.changes import acting_as
-from quanta.errors import AccessDenied, ConfigError, Conflict
+from quanta.errors import AccessDenied, ConfigError, Conflict, NotFound
 
 if TYPE_CHECKING:
     from quanta.access import Principal
@@ -116,6 +116,15 @@ class AccessRequests:
             raise AccessDenied(f"only {request.principal_id} (or a platform admin) may withdraw request {request_id}")
         with acting_as(by.id):
             return self._catalog.requests.withdraw(request_id, by.id)
+
+    def involves(self, who: Principal, request: RequestRecord) -> bool:
+        """Whether ``who`` may know of ``request``: its requester, or one who may decide it."""
+        if who.owner or who.id == request.principal_id:
+            return True
+        try:
+            return self.may_decide(who, self._spec(request))
+        except NotFound:
+            return False
 
     def _decidable(self, request: RequestRecord, by: Principal) -> DataProduct:
         spec = self._spec(request)

@@ -49,7 +49,12 @@ class TooManyFailures(QuantaError):
         self.retry_after = retry_after
 
 
+class ContentTooLarge(QuantaError):
+    """A request body beyond what the route accepts (HTTP 413), refused before it is read."""
+
+
 _STATUSES: list[tuple[type[Exception], int, str]] = [
+    (ContentTooLarge, 413, "content-too-large"),
     (Unauthenticated, 401, "not-authenticated"),
     (TooManyFailures, 429, "too-many-failures"),
     (NotAcceptable, 406, "not-acceptable"),

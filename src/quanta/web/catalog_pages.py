@@ -186,6 +186,8 @@ def run_history(request: Request) -> Response:
     visible = set(platform.discovery.products()) - platform.hidden_from(viewer.principal)
     runs = []
     for run in platform.catalog.runs.runs(limit=30):
-        steps = [s for s in platform.catalog.runs.steps(run_id=run.id) if s.product_key in visible]
-        runs.append({"run": run, "steps": steps})
+        every = platform.catalog.runs.steps(run_id=run.id)
+        steps = [s for s in every if s.product_key in visible]
+        if steps or not every or viewer.principal.owner:  # a run of hidden products only is not shown
+            runs.append({"run": run, "steps": steps})
     return page(request, "runs.html", viewer, runs=runs, product_path=product_path, title="Runs")

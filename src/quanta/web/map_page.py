@@ -64,7 +64,7 @@ def interaction_map(request: Request) -> Response:
         mesh=mesh,
         meshes=meshes,
         svg=Markup(to_svg(graph, title)),
-        steps=published.overlay.steps,
+        steps=published.steps(),
         use_case=use_case,
         step=step,
         edges=[

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from quanta.access.oidc import principal_from_claims
 from quanta.errors import AccessDenied, ConfigError, NotFound
 from quanta.server.auth import client_address
-from quanta.server.problems import Unauthenticated
+from quanta.server.problems import TooManyFailures, Unauthenticated
 from quanta.server.state import state_of
 from quanta.spec.mesh import OidcSettings, check_endpoint
 from quanta.web.render import html_errors, see_other
@@ -38,6 +38,23 @@ FLOW_COOKIE = "quanta_oidc"
 FLOW_SECONDS = 600
 CALLBACK = "/signin/oidc/callback"
 TIMEOUT_S = 10.0
+OAUTH_ERRORS = frozenset(
+    {
+        "invalid_request",
+        "unauthorized_client",
+        "access_denied",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "interaction_required",
+        "login_required",
+        "account_selection_required",
+        "consent_required",
+        "request_not_supported",
+    }
+)
+"""The authorization endpoint's error codes (RFC 6749 4.1.2.1, OpenID Connect Core 3.1.2.6)."""
 _discovered: dict[str, tuple[float, dict[str, str]]] = {}
 _lock = threading.Lock()
 
@@ -143,18 +160,21 @@ def callback(request: Request) -> Response:
     if settings is None:
         raise NotFound("signing in through an identity provider is not configured here")
     params = request.query_params
-    if params.get("error"):
-        reason = (params.get("error_description") or params["error"])[:200]
-        raise Unauthenticated(f"the identity provider did not sign you in: {reason}")
-    flow = _open_flow(request)
+    platform = state_of(request).platform
+    source = client_address(request)
+    wait = platform.limiter.retry_after(source)
+    if wait is not None:
+        raise TooManyFailures(f"too many failed sign-ins from {source}: retry in {wait:.0f} s", wait)
+    flow = _open_flow(request)  # first: nothing of a callback that did not start here is shown
     if not hmac.compare_digest(str(params.get("state", "")), str(flow["state"])):
         raise AccessDenied("the sign-in's state does not match: start again")
+    if params.get("error"):  # only a standard error code, never the provider's free text (it is in the URL)
+        code_name = params["error"] if params["error"] in OAUTH_ERRORS else "an unknown error"
+        raise Unauthenticated(f"the identity provider did not sign you in: {code_name}")
     code = params.get("code")
     if not code or len(code) > 4096:
         raise Unauthenticated("the identity provider sent no authorization code")
     tokens = _redeem(request, settings, code, str(flow["verifier"]))
-    platform = state_of(request).platform
-    source = client_address(request)
     try:
         identity = platform.oidc_claims(str(tokens.get("id_token", "")), audience=settings.client_id)
         if not hmac.compare_digest(str(identity.get("nonce", "")), str(flow["nonce"])):

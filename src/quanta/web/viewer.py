@@ -12,10 +12,10 @@ from fastapi import Request
 from starlette.responses import Response
 
 from quanta.access import Principal
-from quanta.access.credentials import TOKEN_PREFIX
+from quanta.access.credentials import TOKEN_PREFIX, parse_token
 from quanta.errors import AccessDenied, BadRequest, NotFound
 from quanta.server.auth import authenticate, client_address
-from quanta.server.problems import TooManyFailures, Unauthenticated
+from quanta.server.problems import ContentTooLarge, TooManyFailures, Unauthenticated
 from quanta.server.state import state_of
 from quanta.web.session import ANCHOR_COOKIE, CSRF_FIELD, SESSION_COOKIE, SESSION_HOURS, SessionKeys, new_anchor
 
@@ -98,9 +98,7 @@ async def form_of(request: Request, viewer: Viewer | None) -> dict[str, list[str
     origin = request.headers.get("origin")
     if origin is not None and origin.rstrip("/") != str(request.base_url).rstrip("/"):
         raise AccessDenied("this form was posted from another site")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise BadRequest(f"a form is at most {MAX_FORM_BYTES // 1024} KiB")
+    body = await _bounded_body(request)
     fields: dict[str, list[str]] = {}
     try:
         pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False, max_num_fields=200)
@@ -116,6 +114,20 @@ async def form_of(request: Request, viewer: Viewer | None) -> dict[str, list[str
     return fields
 
 
+async def _bounded_body(request: Request) -> bytes:
+    """The request body, refused (413) past :data:`MAX_FORM_BYTES` before more of it is read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise ContentTooLarge(f"a form is at most {MAX_FORM_BYTES // 1024} KiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise ContentTooLarge(f"a form is at most {MAX_FORM_BYTES // 1024} KiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def sign_in(request: Request, token: str) -> tuple[Principal, str]:
     """Check an API token and start a session of its principal: the principal and the cookie."""
     platform = state_of(request).platform
@@ -129,10 +141,17 @@ def sign_in(request: Request, token: str) -> tuple[Principal, str]:
         principal = platform.authenticate(token.strip(), source=source)
     except AccessDenied as exc:
         raise Unauthenticated(str(exc)) from None
-    return principal, start_session(request, principal, "token", timedelta(hours=SESSION_HOURS))
+    token_id = parse_token(token.strip())
+    found = platform.catalog.access.token(token_id) if token_id else None
+    lifetime = timedelta(hours=SESSION_HOURS)
+    if found is not None and found[0].expires_at is not None:  # never beyond the token's own expiry
+        lifetime = min(lifetime, found[0].expires_at - datetime.now(UTC))
+    return principal, start_session(request, principal, "token", lifetime, token_id)
 
 
-def start_session(request: Request, principal: Principal, kind: str, lifetime: timedelta) -> str:
+def start_session(
+    request: Request, principal: Principal, kind: str, lifetime: timedelta, token_id: str | None = None
+) -> str:
     """A new session of ``principal`` in the catalog (``oidc``: kept as its claims made it): the cookie."""
     claims: dict[str, Any] | None = None
     if kind == "oidc":
@@ -140,7 +159,7 @@ def start_session(request: Request, principal: Principal, kind: str, lifetime: t
         claims = {"roles": roles, "team": principal.team, "attributes": attributes, "admin": principal.owner}
     catalog = state_of(request).platform.catalog
     expires = datetime.now(UTC) + min(lifetime, timedelta(hours=SESSION_HOURS))
-    credential, _ = catalog.sessions.start(principal.id, kind, expires, claims)
+    credential, _ = catalog.sessions.start(principal.id, kind, expires, claims, token_id)
     request.state.principal = principal.id
     return keys(request).seal(credential)
 

@@ -1,5 +1,6 @@
-"""Sessions of the web catalog: one row per signed-in browser (a catalog principal's, or an OIDC
-sign-in's principal as its claims made it), by the SHA-256 of its secret; signing out revokes it.
+"""Sessions of the web catalog: one row per signed-in browser (a catalog principal's, ended with the API
+token it signed in with, or an OIDC sign-in's principal as its claims made it), by the SHA-256 of
+its secret; signing out revokes it.
 
 Revision ID: 0009
 Revises: 0008
@@ -25,6 +26,7 @@ def upgrade() -> None:
         sa.Column("principal_id", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(10), nullable=False),
         sa.Column("principal", sa.JSON),
+        sa.Column("token_id", sa.String(64)),
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("expires_at", sa.DateTime, nullable=False),
         sa.Column("revoked_at", sa.DateTime),
