@@ -58,7 +58,7 @@ def test_https_with_the_certificate_from_the_command_line(mesh_root: tuple[Path,
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert rows.status_code == 200 and len(rows.json()["items"]) == 3
-    assert "serving on https://127.0.0.1:" in stderr
+    assert "serving the catalog on https://127.0.0.1:" in stderr
     assert process.returncode == 0, stderr
 
 
