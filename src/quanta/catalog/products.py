@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, select, update
 from quanta.catalog.database import database_now, upsert
 from quanta.catalog.records import Descriptor, MeshDescriptor, ProductEntry
 from quanta.catalog.tables import blobs, descriptors, meshes, products, snapshots
+from quanta.catalog.tables import current as current_snapshots
 from quanta.errors import Conflict, NotFound
 
 
@@ -29,6 +30,23 @@ class Products:
     def entries(self) -> list[ProductEntry]:
         with self._engine.connect() as connection:
             return [_entry(r) for r in connection.execute(select(products).order_by(products.c.key))]
+
+    def signature(self) -> tuple[Any, ...]:
+        """What changes whenever anything published does: products (every write sets their
+        ``updated_at``), meshes and current-snapshot pointers (each move stamps ``published_at``),
+        as counts and latest times, in one cheap query."""
+        from sqlalchemy import func
+
+        query = select(
+            select(func.count()).select_from(products).scalar_subquery().label("p"),
+            select(func.max(products.c.updated_at)).scalar_subquery().label("pu"),
+            select(func.count()).select_from(meshes).scalar_subquery().label("m"),
+            select(func.max(meshes.c.updated_at)).scalar_subquery().label("mu"),
+            select(func.count()).select_from(current_snapshots).scalar_subquery().label("c"),
+            select(func.max(current_snapshots.c.published_at)).scalar_subquery().label("cu"),
+        )
+        with self._engine.connect() as connection:
+            return tuple(connection.execute(query).one())
 
     def entry(self, key: str) -> ProductEntry | None:
         with self._engine.connect() as connection:
@@ -151,7 +169,8 @@ class Products:
             keys = list(connection.execute(select(products.c.key).where(column == ref)).scalars())
             if not keys:
                 raise NotFound(f"the catalog has no product '{ref}'")
-            connection.execute(update(products).where(column == ref).values(mesh=to_mesh))
+            now = database_now(connection)
+            connection.execute(update(products).where(column == ref).values(mesh=to_mesh, updated_at=now))
         return sorted(keys)
 
     def adopt(self, entry: ProductEntry, by_snapshot: dict[str, Descriptor], current: Descriptor | None) -> None:
@@ -164,7 +183,9 @@ class Products:
                     update(snapshots).where(snapshots.c.id == snapshot_id).values(descriptor_id=descriptor.id)
                 )
             if current is not None:
-                connection.execute(update(products).where(products.c.key == entry.key).values(descriptor_id=current.id))
+                connection.execute(
+                    update(products).where(products.c.key == entry.key).values(descriptor_id=current.id, updated_at=now)
+                )
 
 
 def _conflict(entry: ProductEntry, owner: str | None) -> OwnershipConflict:

@@ -185,5 +185,22 @@ def upstream_of(spec: DataProduct) -> list[str]:
 
 
 def downstream_of(spec: DataProduct, specs: list[DataProduct]) -> list[str]:
-    """Keys of the products among ``specs`` that read ``spec``."""
-    return sorted(other.key for other in specs if spec.key in upstream_of(other))
+    """Keys of the products among ``specs`` that read ``spec`` (the index of readers is kept for
+    the last list asked about: the data plane hands out the same list until something is published)."""
+    return _readers(specs).get(spec.key, [])
+
+
+_last_readers: list[tuple[list[DataProduct], dict[str, list[str]]]] = []
+
+
+def _readers(specs: list[DataProduct]) -> dict[str, list[str]]:
+    cached = _last_readers[0] if _last_readers else None
+    if cached is not None and cached[0] is specs:
+        return cached[1]
+    readers: dict[str, list[str]] = {}
+    for other in specs:
+        for key in upstream_of(other):
+            readers.setdefault(key, []).append(other.key)
+    index = {key: sorted(keys) for key, keys in readers.items()}
+    _last_readers[:] = [(specs, index)]
+    return index

@@ -144,6 +144,10 @@ def location_of(spec: DataProduct) -> SnapshotLocation:
     return SnapshotLocation(spec.domain or "_", spec.name, spec.major)
 
 
+FULL_REFRESH_S = 60.0
+"""Seconds after which the plane re-reads what is published even if the signature stands still."""
+
+
 class DataPlane:
     """Reads for every port, through one decision point."""
 
@@ -164,6 +168,11 @@ class DataPlane:
         self._checked = -float("inf")
         self._descriptors: dict[str, str] = {}
         self._specs: dict[str, DataProduct] = {}
+        self._sorted: list[DataProduct] = []
+        self._latest: dict[str, DataProduct] = {}
+        """Each reference's highest published major."""
+        self._signature: tuple[Any, ...] | None = None
+        self._read_at = -float("inf")
         self._current: dict[str, SnapshotRecord] = {}
         self._masks: dict[str, dict[str, str]] = {}
         self._teams: dict[str, str | None] = {}
@@ -177,9 +186,10 @@ class DataPlane:
     # ---------------------------------------------------------------- what is published
 
     def published(self) -> list[DataProduct]:
-        """Every registered product major with its current published spec, by key."""
+        """Every registered product major with its current published spec, by key (the same list
+        object until something is published: callers must not change it)."""
         self._refresh()
-        return [self._specs[key] for key in sorted(self._specs)]
+        return self._sorted
 
     def product(self, name: str) -> DataProduct:
         """A published product by ``domain.name`` (its highest major) or ``domain.name@vN``."""
@@ -196,14 +206,18 @@ class DataPlane:
 
     def _find(self, name: str) -> DataProduct | None:
         """``name`` as a key, else as a reference (its highest major)."""
-        published = self.published()
-        exact = next((p for p in published if name == p.key), None)
-        return exact or max((p for p in published if name == p.ref), key=lambda p: p.major, default=None)
+        self._refresh()
+        return self._specs.get(name) or self._latest.get(name)
 
     def _refresh(self, force: bool = False) -> None:
-        """Re-read current pointers and published specs when older than ``refresh_s``."""
+        """Re-read current pointers and published specs when older than ``refresh_s`` and the
+        catalog's publication signature moved (or a minute passed: a full re-read regardless)."""
         now = time.monotonic()
         if not force and now - self._checked < self.refresh_s:
+            return
+        signature = self.catalog.products.signature()  # read first: a change after it shows next time
+        if not force and signature == self._signature and now - self._read_at < FULL_REFRESH_S:
+            self._checked = now
             return
         listed = [e for e in self.catalog.products.entries() if e.descriptor_id]
         entries = {e.key: e.descriptor_id for e in listed if e.descriptor_id}
@@ -222,9 +236,15 @@ class DataPlane:
             }
             self._descriptors = entries
             self._names = SqlNames(self._specs.values())
+            self._sorted = [self._specs[key] for key in sorted(self._specs)]
+            latest: dict[str, DataProduct] = {}
+            for spec in self._sorted:
+                if spec.ref not in latest or spec.major > latest[spec.ref].major:
+                    latest[spec.ref] = spec
+            self._latest = latest
             self._secured.clear()
         self._current = self.catalog.snapshots.current_all()
-        self._checked = now
+        self._signature, self._read_at, self._checked = signature, now, now
 
     # ---------------------------------------------------------------- securing one read
 
