@@ -421,3 +421,32 @@ def test_the_runs_page_shows_no_run_whose_products_are_all_hidden(web: Served) -
         assert "run-hidden-only" not in client.get("/runs").text
     with web.client("ann") as client:
         assert "run-hidden-only" in client.get("/runs").text
+
+
+def test_a_session_is_valid_on_every_process_sharing_the_key_and_ends_on_all(
+    web: Served, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Two servers (two apps with their own state, as two processes would have) on one catalog."""
+    from starlette.testclient import TestClient
+
+    from quanta.server.app import create_app
+    from quanta.server.state import ServeOptions
+    from quanta.web import router
+
+    def app(secret: bytes) -> TestClient:
+        options = ServeOptions(tmp_path_factory.mktemp("cache"), secret)
+        return TestClient(create_app(web.platform, options, front_ends=(router,)), follow_redirects=False)
+
+    shared = b"s" * 32
+    with app(shared) as first, app(shared) as second, app(b"o" * 32) as other:
+        form = first.get("/signin")
+        assert first.post("/signin", data={"csrf": csrf_of(form.text), "token": web.tokens["ann"]}).status_code == 303
+        cookie = first.cookies[SESSION_COOKIE]
+        second.cookies.set(SESSION_COOKIE, cookie)
+        other.cookies.set(SESSION_COOKIE, cookie)
+        assert second.get(ORDERS).status_code == 200  # the same key: the same session
+        assert other.get(ORDERS).status_code == 303  # another key: not ours
+        page = second.get("/")
+        assert second.post("/signout", data={"csrf": csrf_of(page.text)}).status_code == 303
+        first.cookies.set(SESSION_COOKIE, cookie)
+        assert first.get(ORDERS).status_code == 303  # signed out on the second: over on the first
