@@ -98,7 +98,7 @@ def test_runs_and_steps(catalog_url: str, tmp_path: Path) -> None:
 
 def test_a_run_whose_lease_expired_is_abandoned_and_loses_its_claims(catalog_url: str, tmp_path: Path) -> None:
     url = _url(catalog_url, tmp_path)
-    dead = Catalog(url, lease_s=0.2)
+    dead = Catalog(url, lease_s=2.0)  # long enough for the checks below on a loaded CI machine (0.2 s flaked)
     dead.runs.start("dead", "alice", ["build"])
     assert dead.runs.claim(ENTRY.key, "dead") is None
     alive = Catalog(url, lease_s=30)
@@ -107,7 +107,7 @@ def test_a_run_whose_lease_expired_is_abandoned_and_loses_its_claims(catalog_url
     assert dead.runs.run("dead").status == "running"  # type: ignore[union-attr]
     import time
 
-    time.sleep(0.4)  # the dead run never renews its lease
+    time.sleep(2.5)  # the dead run never renews its lease
     assert alive.runs.run("dead").status == "abandoned"  # type: ignore[union-attr]
     assert [r.id for r in alive.runs.live()] == ["alive"]
     assert alive.runs.claim(ENTRY.key, "alive") is None  # an abandoned claim is taken over
