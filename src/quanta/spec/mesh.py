@@ -74,14 +74,17 @@ def check_algorithm(value: str) -> str:
 def check_jwks(value: str) -> str:
     """A JWKS source: a file path, an ``https://`` URL, or an ``http://`` URL on loopback."""
     _not_blank(value)
-    if "://" not in value:
-        return value
-    parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
-        return value
-    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+    if "://" not in value or _secure_url(value):
         return value
     raise ValueError("a JWKS URL must use https:// (plain http:// only on loopback); or name a file")
+
+
+def _secure_url(value: str) -> bool:
+    """Whether ``value`` is an ``https://`` URL, or ``http://`` on loopback."""
+    parts = urlsplit(value)
+    return (parts.scheme == "https" and bool(parts.hostname)) or (
+        parts.scheme == "http" and parts.hostname in _LOOPBACK
+    )
 
 
 def _check_claim(value: str) -> str:
@@ -100,10 +103,7 @@ Claim = Annotated[str, AfterValidator(_check_claim)]
 
 def check_endpoint(value: str) -> str:
     """An IdP endpoint: an ``https://`` URL, or ``http://`` on loopback."""
-    parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
-        return value
-    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+    if _secure_url(value):
         return value
     raise ValueError("an OIDC endpoint must be an https:// URL (plain http:// only on loopback)")
 
