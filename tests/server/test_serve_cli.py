@@ -89,6 +89,32 @@ def test_serve_from_catalog_and_storage_settings_alone(mesh_root: tuple[Path, st
     assert "QUANTA_SERVER_SECRET is not set" not in stderr
 
 
+def test_serve_with_the_audit_log_on_answers_reads_and_audits_them(mesh_root: tuple[Path, str]) -> None:
+    """The served plane's reader is reopened with the serving limits at start-up; that must not close
+    its audit writer (every read would then fail closed with 503)."""
+    root, token = mesh_root
+    key = "audit-key-for-the-serve-test-" + "x" * 12
+    process, url = start_serve([str(root)], cwd=root.parent, env={"QUANTA_AUDIT_KEY": key})
+    try:
+        response = httpx.get(
+            f"{url}/api/v1/products/sales/orders/v1/rows/o-00011", headers={"Authorization": f"Bearer {token}"}
+        )
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert response.status_code == 200, response.text
+    os.environ["QUANTA_AUDIT_KEY"] = key
+    try:
+        platform = Platform.open(Mesh.load(root).settings(), root)
+    finally:
+        del os.environ["QUANTA_AUDIT_KEY"]
+    try:
+        audited = platform.catalog.audit.rows(product="sales.orders", actor="ann")
+    finally:
+        platform.close()
+    assert [(row.entry.action, row.entry.decision) for row in audited][-1:] == [("read", "allow")]
+
+
 def test_port_5432_is_refused(mesh_root: tuple[Path, str]) -> None:
     root, _ = mesh_root
     result = subprocess.run(

@@ -569,11 +569,15 @@ class DataPlane:
         self.audit.record(_entry(read.principal, read.spec, read.port, read.snapshot, decision, statement, rows, extra))
 
     def close(self) -> None:
+        """Close the reader and the audit writer (what is queued is written first)."""
+        self._close_reader()
+        if self.audit is not None:
+            self.audit.close()
+
+    def _close_reader(self) -> None:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        if self.audit is not None:
-            self.audit.close()
 
     # ---------------------------------------------------------------- helpers
 
@@ -684,7 +688,7 @@ class DataPlane:
     def limit_engine(self, limits: EngineLimits) -> None:
         """Run reads and exports under ``limits`` from now on (the reader opens again with them)."""
         self.engine = limits
-        self.close()
+        self._close_reader()  # never the audit writer: reads would then fail closed
 
 
 class AuditedStream:
