@@ -213,6 +213,34 @@ def test_reads_fail_closed_while_the_audit_store_cannot_be_written(
     assert platform.catalog.audit.verify().intact
 
 
+def test_entries_recorded_together_are_written_in_one_batch(tmp_path: Path) -> None:
+    """A burst of reads is one transaction (one fsync), not one per entry; a full batch goes at once."""
+    from quanta.catalog.audit import AuditWriter
+
+    catalog = Catalog(f"sqlite:///{tmp_path / 'c.db'}", audit_key=KEY.encode())
+    writes = text("SELECT writes FROM audit_head WHERE id = 1")
+    with catalog.engine.connect() as connection:
+        before = connection.execute(writes).scalar() or 0
+    writer = AuditWriter(catalog.audit, interval_s=0.6, batch=50)
+    try:
+        for n in range(40):
+            writer.record(AuditEntry("ann", "read", "sales.orders@v1", "api", "s1", "rows", n, "allow", "granted"))
+        time.sleep(0.05)  # less than the interval: nothing was due yet
+        assert catalog.audit.count() == 0
+        assert writer.flush()
+        for n in range(50):  # a full batch is written without waiting for the interval
+            writer.record(AuditEntry("ann", "read", "sales.orders@v1", "api", "s1", "rows", n, "allow", "granted"))
+        deadline = time.monotonic() + 0.4  # sooner than the interval
+        while catalog.audit.count() < 90 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert catalog.audit.count() == 90
+    finally:
+        writer.close()
+    with catalog.engine.connect() as connection:
+        assert (connection.execute(writes).scalar() or 0) - before == 2
+    catalog.close()
+
+
 def _filled(path: Path) -> Catalog:
     catalog = Catalog(f"sqlite:///{path}", audit_key=KEY.encode())
     at = datetime(2026, 12, 1, 9, tzinfo=UTC)

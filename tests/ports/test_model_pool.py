@@ -24,9 +24,10 @@ def test_artefacts_are_sent_again_only_when_the_snapshot_changes() -> None:
     pool = WorkerPool()
     try:
         worker = pool.worker("p@v1", "score", _code())
-        assert worker.score("s1", {"k": 2}, {"x": [1, 2]}, 10) == {"value": [2.0, 4.0], "kind": ["float64"] * 2}
-        assert worker.score("s1", {"k": 3}, {"x": [1]}, 10)["value"] == [2.0]  # same snapshot: kept
-        assert worker.score("s2", {"k": 3}, {"x": [1]}, 10)["value"] == [3.0]  # a new snapshot: re-sent
+        scored = worker.score("s1", {"k": 2}, {"x": [1, 2]}, 10)
+        assert scored["value"].tolist() == [2.0, 4.0] and scored["kind"] == ["float64"] * 2
+        assert worker.score("s1", {"k": 3}, {"x": [1]}, 10)["value"].tolist() == [2.0]  # same snapshot: kept
+        assert worker.score("s2", {"k": 3}, {"x": [1]}, 10)["value"].tolist() == [3.0]  # a new snapshot: re-sent
         assert worker.snapshot == "s2"
     finally:
         pool.close()
@@ -40,7 +41,7 @@ def test_new_scoring_code_replaces_the_ports_worker() -> None:
         assert pool.worker("p@v1", "score", _code("1")) is first
         second = pool.worker("p@v1", "score", _code("2"))
         assert second is not first and not first.alive()
-        assert second.score("s1", {"k": 5}, {"x": [2]}, 10)["value"] == [10.0]
+        assert second.score("s1", {"k": 5}, {"x": [2]}, 10)["value"].tolist() == [10.0]
         assert pool.workers() == [second]
     finally:
         pool.close()

@@ -116,6 +116,9 @@ class AccessApi:
             product = spec.ref
         if not 1 <= limit <= MAX_AUDIT_ROWS:
             raise _bad(f"'limit' is from 1 to {MAX_AUDIT_ROWS}", "limit")
+        writer = self.platform.plane.audit
+        if writer is not None:
+            writer.flush()  # this process's queued entries first: a reader sees every access made before
         rows = self.platform.catalog.audit.rows(product=product, limit=limit)
         return {"rows": [jsonable({"seq": row.seq, "at": row.at, "mac": row.mac} | _entry(row.entry)) for row in rows]}
 

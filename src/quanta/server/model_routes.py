@@ -8,10 +8,12 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from quanta.ports.model import BatchTooLarge, InvalidFeatures, ScoringFailed, ScoringTimeout, model_port
+from quanta.access import Principal
+from quanta.ports.model import BatchTooLarge, InvalidFeatures, ModelPortSpec, ScoringFailed, ScoringTimeout
 from quanta.server.auth import authenticate
 from quanta.server.problems import problem
-from quanta.server.state import state_of
+from quanta.server.state import ServerState, state_of
+from quanta.spec.product import DataProduct
 
 router = APIRouter()
 PREDICT = "/api/v1/products/{domain}/{name}/v{major}/models/{port}:predict"
@@ -23,11 +25,7 @@ ROW_BYTES = 4096
 async def predict(request: Request, domain: str, name: str, major: int, port: str) -> Response:
     """Predictions for a batch of feature rows from the current snapshot's artefacts."""
     server = state_of(request)
-    principal = await run_in_threadpool(authenticate, request, server.platform)
-    spec = await run_in_threadpool(server.platform.plane.product, f"{domain}.{name}@v{major}")
-    request.state.product = spec.key
-    declared = model_port(spec, port)  # 404 for a port id the product does not have
-    request.state.port = declared.id
+    principal, spec, declared = await run_in_threadpool(_resolve, request, server, f"{domain}.{name}@v{major}", port)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > declared.max_batch * ROW_BYTES:
         return problem(413, "batch-too-large", "the body is larger than this port accepts", request.url.path)
@@ -47,3 +45,16 @@ async def predict(request: Request, domain: str, name: str, major: int, port: st
         return problem(500, "model-failed", str(exc), request.url.path, kind=exc.kind)
     headers = {"Cache-Control": "no-store", "X-Quanta-Snapshot": scored.snapshot_id}
     return Response(scored.body(), media_type="application/json", headers=headers)
+
+
+def _resolve(
+    request: Request, server: ServerState, key: str, port: str
+) -> tuple[Principal, DataProduct, ModelPortSpec]:
+    """The caller, the product and its model port ``port`` (404 for a port it does not have), in
+    one trip to the thread pool."""
+    principal = authenticate(request, server.platform)
+    spec = server.platform.plane.product(key)
+    request.state.product = spec.key
+    declared = server.models.port(spec, port)
+    request.state.port = declared.id
+    return principal, spec, declared

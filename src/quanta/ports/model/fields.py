@@ -1,19 +1,29 @@
 """A model port's declared fields (features in, predictions out) and the checks of both: a
 request's rows become columns only when every row has exactly the declared features with values
 of their types; a scoring function's answer becomes predictions only when it has every declared
-output, one value per row, of its type."""
+output, one value per row, of its type.
+
+Both checks run column by column on numpy arrays (a batch of a thousand rows is checked in
+microseconds); only a column that fails is walked value by value, to name the first bad row with
+the same reason :meth:`Field.problem` gives.
+"""
 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from quanta.errors import BadRequest, QuantaError
 from quanta.spec.product import DataProduct
 
 MAX_REPORTED = 20
 """Errors listed in one problem (the first names the detail)."""
+INT64 = (-(2**63), 2**63 - 1)
+NUMERIC = {"number": "float64", "integer": "int64", "boolean": "bool"}
 
 
 @dataclass(frozen=True)
@@ -33,10 +43,15 @@ class Field:
         if value is None:
             return f"expected {_article(kind)}, got null"
         if kind == "number":
-            ok = isinstance(value, float | int) and not isinstance(value, bool) and math.isfinite(value)
+            ok = isinstance(value, float | int) and not isinstance(value, bool)
+            if ok and isinstance(value, int) and abs(value) > sys.float_info.max:
+                return f"{_shown(value)} is outside the range of a 64-bit float"
+            ok = ok and math.isfinite(value)
         elif kind == "integer":
             ok = isinstance(value, int) and not isinstance(value, bool)
             ok = ok or (isinstance(value, float) and value.is_integer())
+            if ok and not INT64[0] <= value <= INT64[1]:
+                return f"{_shown(value)} is outside the 64-bit integer range"
         elif kind == "boolean":
             ok = isinstance(value, bool)
         else:
@@ -45,11 +60,78 @@ class Field:
             return f"expected {_article(kind)}, got {_shown(value)}"
         if self.enum is not None and value not in self.enum:
             return f"{_shown(value)} is not one of {', '.join(map(str, self.enum))}"
+        if kind not in ("number", "integer"):
+            return None
         if self.minimum is not None and value < self.minimum:
             return f"{_shown(value)} is below the minimum {self.minimum:g}"
         if self.maximum is not None and value > self.maximum:
             return f"{_shown(value)} is above the maximum {self.maximum:g}"
         return None
+
+    def column(self, values: Any) -> Any:
+        """``values`` (a list or a 1-d array) as this field's column when every value is one of its
+        values: a numpy array for numbers, integers and booleans, a list of strings; None when some
+        value is not (:meth:`problem` says which and why)."""
+        kind = self.logical_type
+        if kind == "string":
+            listed = values.tolist() if isinstance(values, np.ndarray) else values
+            if not all(type(v) is str for v in listed):
+                return None
+            if self.enum is not None and not set(listed) <= set(self.enum):
+                return None
+            return listed
+        array = _numeric(values, kind)
+        if array is None:
+            return None
+        if kind != "boolean":
+            if self.minimum is not None and not bool((array >= self.minimum).all()):
+                return None
+            if self.maximum is not None and not bool((array <= self.maximum).all()):
+                return None
+        if self.enum is not None and not set(array.tolist()) <= set(self.enum):
+            return None
+        return array
+
+
+def _numeric(values: Any, kind: str) -> np.ndarray | None:
+    """``values`` as a float64, int64 or bool array when each is a value of ``kind`` (None if not)."""
+    if isinstance(values, np.ndarray):
+        return _numeric_array(values, kind)
+    types = set(map(type, values))
+    if kind == "boolean":
+        return np.array(values, dtype=bool) if types == {bool} else None
+    if not types <= {int, float}:
+        return None
+    try:
+        if kind == "number":
+            array = np.array(values, dtype=np.float64)
+            return array if bool(np.isfinite(array).all()) else None
+        if float in types:  # integral floats, converted exactly (a float64 array would round big integers)
+            if not all(v.is_integer() for v in values if type(v) is float):
+                return None
+            return np.array([int(v) for v in values], dtype=np.int64)
+        return np.array(values, dtype=np.int64)
+    except OverflowError:  # past float64 or int64
+        return None
+
+
+def _numeric_array(array: np.ndarray, kind: str) -> np.ndarray | None:
+    """A scoring function's numpy column as this kind's array (None: not of this kind)."""
+    dtype = array.dtype.kind
+    if array.ndim != 1:
+        return None
+    if kind == "boolean":
+        return array if dtype == "b" else None
+    if dtype not in "fiu" or (dtype == "f" and not bool(np.isfinite(array).all())):
+        return None
+    if kind == "number":
+        return array.astype(np.float64, copy=False)
+    if dtype == "f":
+        integral = (array == np.floor(array)) & (array >= -(2.0**63)) & (array < 2.0**63)
+        return array.astype(np.int64) if bool(integral.all()) else None
+    if dtype == "u" and len(array) and int(array.max()) > INT64[1]:
+        return None
+    return array.astype(np.int64, copy=False)
 
 
 def _article(kind: str) -> str:
@@ -115,9 +197,10 @@ def _pointer(row: int | None, field: str | None) -> str | None:
     return f"rows/{row}" + (f"/{field}" if field else "")
 
 
-def columns(body: Any, features: tuple[Field, ...], max_batch: int) -> dict[str, list[Any]]:
-    """The request body ``{"rows": [{feature: value, …}, …]}`` as columns, feature by feature;
-    :class:`InvalidFeatures` naming each bad row and field, :class:`BatchTooLarge` over ``max_batch``."""
+def columns(body: Any, features: tuple[Field, ...], max_batch: int) -> dict[str, Any]:
+    """The request body ``{"rows": [{feature: value, …}, …]}`` as columns, feature by feature
+    (see :meth:`Field.column`); :class:`InvalidFeatures` naming each bad row and field,
+    :class:`BatchTooLarge` over ``max_batch``."""
     if not isinstance(body, dict) or set(body) != {"rows"}:
         extra = sorted(set(body) - {"rows"}) if isinstance(body, dict) else []
         said = f"unknown member '{extra[0]}'" if extra else 'the body must be {"rows": [{feature: value, …}, …]}'
@@ -129,6 +212,10 @@ def columns(body: Any, features: tuple[Field, ...], max_batch: int) -> dict[str,
         raise BatchTooLarge(f"{len(rows)} rows: this port scores at most {max_batch} in one request")
     names = [f.name for f in features]
     wanted = set(names)
+    if all(type(row) is dict and row.keys() == wanted for row in rows):
+        fast = {f.name: f.column([row[f.name] for row in rows]) for f in features}
+        if all(column is not None for column in fast.values()):
+            return fast
     errors: list[tuple[int | None, str | None, str]] = []
     out: dict[str, list[Any]] = {name: [] for name in names}
     for i, row in enumerate(rows):
@@ -149,7 +236,7 @@ def columns(body: Any, features: tuple[Field, ...], max_batch: int) -> dict[str,
             break
     if errors:
         raise InvalidFeatures(errors[:MAX_REPORTED])
-    return out
+    return {f.name: f.column(out[f.name]) for f in features}  # each value passed its check
 
 
 class BadPredictions(Exception):
@@ -158,8 +245,9 @@ class BadPredictions(Exception):
 
 
 def predictions(answer: Any, outputs: tuple[Field, ...], rows: int) -> dict[str, list[Any]]:
-    """Check a scoring function's columns against the declared outputs (none declared: any
-    columns, one JSON value per row); :class:`BadPredictions` says what is wrong."""
+    """Check a scoring function's columns (arrays or lists) against the declared outputs (none
+    declared: any columns, one JSON value per row); the columns as lists of JSON values, or
+    :class:`BadPredictions` saying what is wrong."""
     if not isinstance(answer, dict) or not all(isinstance(k, str) for k in answer):
         raise BadPredictions("the scoring function must return a mapping of prediction name → values")
     if outputs:
@@ -170,12 +258,23 @@ def predictions(answer: Any, outputs: tuple[Field, ...], rows: int) -> dict[str,
         if unknown:
             raise BadPredictions(f"the scoring function returned '{unknown[0]}', which the port does not declare")
     for name, values in answer.items():
-        if not isinstance(values, list) or len(values) != rows:
-            got = f"{len(values)} values" if isinstance(values, list) else "no sequence"
+        if not isinstance(values, list | np.ndarray) or len(values) != rows:
+            got = f"{len(values)} values" if isinstance(values, list | np.ndarray) else "no sequence"
             raise BadPredictions(f"the scoring function returned {got} for '{name}' for {rows} rows")
-    for f in outputs:
-        for i, value in enumerate(answer[f.name]):
-            reason = f.problem(value)
-            if reason is not None:
-                raise BadPredictions(f"the scoring function's '{f.name}' of row {i}: {reason}")
-    return answer
+    declared = {f.name: f for f in outputs}
+    checked = {}
+    for name, values in answer.items():
+        field = declared.get(name)
+        if field is None:
+            checked[name] = values.tolist() if isinstance(values, np.ndarray) else values
+            continue
+        column = field.column(values)
+        if column is None:
+            listed = values.tolist() if isinstance(values, np.ndarray) else values
+            for i, value in enumerate(listed):
+                reason = field.problem(value)
+                if reason is not None:
+                    raise BadPredictions(f"the scoring function's '{name}' of row {i}: {reason}")
+            raise BadPredictions(f"the scoring function's '{name}' are not {_article(field.logical_type)}s")
+        checked[name] = column.tolist() if isinstance(column, np.ndarray) else column
+    return checked

@@ -8,7 +8,6 @@ the snapshot a batch is scored with is not the one the worker holds.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import select
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from quanta.errors import QuantaError
-from quanta.ports.model.worker import HEADER
+from quanta.ports.model.worker import HEADER, as_sent, decode, encode
 
 log = logging.getLogger("quanta.server")
 WORKER = Path(__file__).with_name("worker.py")
@@ -76,16 +75,27 @@ class Worker:
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def score(self, snapshot: str, artefacts: dict[str, Any], columns: dict[str, list[Any]], timeout: float) -> Any:
-        """The scoring function's columns for ``columns`` with ``artefacts`` (sent if the worker
-        holds another snapshot's)."""
+    def score(self, snapshot: str, artefacts: dict[str, Any], columns: dict[str, Any], timeout: float) -> Any:
+        """The scoring function's columns (numeric ones as numpy arrays, others as lists) for
+        ``columns`` (arrays or lists) with ``artefacts`` (sent if the worker holds another snapshot's)."""
+        listed, arrays = {}, {}
+        for name, values in columns.items():
+            array, plain = as_sent(values) if not isinstance(values, list) else (None, values)
+            if array is not None:
+                arrays[name] = array
+            else:
+                listed[name] = plain
         with self.lock:
             if not self.alive():
                 self._start(timeout)
             if self.snapshot != snapshot:
                 self._call({"op": "artefacts", "snapshot": snapshot, "artefacts": artefacts}, timeout)
                 self.snapshot = snapshot
-            return self._call({"op": "predict", "columns": columns}, timeout)["columns"]
+            reply, answer = self._call({"op": "predict", "columns": listed}, timeout, arrays)
+        returned = reply.get("columns")
+        if not isinstance(returned, dict):
+            raise ScoringFailed("the scoring worker answered no columns", "shape")
+        return {**returned, **answer}
 
     def _start(self, timeout: float) -> None:
         self.stop()
@@ -102,14 +112,16 @@ class Worker:
         message = {"op": "code", "files": code.files, "entrypoint": code.entrypoint, "types": code.types}
         self._call(message, max(timeout, 30.0))  # importing numpy and the code takes a moment
 
-    def _call(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def _call(
+        self, message: dict[str, Any], timeout: float, arrays: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         process = self._process
         assert process is not None and process.stdin is not None and process.stdout is not None
-        payload = json.dumps(message, allow_nan=False).encode()
+        payload = encode(message, arrays)
         try:
             process.stdin.write(HEADER.pack(len(payload)) + payload)
             process.stdin.flush()
-            reply = json.loads(self._read(process, timeout))
+            reply, answer = decode(self._read(process, timeout))
         except (BrokenPipeError, ConnectionError, EOFError, ValueError) as exc:
             self.stop()
             said = "the scoring worker stopped unexpectedly; it is restarted on the next call"
@@ -120,7 +132,7 @@ class Worker:
             if kind == "shape":
                 raise ScoringFailed(f"the scoring function {text}", "shape")
             raise ScoringFailed(f"the scoring function failed ({text or 'no reason'})", kind)
-        return reply
+        return reply, answer
 
     def _read(self, process: subprocess.Popen[bytes], timeout: float) -> bytes:
         """One reply frame, within ``timeout`` seconds (else the worker is stopped)."""

@@ -96,13 +96,27 @@ class ModelPorts:
         self.pool = pool or WorkerPool()
         self._artefacts: dict[tuple[str, str], dict[str, Any]] = {}
         self._code: dict[tuple[str, str], Code] = {}
+        self._ports: dict[tuple[int, str], tuple[DataProduct, ModelPortSpec]] = {}
         self._guard = threading.Lock()
+
+    def port(self, spec: DataProduct, port_id: str) -> ModelPortSpec:
+        """:func:`model_port`, worked out once per spec object and port."""
+        key = (id(spec), port_id)
+        found = self._ports.get(key)
+        if found is not None and found[0] is spec:
+            return found[1]
+        port = model_port(spec, port_id)
+        with self._guard:
+            if len(self._ports) >= 1_000:
+                self._ports.clear()
+            self._ports[key] = (spec, port)  # the spec is held, so its id is not reused while cached
+        return port
 
     def predict(self, principal: Principal, spec: DataProduct, port_id: str, payload: bytes) -> Prediction:
         """Score the rows of the JSON ``payload`` for ``principal``: :class:`AccessDenied` when
         refused (decided before the body is read), ``InvalidFeatures``/``BatchTooLarge`` for bad
         rows, ``ScoringFailed``/``ScoringTimeout`` when the port's code fails."""
-        port = model_port(spec, port_id)
+        port = self.port(spec, port_id)
         read = self.plane.secure(principal, spec, port_id, Selector())
         self._refuse_rows_it_may_not_see(read, port)
         try:
