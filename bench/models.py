@@ -11,10 +11,12 @@ request, ``--connections`` connections, ``--duration`` seconds):
 (b) a FastAPI app on the same uvicorn settings that imports the product's ``score.py`` and calls
     ``predict(features, artefacts)`` in process with the same artefacts: the rows become numpy
     columns, the answer becomes the same JSON (``{"predictions": [{…}, …]}``) through FastAPI's
-    ``JSONResponse``. No authentication, no checks, no worker, no audit.
+    ``JSONResponse``. No authentication, no checks, no worker, no audit;
+(c) the same endpoint with orjson (what the model port uses) instead of the json module, so the
+    ratio against it shows the port's own overhead, not the JSON library's speed.
 
 Both answers are compared on the batch before the load. Reports req/s and p50/p99 per batch size
-and the throughput ratio (a)/(b). Target (issue 16): at least 0.8x. Needs ``wrk`` (Debian package).
+and the throughput ratios (a)/(b) and (a)/(c). Target (issue 16): at least 0.8x of (b). Needs ``wrk`` (Debian package).
 
     python bench/models.py [--scale 0.01] [--batches 1,100,1000] [--duration 8] [--connections 4]
 """
@@ -39,9 +41,9 @@ PREDICT = "/api/v1/products/customer-relations/customer-lifetime-value/v1/models
 
 BASELINE = """
 import json, sys
-import numpy as np, uvicorn
+import numpy as np, orjson, uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 folder, artefacts_file, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sys.path.insert(0, folder)
@@ -58,6 +60,15 @@ async def predict(request: Request):
     answer = {name: np.asarray(values).tolist() for name, values in score(features, artefacts).items()}
     names = list(answer)
     return JSONResponse({"predictions": [dict(zip(names, values)) for values in zip(*answer.values())]})
+
+@app.post("/predict/orjson")
+async def predict_orjson(request: Request):
+    rows = orjson.loads(await request.body())["rows"]
+    features = {name: np.asarray([row[name] for row in rows]) for name in FEATURES}
+    answer = {name: np.asarray(values).tolist() for name, values in score(features, artefacts).items()}
+    names = list(answer)
+    body = {"predictions": [dict(zip(names, values)) for values in zip(*answer.values())]}
+    return Response(orjson.dumps(body), media_type="application/json")
 
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, server_header=False)
 """
@@ -138,7 +149,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     sizes = [int(n) for n in args.batches.split(",")]
-    results: list[tuple[int, Load, Load]] = []
+    results: list[tuple[int, Load, Load, Load]] = []
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch) / "fashion-retail"
         token, artefacts = build(root, args.scale)
@@ -162,15 +173,18 @@ def main() -> None:
             wait_for(f"http://127.0.0.1:{quanta_port}/api/v1/health", quanta)
             wait_for(f"http://127.0.0.1:{base_port}/docs", baseline)
             quanta_url, base_url = f"http://127.0.0.1:{quanta_port}{PREDICT}", f"http://127.0.0.1:{base_port}/predict"
+            fast_url = f"{base_url}/orjson"
             for size in sizes:
                 body_file = Path(scratch) / f"batch-{size}.json"
                 body_file.write_text(json.dumps({"rows": batch(size)}))
                 same_answers(quanta_url, base_url, token, body_file.read_bytes())
+                same_answers(quanta_url, fast_url, token, body_file.read_bytes())
                 script = Path(scratch) / f"load-{size}.lua"
                 script.write_text(LUA.format(token=token, body=body_file))
-                wrk(quanta_url, script, args, 2)  # warm both
-                wrk(base_url, script, args, 2)
-                results.append((size, wrk(quanta_url, script, args), wrk(base_url, script, args)))
+                for url in (quanta_url, base_url, fast_url):
+                    wrk(url, script, args, 2)  # warm each
+                loads = [wrk(url, script, args) for url in (quanta_url, base_url, fast_url)]
+                results.append((size, *loads))
         finally:
             for process in (quanta, baseline):
                 process.terminate()
@@ -180,14 +194,17 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     process.kill()
     print(f"\nCLV score port, scale {args.scale}; wrk -t{args.threads} -c{args.connections} -d{args.duration}s\n")
-    print("| rows per request | Quanta req/s | p50 ms | p99 ms | bare FastAPI req/s | p50 ms | p99 ms | ratio |")
-    print("|---|---|---|---|---|---|---|---|")
-    for size, q, b in results:
+    print(
+        "| rows per request | Quanta req/s | p50 ms | p99 ms | bare FastAPI req/s | p50 ms | p99 ms | ratio "
+        "| bare FastAPI + orjson req/s | p50 ms | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for size, q, b, c in results:
         print(
             f"| {size:,} | {q.rps:,.0f} | {q.p50_ms:.2f} | {q.p99_ms:.2f} | {b.rps:,.0f} | {b.p50_ms:.2f} "
-            f"| {b.p99_ms:.2f} | {q.rps / b.rps:.2f}x |"
+            f"| {b.p99_ms:.2f} | {q.rps / b.rps:.2f}x | {c.rps:,.0f} | {c.p50_ms:.2f} | {q.rps / c.rps:.2f}x |"
         )
-    errors = sum(q.errors for _, q, _ in results), sum(b.errors for _, _, b in results)
+    errors = sum(r[1].errors for r in results), sum(r[2].errors + r[3].errors for r in results)
     if any(errors):
         print(f"\nnon-2xx responses: quanta {errors[0]}, baseline {errors[1]}")
 

@@ -11,7 +11,7 @@ import importlib.util
 
 from quanta.errors import MissingExtraError
 
-_NEEDED = {"fastapi": "fastapi", "uvicorn": "uvicorn", "prometheus_client": "prometheus-client"}
+_NEEDED = {"fastapi": "fastapi", "uvicorn": "uvicorn", "prometheus_client": "prometheus-client", "orjson": "orjson"}
 
 
 def require_serve_extra() -> None:

@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from quanta.access import Decision, Principal
 from quanta.catalog import AuditEntry
 from quanta.errors import AccessDenied, NotFound, QuantaError
@@ -50,10 +52,11 @@ class Prediction:
     rows: int
 
     def body(self) -> bytes:
-        """``{"snapshot": id, "predictions": [{name: value, …}, …]}`` as JSON."""
+        """``{"snapshot": id, "predictions": [{name: value, …}, …]}`` as JSON (the values were checked
+        finite: orjson would write a NaN as null)."""
         names = list(self.columns)
         rows = [dict(zip(names, values, strict=True)) for values in zip(*self.columns.values(), strict=True)]
-        return json.dumps({"snapshot": self.snapshot_id, "predictions": rows}, allow_nan=False).encode()
+        return orjson.dumps({"snapshot": self.snapshot_id, "predictions": rows})
 
 
 def model_port(spec: DataProduct, port_id: str) -> ModelPortSpec:
@@ -120,8 +123,8 @@ class ModelPorts:
         read = self.plane.secure(principal, spec, port_id, Selector())
         self._refuse_rows_it_may_not_see(read, port)
         try:
-            body = json.loads(payload)
-        except ValueError as exc:
+            body = orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
             raise InvalidFeatures([(None, None, f"the body is not JSON ({exc})")]) from None
         features = columns(body, port.features, port.max_batch)
         rows = len(next(iter(features.values()))) if features else len(body["rows"])
