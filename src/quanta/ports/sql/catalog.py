@@ -21,79 +21,9 @@ if TYPE_CHECKING:
 
     from quanta.spec.product import DataProduct
 
+from quanta.ports.sql.pg_shims import INFORMATION_SCHEMA, MACROS, SHIM, SHIM_VIEWS, information_schema_view
+
 CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
-SHIM = "pg_quanta"  # starts with pg_: psql's \\dn leaves it out as it does PostgreSQL's own
-
-_SHIM_VIEWS = {
-    "pg_namespace": (
-        "SELECT oid, CASE nspname WHEN 'main' THEN 'public' ELSE nspname END AS nspname, nspowner, nspacl"
-        " FROM pg_catalog.pg_namespace WHERE nspname <> 'pg_quanta'"
-    ),
-    "pg_class": (
-        "SELECT *, false AS relforcerowsecurity FROM pg_catalog.pg_class WHERE relnamespace NOT IN"
-        " (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_quanta')"
-    ),
-    "pg_database": (
-        "SELECT 16384::BIGINT AS oid, {database} AS datname, 10::BIGINT AS datdba, 6 AS encoding,"
-        " 'c' AS datlocprovider, true AS datallowconn, false AS datistemplate, -1 AS datconnlimit,"
-        " 'C' AS datcollate, 'C' AS datctype,"
-        " NULL::VARCHAR AS daticulocale, NULL::VARCHAR[] AS datacl"
-    ),
-    "pg_roles": (
-        "SELECT 10::BIGINT AS oid, {user} AS rolname, false AS rolsuper, true AS rolinherit, false AS rolcreaterole,"
-        " false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit,"
-        " NULL::TIMESTAMP AS rolvaliduntil, false AS rolbypassrls, NULL::VARCHAR[] AS rolconfig"
-    ),
-    "pg_user": "SELECT {user} AS usename, 10::BIGINT AS usesysid, false AS usesuper",
-    "pg_auth_members": "SELECT 0::BIGINT AS roleid, 0::BIGINT AS member WHERE false",
-    "pg_inherits": (
-        "SELECT 0::BIGINT AS inhrelid, 0::BIGINT AS inhparent, 0 AS inhseqno, false AS inhdetachpending WHERE false"
-    ),
-    "pg_partitioned_table": "SELECT 0::BIGINT AS partrelid WHERE false",
-    "pg_foreign_table": "SELECT 0::BIGINT AS ftrelid, 0::BIGINT AS ftserver WHERE false",
-    "pg_statistic_ext": (
-        "SELECT 0::BIGINT AS oid, 0::BIGINT AS stxrelid, '' AS stxname, 0::BIGINT AS stxnamespace,"
-        " []::VARCHAR[] AS stxkind, -1 AS stxstattarget WHERE false"
-    ),
-    "pg_policy": (
-        "SELECT 0::BIGINT AS oid, '' AS polname, 0::BIGINT AS polrelid, 'r' AS polcmd, true AS polpermissive,"
-        " []::BIGINT[] AS polroles, NULL::VARCHAR AS polqual, NULL::VARCHAR AS polwithcheck WHERE false"
-    ),
-    "pg_publication": "SELECT 0::BIGINT AS oid, '' AS pubname, false AS puballtables WHERE false",
-    "pg_publication_rel": (
-        "SELECT 0::BIGINT AS prrelid, 0::BIGINT AS prpubid, NULL::VARCHAR AS prqual, NULL::SMALLINT[] AS prattrs"
-        " WHERE false"
-    ),
-    "pg_publication_namespace": "SELECT 0::BIGINT AS pnpubid, 0::BIGINT AS pnnspid WHERE false",
-    "pg_trigger": "SELECT 0::BIGINT AS oid, 0::BIGINT AS tgrelid, '' AS tgname WHERE false",
-    "pg_rewrite": "SELECT 0::BIGINT AS oid, 0::BIGINT AS ev_class, '' AS rulename WHERE false",
-    "pg_extension": "SELECT 0::BIGINT AS oid, 'plpgsql' AS extname, '1.0' AS extversion WHERE false",
-    "pg_range": "SELECT 0::BIGINT AS rngtypid, 0::BIGINT AS rngsubtype WHERE false",
-}
-
-_MACROS = {
-    "pg_get_userbyid(role)": "{user}",
-    "pg_encoding_to_char(encoding)": "'UTF8'",
-    "pg_relation_size(relation)": "0",
-    "pg_total_relation_size(relation)": "0",
-    "pg_table_size(relation)": "0",
-    "pg_indexes_size(relation)": "0",
-    "pg_get_serial_sequence(tab, col)": "NULL::VARCHAR",
-    "pg_relation_is_publishable(relation)": "false",
-    "array_upper(items, dimension)": "len(items)",
-    "pg_get_indexdef(index_oid)": "NULL::VARCHAR, (index_oid, column_number, pretty) AS NULL::VARCHAR",
-    "pg_get_statisticsobjdef_columns(oid)": "NULL::VARCHAR",
-    # a column default's text (no product column has one); psql's \\d passes a third argument
-    "pg_get_expr(expression, relation)": "NULL::VARCHAR, (expression, relation, pretty) AS NULL::VARCHAR",
-    "quanta_regclass(name)": (
-        "(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE c.relname = string_split(name::VARCHAR, '.')[-1] AND (len(string_split(name::VARCHAR, '.')) = 1"
-        " OR n.nspname = string_split(name::VARCHAR, '.')[1]) LIMIT 1)"
-    ),
-    "to_regtype(name)": "(SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typname = name::VARCHAR LIMIT 1)",
-    "to_regclass(name)": "quanta_regclass(name)",
-    "array_to_string(items, separator)": "array_to_string(items, separator)",
-}
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -158,9 +88,13 @@ def _build(user: str, database: str, products: list[DataProduct]) -> Any:
     connection.execute("SET enable_external_access = false")
     quoted_user, quoted_database = _string(user), _string(database)
     connection.execute(f"CREATE SCHEMA {SHIM}")
-    for name, body in _SHIM_VIEWS.items():
+    for name, body in SHIM_VIEWS.items():
         connection.execute(f"CREATE VIEW {SHIM}.{name} AS {body.format(user=quoted_user, database=quoted_database)}")
-    for signature, body in _MACROS.items():
+    for name in INFORMATION_SCHEMA:
+        columns = [d[0] for d in connection.execute(f"SELECT * FROM information_schema.{name} LIMIT 0").description]
+        body = information_schema_view(name, columns, quoted_database)
+        connection.execute(f"CREATE VIEW {SHIM}.{name} AS {body}")
+    for signature, body in MACROS.items():
         if signature.startswith("array_to_string"):
             continue  # DuckDB has it
         connection.execute(f"CREATE MACRO {signature} AS {body.format(user=quoted_user)}")
@@ -214,7 +148,9 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
             return node
         if isinstance(node, exp.Table):
             schema, name = (node.db or "").lower(), node.name.lower()
-            if name in _SHIM_VIEWS and schema in ("", "pg_catalog"):
+            if name in SHIM_VIEWS and schema in ("", "pg_catalog"):
+                return exp.table_(name, db=SHIM, alias=node.alias or name)
+            if name in INFORMATION_SCHEMA and schema == "information_schema":
                 return exp.table_(name, db=SHIM, alias=node.alias or name)
             if schema in ("", "pg_catalog") and name.startswith("pg_"):
                 return exp.table_(name, db="pg_catalog", alias=node.alias or name)

@@ -1,0 +1,87 @@
+"""The SQL port's catalog answers with real clients over loopback: ``information_schema`` naming the
+client's database, psql's ``\\d+`` family and SQLAlchemy's reflection, each showing only what the
+signed-in principal may read over SQL (and never a row value)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+
+from quanta.ports.sql.server import SqlOptions, SqlPort
+from quanta.project import Mesh
+from quanta.project.platform import Platform
+from serving_mesh import PRINCIPALS, build, write_mesh
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Served:
+    platform: Platform
+    port: int
+
+    def connect(self, user: str = "nora", database: str = "quanta") -> psycopg.Connection:
+        dsn = f"host=127.0.0.1 port={self.port} dbname={database} user={user} password='{PASSWORD}'"
+        return psycopg.connect(dsn, autocommit=True)
+
+    def psql(self, command: str, user: str = "nora", check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            ["psql", "-X", "-h", "127.0.0.1", "-p", str(self.port), "-U", user, "-d", "quanta", "-c", command],
+            env={**os.environ, "PGPASSWORD": PASSWORD, "PAGER": "cat"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert not check or result.returncode == 0, result.stderr
+        return result
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = write_mesh(tmp_path_factory.mktemp("sql-catalog") / "demo")
+    build(root)
+    platform = Platform.open(Mesh.load(root).settings(), root)
+    for record in PRINCIPALS.values():
+        platform.add_principal(record)
+        platform.set_password(record.id, PASSWORD)
+    port = SqlPort(platform, SqlOptions(port=0))
+    port.start()
+    assert port.address is not None
+    try:
+        yield Served(platform, port.address[1])
+    finally:
+        port.stop()
+        platform.close()
+
+
+@pytest.mark.parametrize("database", ["quanta", "Analytics"])
+def test_information_schema_names_the_database_the_client_connected_to(served: Served, database: str) -> None:
+    with served.connect(database=database) as connection:
+        tables = connection.execute(
+            "select table_catalog, table_schema, table_name from information_schema.tables order by 2, 3"
+        ).fetchall()
+        assert tables == [(database, "sales", t) for t in ("daily_revenue", "daily_revenue_v1", "orders", "orders_v1")]
+        catalogs = connection.execute(
+            "select distinct table_catalog from information_schema.columns"
+            " union select distinct constraint_catalog from information_schema.table_constraints"
+            " union select distinct catalog_name from information_schema.schemata"
+        ).fetchall()
+        assert catalogs == [(database,)]
+        schemas = connection.execute("select schema_name from information_schema.schemata order by 1").fetchall()
+        assert schemas == [("information_schema",), ("pg_catalog",), ("public",), ("sales",)]
+        columns = connection.execute(
+            "select column_name, is_nullable from information_schema.columns"
+            " where table_schema = 'sales' and table_name = 'orders' order by ordinal_position"
+        ).fetchall()
+        assert columns[0] == ("order_id", "NO") and len(columns) == 5
+
+
+def test_information_schema_shows_nothing_the_principal_may_not_read_over_sql(served: Served) -> None:
+    with served.connect("ann") as connection:  # ann reads over REST only
+        assert connection.execute("select count(*) from information_schema.tables").fetchone() == (0,)
+        assert connection.execute("select count(*) from information_schema.columns").fetchone() == (0,)
