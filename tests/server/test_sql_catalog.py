@@ -15,6 +15,7 @@ import pytest
 from quanta.ports.sql.server import SqlOptions, SqlPort
 from quanta.project import Mesh
 from quanta.project.platform import Platform
+from quanta.spec.index import sql_identifier
 from serving_mesh import PRINCIPALS, build, write_mesh
 
 PASSWORD = "correct horse battery staple"
@@ -85,3 +86,62 @@ def test_information_schema_shows_nothing_the_principal_may_not_read_over_sql(se
     with served.connect("ann") as connection:  # ann reads over REST only
         assert connection.execute("select count(*) from information_schema.tables").fetchone() == (0,)
         assert connection.execute("select count(*) from information_schema.columns").fetchone() == (0,)
+
+
+@pytest.fixture(scope="module")
+def postgres_twin(served: Served) -> Iterator[None]:
+    """The served products' tables, keys and descriptions in the local PostgreSQL 15 (database test)."""
+    specs = {sql_identifier(s.name): s for s in served.platform.plane.published() if s.domain == "sales"}
+    statements = ["DROP SCHEMA IF EXISTS sales CASCADE", "CREATE SCHEMA sales"]
+    types = {"string": "text", "number": "double precision", "integer": "bigint", "date": "date"}
+    for name in ("orders", "daily_revenue"):
+        spec = specs[name]
+        columns = [
+            f"{p.name} {types[p.logical_type]}" + (" NOT NULL" if p.required else "") for p in spec.schema_.properties
+        ]
+        keys = [p.name for p in spec.schema_.properties if p.primary_key]
+        statements.append(f"CREATE TABLE sales.{name} ({', '.join(columns)}, PRIMARY KEY ({', '.join(keys)}))")
+        statements.append(f"COMMENT ON TABLE sales.{name} IS %s")
+        for p in spec.schema_.properties:
+            statements.append(f"COMMENT ON COLUMN sales.{name}.{p.name} IS %s")
+    texts = iter(
+        " ".join(str(text).split())
+        for name in ("orders", "daily_revenue")
+        for text in [specs[name].description, *(p.description for p in specs[name].schema_.properties)]
+    )
+    with psycopg.connect("host=127.0.0.1 port=5432 dbname=test", autocommit=True) as connection:
+        for statement in statements:
+            if "%s" in statement:
+                connection.execute(statement.replace("%s", "{}").format(psycopg.sql.quote(next(texts))))
+            else:
+                connection.execute(statement)
+        yield
+        connection.execute("DROP SCHEMA IF EXISTS sales CASCADE")
+
+
+@pytest.mark.parametrize(
+    "command", ["\\d sales.orders", "\\d+ sales.orders", "\\d+ sales.daily_revenue", "\\d+ sales.orders_pkey"]
+)
+def test_psql_describes_a_table_in_full_as_postgresql_does(served: Served, postgres_twin: None, command: str) -> None:
+    ours = served.psql(command).stdout
+    theirs = subprocess.run(
+        ["psql", "-X", "-h", "127.0.0.1", "-p", "5432", "-d", "test", "-c", command],
+        env={**os.environ, "PAGER": "cat"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert theirs.strip(), "PostgreSQL described nothing"
+    assert ours == theirs, f"ours:\n{ours}\nPostgreSQL's:\n{theirs}"
+
+
+def test_psql_lists_tables_in_full_with_their_descriptions(served: Served) -> None:
+    for command in ("\\d+", "\\dt+", "\\dt+ sales.*"):
+        listed = served.psql(command).stdout
+        rows = {line.split("|")[1].strip(): line for line in listed.splitlines() if line.count("|") >= 7}
+        assert set(rows) == {"Name", "daily_revenue", "daily_revenue_v1", "orders", "orders_v1"}, listed
+        assert "heap" in rows["orders"] and "Every order placed in the web shop" in rows["orders"]
+    described = served.psql("\\d+ sales.orders", user="ann", check=False)
+    assert 'Did not find any relation named "sales.orders"' in described.stderr  # ann reads over REST only
+    assert "Did not find any relations" in served.psql("\\dt+", user="ann").stderr + "Did not find any relations"
+    assert "orders" not in served.psql("\\dt+", user="ann").stdout

@@ -12,6 +12,7 @@ goes there only if every relation it names is a catalog one.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from quanta.spec.product import DataProduct
 
-from quanta.ports.sql.pg_shims import INFORMATION_SCHEMA, MACROS, SHIM, SHIM_VIEWS, information_schema_view
+from quanta.ports.sql.pg_shims import INFORMATION_SCHEMA, KEYS, MACROS, SHIM, SHIM_VIEWS, information_schema_view
 
 CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
 
@@ -88,6 +89,7 @@ def _build(user: str, database: str, products: list[DataProduct]) -> Any:
     connection.execute("SET enable_external_access = false")
     quoted_user, quoted_database = _string(user), _string(database)
     connection.execute(f"CREATE SCHEMA {SHIM}")
+    connection.execute(KEYS)
     for name, body in SHIM_VIEWS.items():
         connection.execute(f"CREATE VIEW {SHIM}.{name} AS {body.format(user=quoted_user, database=quoted_database)}")
     for name in INFORMATION_SCHEMA:
@@ -117,8 +119,38 @@ def _build(user: str, database: str, products: list[DataProduct]) -> Any:
             for p in spec.schema_.properties:
                 if p.description:
                     connection.execute(f'COMMENT ON COLUMN "{schema}"."{table}"."{p.name}" IS {_text(p.description)}')
+            if keys:
+                positions = [i + 1 for i, p in enumerate(spec.schema_.properties) if p.primary_key]
+                _add_key(connection, schema, table, keys, positions)
     connection.execute("SET lock_configuration = true")
     return connection
+
+
+def _add_key(connection: Any, schema: str, table: str, keys: list[str], positions: list[int]) -> None:
+    """Record a table's primary key as PostgreSQL describes it: constraint ``<table>_pkey`` and the
+    unique btree index of the same name (values bound, never spliced)."""
+    relid, nspid = connection.execute(
+        "SELECT c.oid, c.relnamespace FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+        " ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+        [schema, table],
+    ).fetchone()
+    name = f"{table}_pkey"
+    columns = ", ".join(_identifier(k) for k in keys)
+    indexdef = (
+        f"CREATE UNIQUE INDEX {_identifier(name)} ON {_identifier(schema)}.{_identifier(table)} USING btree ({columns})"
+    )
+    connection.execute(
+        f"INSERT INTO {SHIM}.keys VALUES ($1, $2, $3, $4, $5, 'p', $6, $7, $8)",
+        [relid * 1_000_000 + 999_998, relid * 1_000_000 + 999_999, relid, nspid, name, positions, indexdef,
+         f"PRIMARY KEY ({columns})"],
+    )  # fmt: skip
+
+
+def _identifier(name: str) -> str:
+    """``name`` as PostgreSQL's ``quote_ident`` writes it."""
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _table_names(spec: DataProduct) -> list[str]:
@@ -217,7 +249,7 @@ def _is_series(node: exp.Expression) -> bool:
     SQLAlchemy's catalog queries use (they read nothing)."""
     from sqlglot import exp
 
-    if isinstance(node, exp.Unnest | exp.GenerateSeries | exp.ExplodingGenerateSeries):
+    if isinstance(node, exp.Unnest | exp.Explode | exp.GenerateSeries | exp.ExplodingGenerateSeries):
         return True
     return isinstance(node, exp.Anonymous) and str(node.name).lower() in ("generate_series", "unnest")
 

@@ -12,9 +12,49 @@ SHIM_VIEWS = {
         "SELECT oid, CASE nspname WHEN 'main' THEN 'public' ELSE nspname END AS nspname, nspowner, nspacl"
         " FROM pg_catalog.pg_namespace WHERE nspname <> 'pg_quanta'"
     ),
+    # a product's table with the heap access method, and its key's index beside it (relkind i)
     "pg_class": (
-        "SELECT *, false AS relforcerowsecurity FROM pg_catalog.pg_class WHERE relnamespace NOT IN"
+        "SELECT * REPLACE (CASE relkind WHEN 'r' THEN 2 ELSE relam END AS relam,"
+        " relhasindex OR oid IN (SELECT relid FROM pg_quanta.keys) AS relhasindex,"
+        " NULL::VARCHAR[] AS reloptions, CASE relkind WHEN 'r' THEN 'd' ELSE 'n' END AS relreplident),"
+        " false AS relforcerowsecurity"
+        " FROM pg_catalog.pg_class WHERE relnamespace NOT IN"
         " (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_quanta')"
+        " UNION ALL SELECT c.* REPLACE (k.indexrelid AS oid, k.name AS relname, 'i' AS relkind, 403 AS relam,"
+        " false AS relhasindex, NULL::VARCHAR[] AS reloptions,"
+        " 'n' AS relreplident), false AS relforcerowsecurity"
+        " FROM pg_catalog.pg_class c JOIN pg_quanta.keys k ON k.relid = c.oid"
+    ),
+    "pg_attribute": (  # a key's index has its columns too, as in PostgreSQL
+        "SELECT * REPLACE (CASE WHEN atttypid IN (25, 1043) THEN 'x' ELSE 'p' END AS attstorage,"
+        " '' AS attcompression, -1 AS attstattarget) FROM (SELECT * FROM pg_catalog.pg_attribute UNION ALL"
+        " SELECT a.* REPLACE (k.indexrelid AS attrelid, list_position(k.columns, a.attnum) AS attnum)"
+        " FROM pg_catalog.pg_attribute a JOIN pg_quanta.keys k ON a.attrelid = k.relid"
+        " AND list_contains(k.columns, a.attnum))"
+    ),
+    "pg_am": (
+        "SELECT 2::BIGINT AS oid, 'heap' AS amname, NULL::VARCHAR AS amhandler, 't' AS amtype"
+        " UNION ALL SELECT 403::BIGINT, 'btree', NULL::VARCHAR, 'i'"
+    ),
+    # the products' primary keys, one unique btree index each, named as PostgreSQL names them
+    "pg_constraint": (
+        "SELECT conoid AS oid, name AS conname, nspid AS connamespace, contype, false AS condeferrable,"
+        " false AS condeferred, true AS convalidated, relid AS conrelid, 0::BIGINT AS contypid,"
+        " indexrelid AS conindid, 0::BIGINT AS conparentid, 0::BIGINT AS confrelid, ' ' AS confupdtype,"
+        " ' ' AS confdeltype, ' ' AS confmatchtype, true AS conislocal, 0 AS coninhcount, true AS connoinherit,"
+        " columns AS conkey, NULL::SMALLINT[] AS confkey, NULL::BIGINT[] AS conpfeqop, NULL::BIGINT[] AS conppeqop,"
+        " NULL::BIGINT[] AS conffeqop, NULL::BIGINT[] AS conexclop, NULL::VARCHAR AS conbin FROM pg_quanta.keys"
+    ),
+    "pg_index": (
+        "SELECT indexrelid, relid AS indrelid, len(columns)::SMALLINT AS indnatts,"
+        " len(columns)::SMALLINT AS indnkeyatts, true AS indisunique, false AS indnullsnotdistinct,"
+        " contype = 'p' AS indisprimary,"
+        " false AS indisexclusion, true AS indimmediate, false AS indisclustered, true AS indisvalid,"
+        " false AS indcheckxmin, true AS indisready, true AS indislive, false AS indisreplident,"
+        " columns AS indkey, list_transform(columns, lambda k: 0::BIGINT) AS indcollation,"
+        " list_transform(columns, lambda k: 0::BIGINT) AS indclass,"
+        " list_transform(columns, lambda k: 0::SMALLINT) AS indoption,"
+        " NULL::VARCHAR AS indexprs, NULL::VARCHAR AS indpred FROM pg_quanta.keys"
     ),
     "pg_database": (
         "SELECT 16384::BIGINT AS oid, {database} AS datname, 10::BIGINT AS datdba, 6 AS encoding,"
@@ -54,7 +94,7 @@ SHIM_VIEWS = {
     "pg_range": "SELECT 0::BIGINT AS rngtypid, 0::BIGINT AS rngsubtype WHERE false",
 }
 
-MACROS = {
+MACROS = {  # aliases inside a macro are quanta_…: an argument such as a.attnum must not bind to them
     "pg_get_userbyid(role)": "{user}",
     "pg_encoding_to_char(encoding)": "'UTF8'",
     "pg_relation_size(relation)": "0",
@@ -64,7 +104,37 @@ MACROS = {
     "pg_get_serial_sequence(tab, col)": "NULL::VARCHAR",
     "pg_relation_is_publishable(relation)": "false",
     "array_upper(items, dimension)": "len(items)",
-    "pg_get_indexdef(index_oid)": "NULL::VARCHAR, (index_oid, column_number, pretty) AS NULL::VARCHAR",
+    "pg_get_indexdef(index_oid)": (
+        "(SELECT quanta_k.indexdef FROM pg_quanta.keys quanta_k WHERE quanta_k.indexrelid = index_oid),"
+        " (index_oid, column_number, pretty) AS CASE WHEN column_number = 0"
+        " THEN (SELECT quanta_k.indexdef FROM pg_quanta.keys quanta_k WHERE quanta_k.indexrelid = index_oid)"
+        " ELSE (SELECT quanta_a.attname FROM pg_quanta.keys quanta_k JOIN pg_catalog.pg_attribute quanta_a"
+        " ON quanta_a.attrelid = quanta_k.relid AND quanta_a.attnum = quanta_k.columns[column_number]"
+        " WHERE quanta_k.indexrelid = index_oid) END"
+    ),
+    "pg_get_constraintdef(constraint_oid)": (
+        "(SELECT quanta_k.constraintdef FROM pg_quanta.keys quanta_k WHERE quanta_k.conoid = constraint_oid),"
+        " (constraint_oid, pretty) AS"
+        " (SELECT quanta_k.constraintdef FROM pg_quanta.keys quanta_k WHERE quanta_k.conoid = constraint_oid)"
+    ),
+    "col_description(relation, column_number)": (
+        "(SELECT quanta_d.description FROM pg_catalog.pg_description quanta_d"
+        " WHERE quanta_d.objoid = relation AND quanta_d.objsubid = column_number LIMIT 1)"
+    ),
+    "obj_description(object)": (
+        "(SELECT quanta_d.description FROM pg_catalog.pg_description quanta_d"
+        " WHERE quanta_d.objoid = object AND quanta_d.objsubid = 0 LIMIT 1),"
+        " (object, catalog_name) AS (SELECT quanta_d.description FROM pg_catalog.pg_description quanta_d"
+        " WHERE quanta_d.objoid = object AND quanta_d.objsubid = 0 LIMIT 1)"
+    ),
+    # PostgreSQL's names for the types product columns have (DuckDB says varchar, float8, …)
+    "format_type(type_oid, typemod)": (
+        "CASE type_oid WHEN 1043 THEN 'text' WHEN 25 THEN 'text' WHEN 701 THEN 'double precision'"
+        " WHEN 700 THEN 'real' WHEN 20 THEN 'bigint' WHEN 23 THEN 'integer' WHEN 21 THEN 'smallint'"
+        " WHEN 16 THEN 'boolean' WHEN 1082 THEN 'date' WHEN 1184 THEN 'timestamp with time zone'"
+        " WHEN 1114 THEN 'timestamp without time zone' WHEN 1083 THEN 'time without time zone'"
+        " ELSE pg_catalog.format_type(type_oid, typemod) END"
+    ),
     "pg_get_statisticsobjdef_columns(oid)": "NULL::VARCHAR",
     # a column default's text (no product column has one); psql's \\d passes a third argument
     "pg_get_expr(expression, relation)": "NULL::VARCHAR, (expression, relation, pretty) AS NULL::VARCHAR",
@@ -77,6 +147,13 @@ MACROS = {
     "to_regclass(name)": "quanta_regclass(name)",
     "array_to_string(items, separator)": "array_to_string(items, separator)",
 }
+
+KEYS = (
+    "CREATE TABLE pg_quanta.keys (conoid BIGINT, indexrelid BIGINT, relid BIGINT, nspid BIGINT, name VARCHAR,"
+    " contype VARCHAR, columns SMALLINT[], indexdef VARCHAR, constraintdef VARCHAR)"
+)
+"""The products' keys, filled as their tables are made: the shim pg_constraint, pg_index and the
+index rows of pg_class read it."""
 
 INFORMATION_SCHEMA = (
     "character_sets", "check_constraints", "columns", "constraint_column_usage", "constraint_table_usage",
