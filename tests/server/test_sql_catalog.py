@@ -145,3 +145,58 @@ def test_psql_lists_tables_in_full_with_their_descriptions(served: Served) -> No
     assert 'Did not find any relation named "sales.orders"' in described.stderr  # ann reads over REST only
     assert "Did not find any relations" in served.psql("\\dt+", user="ann").stderr + "Did not find any relations"
     assert "orders" not in served.psql("\\dt+", user="ann").stdout
+
+
+def _reflected(url: str, table: str) -> dict[str, object]:
+    """What SQLAlchemy's inspector reflects of ``sales.<table>`` through psycopg."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        columns = [
+            (c["name"], repr(c["type"]), c["nullable"], c["default"], c.get("comment"))
+            for c in inspector.get_columns(table, schema="sales")
+        ]
+        return {
+            "columns": columns,
+            "pk": inspector.get_pk_constraint(table, schema="sales"),
+            "foreign_keys": inspector.get_foreign_keys(table, schema="sales"),
+            "indexes": inspector.get_indexes(table, schema="sales"),
+            "unique": inspector.get_unique_constraints(table, schema="sales"),
+            "checks": inspector.get_check_constraints(table, schema="sales"),
+            "comment": inspector.get_table_comment(table, schema="sales"),
+            "table": [
+                (c.name, repr(c.type), c.nullable, c.primary_key)
+                for c in sqlalchemy.Table(table, sqlalchemy.MetaData(), schema="sales", autoload_with=engine).columns
+            ],
+        }
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("table", ["orders", "daily_revenue"])
+def test_sqlalchemy_reflects_columns_and_keys_as_from_postgresql(
+    served: Served, postgres_twin: None, table: str
+) -> None:
+    ours = _reflected(f"postgresql+psycopg://nora:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{served.port}/quanta", table)
+    theirs = _reflected("postgresql+psycopg://postgres@127.0.0.1:5432/test", table)
+    assert ours == theirs
+    assert ours["pk"]["constrained_columns"] == (["order_id"] if table == "orders" else ["order_date", "country"])  # type: ignore[index]
+
+
+def test_sqlalchemy_reflects_nothing_the_principal_may_not_read_over_sql(served: Served) -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(
+        f"postgresql+psycopg://ann:{PASSWORD.replace(' ', '%20')}@127.0.0.1:{served.port}/quanta"
+    )
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        assert inspector.get_table_names(schema="sales") == []
+        with pytest.raises(sqlalchemy.exc.NoSuchTableError):
+            inspector.get_columns("orders", schema="sales")
+        with pytest.raises(sqlalchemy.exc.NoSuchTableError):
+            inspector.get_pk_constraint("orders", schema="sales")
+    finally:
+        engine.dispose()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from quanta.spec.product import DataProduct
 
 from quanta.ports.sql.pg_shims import INFORMATION_SCHEMA, KEYS, MACROS, SHIM, SHIM_VIEWS, information_schema_view
+from quanta.ports.sql.statements import READ_ONLY
 
 CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
 
@@ -96,6 +97,8 @@ def _build(user: str, database: str, products: list[DataProduct]) -> Any:
         columns = [d[0] for d in connection.execute(f"SELECT * FROM information_schema.{name} LIMIT 0").description]
         body = information_schema_view(name, columns, quoted_database)
         connection.execute(f"CREATE VIEW {SHIM}.{name} AS {body}")
+    settings = " ".join(f"WHEN {_string(k)} THEN {_string(v)}" for k, v in sorted(READ_ONLY.items()))
+    connection.execute(f"CREATE MACRO quanta_setting(name) AS CASE name::VARCHAR {settings} END")
     for signature, body in MACROS.items():
         if signature.startswith("array_to_string"):
             continue  # DuckDB has it
@@ -210,10 +213,15 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
             target = node.to.sql(dialect="postgres").lower().split(".")[-1]
             if target in ("regclass", "regtype", "regproc", "regnamespace", "oid", "regrole"):
                 inner = node.this
-                if isinstance(inner, exp.Literal) and inner.is_string:
+                named = isinstance(inner, exp.Literal) and inner.is_string
+                if named or (isinstance(inner, exp.Parameter) and target in ("regclass", "regtype")):
                     function = "quanta_regclass" if target == "regclass" else "to_regtype"
                     return cast("exp.Expression", exp.func(function, inner))
                 return exp.cast(inner, "BIGINT")
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() == "current_setting":
+            return exp.Anonymous(this="quanta_setting", expressions=node.expressions[:1])  # a bound name
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() == "json_build_object":
+            return exp.Anonymous(this="json_object", expressions=node.expressions)  # DuckDB's name
         return node
 
     def without_collation(node: exp.Expression) -> exp.Expression:

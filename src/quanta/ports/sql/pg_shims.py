@@ -91,6 +91,21 @@ SHIM_VIEWS = {
     "pg_trigger": "SELECT 0::BIGINT AS oid, 0::BIGINT AS tgrelid, '' AS tgname WHERE false",
     "pg_rewrite": "SELECT 0::BIGINT AS oid, 0::BIGINT AS ev_class, '' AS rulename WHERE false",
     "pg_extension": "SELECT 0::BIGINT AS oid, 'plpgsql' AS extname, '1.0' AS extversion WHERE false",
+    "pg_collation": (  # no product column has a collation of its own
+        "SELECT 0::BIGINT AS oid, '' AS collname, 0::BIGINT AS collnamespace, 0::BIGINT AS collowner,"
+        " 'c' AS collprovider, true AS collisdeterministic, -1 AS collencoding, NULL::VARCHAR AS collcollate,"
+        " NULL::VARCHAR AS collctype, NULL::VARCHAR AS colliculocale WHERE false"
+    ),
+    "pg_opclass": (
+        "SELECT 0::BIGINT AS oid, 0::BIGINT AS opcmethod, '' AS opcname, 0::BIGINT AS opcnamespace,"
+        " 0::BIGINT AS opcowner, 0::BIGINT AS opcfamily, 0::BIGINT AS opcintype, true AS opcdefault,"
+        " 0::BIGINT AS opckeytype WHERE false"
+    ),  # no key column has a non-default operator class
+    # comments on the products' tables and columns, as objects of pg_class
+    "pg_description": (
+        "SELECT objoid, 1259::BIGINT AS classoid, objsubid, description FROM pg_catalog.pg_description"
+        " WHERE description IS NOT NULL"
+    ),
     "pg_range": "SELECT 0::BIGINT AS rngtypid, 0::BIGINT AS rngsubtype WHERE false",
 }
 
@@ -103,6 +118,7 @@ MACROS = {  # aliases inside a macro are quanta_…: an argument such as a.attnu
     "pg_indexes_size(relation)": "0",
     "pg_get_serial_sequence(tab, col)": "NULL::VARCHAR",
     "pg_relation_is_publishable(relation)": "false",
+    "pg_collation_is_visible(collation)": "true",
     "array_upper(items, dimension)": "len(items)",
     "pg_get_indexdef(index_oid)": (
         "(SELECT quanta_k.indexdef FROM pg_quanta.keys quanta_k WHERE quanta_k.indexrelid = index_oid),"
@@ -138,12 +154,19 @@ MACROS = {  # aliases inside a macro are quanta_…: an argument such as a.attnu
     "pg_get_statisticsobjdef_columns(oid)": "NULL::VARCHAR",
     # a column default's text (no product column has one); psql's \\d passes a third argument
     "pg_get_expr(expression, relation)": "NULL::VARCHAR, (expression, relation, pretty) AS NULL::VARCHAR",
+    # the catalogs' own oids are PostgreSQL's (pg_description.classoid = 'pg_class'::regclass, …)
     "quanta_regclass(name)": (
-        "(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE c.relname = string_split(name::VARCHAR, '.')[-1] AND (len(string_split(name::VARCHAR, '.')) = 1"
-        " OR n.nspname = string_split(name::VARCHAR, '.')[1]) LIMIT 1)"
+        "COALESCE(CASE regexp_replace(name::VARCHAR, '^pg_catalog[.]', '')"
+        " WHEN 'pg_class' THEN 1259 WHEN 'pg_constraint' THEN 2606 WHEN 'pg_type' THEN 1247 WHEN 'pg_proc' THEN 1255"
+        " WHEN 'pg_namespace' THEN 2615 WHEN 'pg_attribute' THEN 1249 WHEN 'pg_index' THEN 2610 END,"
+        " (SELECT quanta_c.oid FROM pg_catalog.pg_class quanta_c JOIN pg_catalog.pg_namespace quanta_n"
+        " ON quanta_n.oid = quanta_c.relnamespace WHERE quanta_c.relname = string_split(name::VARCHAR, '.')[-1]"
+        " AND (len(string_split(name::VARCHAR, '.')) = 1 OR quanta_n.nspname = string_split(name::VARCHAR, '.')[1])"
+        " LIMIT 1))"
     ),
-    "to_regtype(name)": "(SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typname = name::VARCHAR LIMIT 1)",
+    "to_regtype(name)": (
+        "(SELECT quanta_t.oid FROM pg_catalog.pg_type quanta_t WHERE quanta_t.typname = name::VARCHAR LIMIT 1)"
+    ),
     "to_regclass(name)": "quanta_regclass(name)",
     "array_to_string(items, separator)": "array_to_string(items, separator)",
 }
