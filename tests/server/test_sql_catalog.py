@@ -200,3 +200,14 @@ def test_sqlalchemy_reflects_nothing_the_principal_may_not_read_over_sql(served:
             inspector.get_pk_constraint("orders", schema="sales")
     finally:
         engine.dispose()
+
+
+def test_information_schema_columns_name_types_as_postgresql_does(served: Served, postgres_twin: None) -> None:
+    query = (
+        "select table_schema, table_name, column_name, ordinal_position, is_nullable, data_type, udt_schema, udt_name,"
+        " character_maximum_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision"
+        " from information_schema.columns where table_schema = 'sales' and table_name in ('orders', 'daily_revenue')"
+        " order by table_name, ordinal_position"
+    )
+    with served.connect() as ours, psycopg.connect("host=127.0.0.1 port=5432 dbname=test") as theirs:
+        assert ours.execute(query).fetchall() == theirs.execute(query).fetchall()

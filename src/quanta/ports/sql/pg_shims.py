@@ -185,18 +185,57 @@ INFORMATION_SCHEMA = (
 """The ``information_schema`` views DuckDB has; each is answered by a shim view of the same name."""
 
 
+_COLUMN_TYPES = {  # DuckDB's data_type: PostgreSQL's data_type, udt_name and datetime_precision
+    "VARCHAR": ("text", "text", "NULL"),
+    "BIGINT": ("bigint", "int8", "NULL"),
+    "INTEGER": ("integer", "int4", "NULL"),
+    "SMALLINT": ("smallint", "int2", "NULL"),
+    "DOUBLE": ("double precision", "float8", "NULL"),
+    "FLOAT": ("real", "float4", "NULL"),
+    "BOOLEAN": ("boolean", "bool", "NULL"),
+    "DATE": ("date", "date", "0"),
+    "TIMESTAMP WITH TIME ZONE": ("timestamp with time zone", "timestamptz", "6"),
+    "TIMESTAMP": ("timestamp without time zone", "timestamp", "6"),
+    "TIME": ("time without time zone", "time", "6"),
+}
+
+
+def _column_types(database: str) -> dict[str, str]:
+    """The type columns of ``information_schema.columns`` as PostgreSQL fills them in."""
+
+    def case(position: int, otherwise: str) -> str:
+        whens = " ".join(f"WHEN '{duck}' THEN {_literal(pg[position])}" for duck, pg in _COLUMN_TYPES.items())
+        return f"CASE data_type {whens} ELSE {otherwise} END"
+
+    return {
+        "data_type": case(0, "lower(data_type)"),
+        "udt_name": case(1, "lower(data_type)"),
+        "udt_schema": "'pg_catalog'",
+        "udt_catalog": database,
+        "datetime_precision": f"({case(2, 'NULL')})::INTEGER",
+        "numeric_scale": "CASE data_type WHEN 'DOUBLE' THEN NULL WHEN 'FLOAT' THEN NULL ELSE numeric_scale END",
+    }
+
+
+def _literal(value: str) -> str:
+    return value if value == "NULL" or value.isdigit() else f"'{value}'"
+
+
 def information_schema_view(name: str, columns: list[str], database: str) -> str:
     """The body of the shim view standing in for ``information_schema.<name>``, whose columns are
     ``columns``: every ``*_catalog`` value is ``database`` (a quoted literal: PostgreSQL names the
-    database the client connected to; DuckDB says ``memory``), schema ``main`` is ``public``, and
-    the shim schema and DuckDB's own ``system`` and ``temp`` schemas are left out."""
+    database the client connected to; DuckDB says ``memory``), schema ``main`` is ``public``, a
+    column's type is named as PostgreSQL names it, and the shim schema and DuckDB's own ``system``
+    and ``temp`` schemas are left out."""
     catalogs = [c for c in columns if c.endswith("_catalog") or c == "catalog_name"]
     schemas = [c for c in columns if c.endswith("_schema") or c == "schema_name"]
-    replaced = [f'CASE WHEN "{c}" IS NULL THEN NULL ELSE {database} END AS "{c}"' for c in catalogs]
-    replaced += [f'CASE "{c}" WHEN \'main\' THEN \'public\' ELSE "{c}" END AS "{c}"' for c in schemas]
+    replaced = {c: f'CASE WHEN "{c}" IS NULL THEN NULL ELSE {database} END' for c in catalogs}
+    replaced.update({c: f"CASE \"{c}\" WHEN 'main' THEN 'public' ELSE \"{c}\" END" for c in schemas})
+    if name == "columns":
+        replaced.update({c: text for c, text in _column_types(database).items() if c in columns})
     kept = [f"\"{c}\" IS DISTINCT FROM '{SHIM}'" for c in schemas]
     if catalogs and schemas:  # DuckDB's system.main and temp.main: no PostgreSQL counterpart
         kept.append(f"""NOT ("{catalogs[0]}" IN ('system', 'temp') AND "{schemas[0]}" = 'main')""")
-    replace = f" REPLACE ({', '.join(replaced)})" if replaced else ""
+    replace = f" REPLACE ({', '.join(f'{text} AS {chr(34)}{c}{chr(34)}' for c, text in replaced.items())})"
     where = f" WHERE {' AND '.join(kept)}" if kept else ""
-    return f"SELECT *{replace} FROM information_schema.{name}{where}"
+    return f"SELECT *{replace if replaced else ''} FROM information_schema.{name}{where}"
