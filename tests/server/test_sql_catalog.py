@@ -211,3 +211,15 @@ def test_information_schema_columns_name_types_as_postgresql_does(served: Served
     )
     with served.connect() as ours, psycopg.connect("host=127.0.0.1 port=5432 dbname=test") as theirs:
         assert ours.execute(query).fetchall() == theirs.execute(query).fetchall()
+
+
+def test_information_schema_names_primary_keys_as_postgresql_does(served: Served, postgres_twin: None) -> None:
+    query = (
+        "select k.table_name, k.constraint_name, k.column_name, k.ordinal_position, t.constraint_type"
+        " from information_schema.key_column_usage k join information_schema.table_constraints t"
+        " on t.constraint_name = k.constraint_name and t.table_schema = k.table_schema"
+        " where k.table_schema = 'sales' and k.table_name in ('orders', 'daily_revenue')"
+        " order by k.table_name, k.ordinal_position"
+    )
+    with served.connect() as ours, psycopg.connect("host=127.0.0.1 port=5432 dbname=test") as theirs:
+        assert ours.execute(query).fetchall() == theirs.execute(query).fetchall()

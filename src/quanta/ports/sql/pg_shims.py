@@ -231,6 +231,11 @@ def information_schema_view(name: str, columns: list[str], database: str) -> str
     schemas = [c for c in columns if c.endswith("_schema") or c == "schema_name"]
     replaced = {c: f'CASE WHEN "{c}" IS NULL THEN NULL ELSE {database} END' for c in catalogs}
     replaced.update({c: f"CASE \"{c}\" WHEN 'main' THEN 'public' ELSE \"{c}\" END" for c in schemas})
+    if "constraint_name" in columns and "table_name" in columns:  # a primary key is <table>_pkey
+        replaced["constraint_name"] = (
+            "CASE WHEN ends_with(constraint_name, '_pkey') AND starts_with(constraint_name, table_name || '_')"
+            " THEN table_name || '_pkey' ELSE constraint_name END"
+        )
     if name == "columns":
         replaced.update({c: text for c, text in _column_types(database).items() if c in columns})
     kept = [f"\"{c}\" IS DISTINCT FROM '{SHIM}'" for c in schemas]
