@@ -4,10 +4,12 @@
 Each principal gets a metadata-only DuckDB database: one schema per domain and, for every product
 it may read through a SQL port, an *empty* table with the product's columns, types, primary key
 and descriptions as comments. DuckDB's own ``pg_catalog`` then describes exactly those tables;
-what it lacks (``pg_roles``, ``pg_get_userbyid()``, ``to_regtype()``, …) comes from a small shim
-schema and macros, and a sqlglot rewrite adapts PostgreSQL syntax (``OPERATOR(pg_catalog.~)``,
-``COLLATE``, ``::regclass``). No snapshot file is reachable from that database, and a statement
-goes there only if every relation it names is a catalog one.
+what it lacks or answers otherwise than PostgreSQL (``pg_roles``, the key's constraint and index,
+``format_type()``, ``information_schema``'s catalog name, …) comes from a shim schema and macros
+(:mod:`quanta.ports.sql.pg_shims`), and a sqlglot rewrite adapts PostgreSQL syntax
+(``OPERATOR(pg_catalog.~)``, ``COLLATE``, ``::regclass``, ``json_build_object``). No snapshot file
+is reachable from that database, and a statement goes there only if every relation it names is a
+catalog one.
 """
 
 from __future__ import annotations
