@@ -4,14 +4,17 @@
 Each principal gets a metadata-only DuckDB database: one schema per domain and, for every product
 it may read through a SQL port, an *empty* table with the product's columns, types, primary key
 and descriptions as comments. DuckDB's own ``pg_catalog`` then describes exactly those tables;
-what it lacks (``pg_roles``, ``pg_get_userbyid()``, ``to_regtype()``, …) comes from a small shim
-schema and macros, and a sqlglot rewrite adapts PostgreSQL syntax (``OPERATOR(pg_catalog.~)``,
-``COLLATE``, ``::regclass``). No snapshot file is reachable from that database, and a statement
-goes there only if every relation it names is a catalog one.
+what it lacks or answers otherwise than PostgreSQL (``pg_roles``, the key's constraint and index,
+``format_type()``, ``information_schema``'s catalog name, …) comes from a shim schema and macros
+(:mod:`quanta.ports.sql.pg_shims`), and a sqlglot rewrite adapts PostgreSQL syntax
+(``OPERATOR(pg_catalog.~)``, ``COLLATE``, ``::regclass``, ``json_build_object``). No snapshot file
+is reachable from that database, and a statement goes there only if every relation it names is a
+catalog one.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
@@ -21,79 +24,10 @@ if TYPE_CHECKING:
 
     from quanta.spec.product import DataProduct
 
+from quanta.ports.sql.pg_shims import INFORMATION_SCHEMA, KEYS, MACROS, SHIM, SHIM_VIEWS, information_schema_view
+from quanta.ports.sql.statements import READ_ONLY
+
 CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
-SHIM = "pg_quanta"  # starts with pg_: psql's \\dn leaves it out as it does PostgreSQL's own
-
-_SHIM_VIEWS = {
-    "pg_namespace": (
-        "SELECT oid, CASE nspname WHEN 'main' THEN 'public' ELSE nspname END AS nspname, nspowner, nspacl"
-        " FROM pg_catalog.pg_namespace WHERE nspname <> 'pg_quanta'"
-    ),
-    "pg_class": (
-        "SELECT *, false AS relforcerowsecurity FROM pg_catalog.pg_class WHERE relnamespace NOT IN"
-        " (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'pg_quanta')"
-    ),
-    "pg_database": (
-        "SELECT 16384::BIGINT AS oid, {database} AS datname, 10::BIGINT AS datdba, 6 AS encoding,"
-        " 'c' AS datlocprovider, true AS datallowconn, false AS datistemplate, -1 AS datconnlimit,"
-        " 'C' AS datcollate, 'C' AS datctype,"
-        " NULL::VARCHAR AS daticulocale, NULL::VARCHAR[] AS datacl"
-    ),
-    "pg_roles": (
-        "SELECT 10::BIGINT AS oid, {user} AS rolname, false AS rolsuper, true AS rolinherit, false AS rolcreaterole,"
-        " false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit,"
-        " NULL::TIMESTAMP AS rolvaliduntil, false AS rolbypassrls, NULL::VARCHAR[] AS rolconfig"
-    ),
-    "pg_user": "SELECT {user} AS usename, 10::BIGINT AS usesysid, false AS usesuper",
-    "pg_auth_members": "SELECT 0::BIGINT AS roleid, 0::BIGINT AS member WHERE false",
-    "pg_inherits": (
-        "SELECT 0::BIGINT AS inhrelid, 0::BIGINT AS inhparent, 0 AS inhseqno, false AS inhdetachpending WHERE false"
-    ),
-    "pg_partitioned_table": "SELECT 0::BIGINT AS partrelid WHERE false",
-    "pg_foreign_table": "SELECT 0::BIGINT AS ftrelid, 0::BIGINT AS ftserver WHERE false",
-    "pg_statistic_ext": (
-        "SELECT 0::BIGINT AS oid, 0::BIGINT AS stxrelid, '' AS stxname, 0::BIGINT AS stxnamespace,"
-        " []::VARCHAR[] AS stxkind, -1 AS stxstattarget WHERE false"
-    ),
-    "pg_policy": (
-        "SELECT 0::BIGINT AS oid, '' AS polname, 0::BIGINT AS polrelid, 'r' AS polcmd, true AS polpermissive,"
-        " []::BIGINT[] AS polroles, NULL::VARCHAR AS polqual, NULL::VARCHAR AS polwithcheck WHERE false"
-    ),
-    "pg_publication": "SELECT 0::BIGINT AS oid, '' AS pubname, false AS puballtables WHERE false",
-    "pg_publication_rel": (
-        "SELECT 0::BIGINT AS prrelid, 0::BIGINT AS prpubid, NULL::VARCHAR AS prqual, NULL::SMALLINT[] AS prattrs"
-        " WHERE false"
-    ),
-    "pg_publication_namespace": "SELECT 0::BIGINT AS pnpubid, 0::BIGINT AS pnnspid WHERE false",
-    "pg_trigger": "SELECT 0::BIGINT AS oid, 0::BIGINT AS tgrelid, '' AS tgname WHERE false",
-    "pg_rewrite": "SELECT 0::BIGINT AS oid, 0::BIGINT AS ev_class, '' AS rulename WHERE false",
-    "pg_extension": "SELECT 0::BIGINT AS oid, 'plpgsql' AS extname, '1.0' AS extversion WHERE false",
-    "pg_range": "SELECT 0::BIGINT AS rngtypid, 0::BIGINT AS rngsubtype WHERE false",
-}
-
-_MACROS = {
-    "pg_get_userbyid(role)": "{user}",
-    "pg_encoding_to_char(encoding)": "'UTF8'",
-    "pg_relation_size(relation)": "0",
-    "pg_total_relation_size(relation)": "0",
-    "pg_table_size(relation)": "0",
-    "pg_indexes_size(relation)": "0",
-    "pg_get_serial_sequence(tab, col)": "NULL::VARCHAR",
-    "pg_relation_is_publishable(relation)": "false",
-    "array_upper(items, dimension)": "len(items)",
-    "pg_get_indexdef(index_oid)": "NULL::VARCHAR, (index_oid, column_number, pretty) AS NULL::VARCHAR",
-    "pg_get_statisticsobjdef_columns(oid)": "NULL::VARCHAR",
-    # a column default's text (no product column has one); psql's \\d passes a third argument
-    "pg_get_expr(expression, relation)": "NULL::VARCHAR, (expression, relation, pretty) AS NULL::VARCHAR",
-    "quanta_regclass(name)": (
-        "(SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE c.relname = string_split(name::VARCHAR, '.')[-1] AND (len(string_split(name::VARCHAR, '.')) = 1"
-        " OR n.nspname = string_split(name::VARCHAR, '.')[1]) LIMIT 1)"
-    ),
-    "to_regtype(name)": "(SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typname = name::VARCHAR LIMIT 1)",
-    "to_regclass(name)": "quanta_regclass(name)",
-    "array_to_string(items, separator)": "array_to_string(items, separator)",
-}
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -158,9 +92,16 @@ def _build(user: str, database: str, products: list[DataProduct]) -> Any:
     connection.execute("SET enable_external_access = false")
     quoted_user, quoted_database = _string(user), _string(database)
     connection.execute(f"CREATE SCHEMA {SHIM}")
-    for name, body in _SHIM_VIEWS.items():
+    connection.execute(KEYS)
+    for name, body in SHIM_VIEWS.items():
         connection.execute(f"CREATE VIEW {SHIM}.{name} AS {body.format(user=quoted_user, database=quoted_database)}")
-    for signature, body in _MACROS.items():
+    for name in INFORMATION_SCHEMA:
+        columns = [d[0] for d in connection.execute(f"SELECT * FROM information_schema.{name} LIMIT 0").description]
+        body = information_schema_view(name, columns, quoted_database)
+        connection.execute(f"CREATE VIEW {SHIM}.{name} AS {body}")
+    settings = " ".join(f"WHEN {_string(k)} THEN {_string(v)}" for k, v in sorted(READ_ONLY.items()))
+    connection.execute(f"CREATE MACRO quanta_setting(name) AS CASE name::VARCHAR {settings} END")
+    for signature, body in MACROS.items():
         if signature.startswith("array_to_string"):
             continue  # DuckDB has it
         connection.execute(f"CREATE MACRO {signature} AS {body.format(user=quoted_user)}")
@@ -183,8 +124,38 @@ def _build(user: str, database: str, products: list[DataProduct]) -> Any:
             for p in spec.schema_.properties:
                 if p.description:
                     connection.execute(f'COMMENT ON COLUMN "{schema}"."{table}"."{p.name}" IS {_text(p.description)}')
+            if keys:
+                positions = [i + 1 for i, p in enumerate(spec.schema_.properties) if p.primary_key]
+                _add_key(connection, schema, table, keys, positions)
     connection.execute("SET lock_configuration = true")
     return connection
+
+
+def _add_key(connection: Any, schema: str, table: str, keys: list[str], positions: list[int]) -> None:
+    """Record a table's primary key as PostgreSQL describes it: constraint ``<table>_pkey`` and the
+    unique btree index of the same name (values bound, never spliced)."""
+    relid, nspid = connection.execute(
+        "SELECT c.oid, c.relnamespace FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+        " ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+        [schema, table],
+    ).fetchone()
+    name = f"{table}_pkey"
+    columns = ", ".join(_identifier(k) for k in keys)
+    indexdef = (
+        f"CREATE UNIQUE INDEX {_identifier(name)} ON {_identifier(schema)}.{_identifier(table)} USING btree ({columns})"
+    )
+    connection.execute(
+        f"INSERT INTO {SHIM}.keys VALUES ($1, $2, $3, $4, $5, 'p', $6, $7, $8)",
+        [relid * 1_000_000 + 999_998, relid * 1_000_000 + 999_999, relid, nspid, name, positions, indexdef,
+         f"PRIMARY KEY ({columns})"],
+    )  # fmt: skip
+
+
+def _identifier(name: str) -> str:
+    """``name`` as PostgreSQL's ``quote_ident`` writes it."""
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _table_names(spec: DataProduct) -> list[str]:
@@ -214,7 +185,9 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
             return node
         if isinstance(node, exp.Table):
             schema, name = (node.db or "").lower(), node.name.lower()
-            if name in _SHIM_VIEWS and schema in ("", "pg_catalog"):
+            if name in SHIM_VIEWS and schema in ("", "pg_catalog"):
+                return exp.table_(name, db=SHIM, alias=node.alias or name)
+            if name in INFORMATION_SCHEMA and schema == "information_schema":
                 return exp.table_(name, db=SHIM, alias=node.alias or name)
             if schema in ("", "pg_catalog") and name.startswith("pg_"):
                 return exp.table_(name, db="pg_catalog", alias=node.alias or name)
@@ -242,10 +215,15 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
             target = node.to.sql(dialect="postgres").lower().split(".")[-1]
             if target in ("regclass", "regtype", "regproc", "regnamespace", "oid", "regrole"):
                 inner = node.this
-                if isinstance(inner, exp.Literal) and inner.is_string:
+                named = isinstance(inner, exp.Literal) and inner.is_string
+                if named or (isinstance(inner, exp.Parameter) and target in ("regclass", "regtype")):
                     function = "quanta_regclass" if target == "regclass" else "to_regtype"
                     return cast("exp.Expression", exp.func(function, inner))
                 return exp.cast(inner, "BIGINT")
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() == "current_setting":
+            return exp.Anonymous(this="quanta_setting", expressions=node.expressions[:1])  # a bound name
+        if isinstance(node, exp.Anonymous) and str(node.name).lower() == "json_build_object":
+            return exp.Anonymous(this="json_object", expressions=node.expressions)  # DuckDB's name
         return node
 
     def without_collation(node: exp.Expression) -> exp.Expression:
@@ -281,7 +259,7 @@ def _is_series(node: exp.Expression) -> bool:
     SQLAlchemy's catalog queries use (they read nothing)."""
     from sqlglot import exp
 
-    if isinstance(node, exp.Unnest | exp.GenerateSeries | exp.ExplodingGenerateSeries):
+    if isinstance(node, exp.Unnest | exp.Explode | exp.GenerateSeries | exp.ExplodingGenerateSeries):
         return True
     return isinstance(node, exp.Anonymous) and str(node.name).lower() in ("generate_series", "unnest")
 

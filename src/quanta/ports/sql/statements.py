@@ -121,6 +121,7 @@ READ_ONLY = {
     "default_transaction_isolation": "read committed",
     "lc_collate": "C",
     "lc_ctype": "C",
+    "default_table_access_method": "heap",
 }
 """Parameters that can be shown but not set."""
 
