@@ -198,6 +198,13 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
             return qualified
         if isinstance(node, exp.Dot) and str(getattr(node.this, "name", "")).lower() == "pg_catalog":
             return node.expression  # pg_catalog.fn(...) → fn(...)
+        if (
+            isinstance(node, exp.Dot)
+            and str(getattr(node.this, "name", "")).lower() == "information_schema"
+            and isinstance(node.expression, exp.Anonymous)
+            and str(node.expression.name).lower() == "_pg_expandarray"
+        ):
+            return node.expression  # information_schema._pg_expandarray(…) → the macro
         if isinstance(node, exp.Operator):
             operator = str(node.args.get("operator", "")).split(".")[-1].strip()
             left, right = node.this, node.expression

@@ -11,6 +11,7 @@ SHIM_VIEWS = {
     "pg_namespace": (
         "SELECT oid, CASE nspname WHEN 'main' THEN 'public' ELSE nspname END AS nspname, nspowner, nspacl"
         " FROM pg_catalog.pg_namespace WHERE nspname <> 'pg_quanta'"
+        " UNION ALL SELECT 11, 'pg_catalog', 10, NULL UNION ALL SELECT 13000, 'information_schema', 10, NULL"
     ),
     # a product's table with the heap access method, and its key's index beside it (relkind i)
     "pg_class": (
@@ -27,10 +28,18 @@ SHIM_VIEWS = {
     ),
     "pg_attribute": (  # a key's index has its columns too, as in PostgreSQL
         "SELECT * REPLACE (CASE WHEN atttypid IN (25, 1043) THEN 'x' ELSE 'p' END AS attstorage,"
+        " CASE atttypid WHEN 1043 THEN 25 ELSE atttypid END AS atttypid,"  # a string is text, as on the wire
         " '' AS attcompression, -1 AS attstattarget) FROM (SELECT * FROM pg_catalog.pg_attribute UNION ALL"
         " SELECT a.* REPLACE (k.indexrelid AS attrelid, list_position(k.columns, a.attnum) AS attnum)"
         " FROM pg_catalog.pg_attribute a JOIN pg_quanta.keys k ON a.attrelid = k.relid"
         " AND list_contains(k.columns, a.attnum))"
+    ),
+    # no type is a relation's row type (typrelid 0, not NULL: pgjdbc's getTypeInfo filters on it), and
+    # text (25) beside varchar: the products' strings are text on the wire and in pg_attribute
+    "pg_type": (
+        "SELECT * REPLACE (coalesce(typrelid, 0) AS typrelid) FROM pg_catalog.pg_type UNION ALL"
+        " SELECT * REPLACE (25 AS oid, 'text' AS typname, 0 AS typrelid, -1 AS typlen)"
+        " FROM pg_catalog.pg_type WHERE oid = 1043"
     ),
     "pg_am": (
         "SELECT 2::BIGINT AS oid, 'heap' AS amname, NULL::VARCHAR AS amhandler, 't' AS amtype"
@@ -165,9 +174,12 @@ MACROS = {  # aliases inside a macro are quanta_…: an argument such as a.attnu
         " LIMIT 1))"
     ),
     "to_regtype(name)": (
-        "(SELECT quanta_t.oid FROM pg_catalog.pg_type quanta_t WHERE quanta_t.typname = name::VARCHAR LIMIT 1)"
+        "(SELECT quanta_t.oid FROM pg_quanta.pg_type quanta_t WHERE quanta_t.typname = name::VARCHAR LIMIT 1)"
     ),
     "to_regclass(name)": "quanta_regclass(name)",
+    # information_schema._pg_expandarray(array): one (x, n) row per element, as pgjdbc's getPrimaryKeys
+    # reads a key's columns (a select-list unnest: several of one array stay in step)
+    "_pg_expandarray(items)": "unnest(list_transform(range(1, len(items) + 1), lambda k: {{'x': items[k], 'n': k}}))",
     "array_to_string(items, separator)": "array_to_string(items, separator)",
 }
 
