@@ -186,6 +186,28 @@ def serving(
         platform.close()
 
 
+@contextmanager
+def sql_serving(base: Path, principals: tuple[str, ...], password: str) -> Iterator[int]:
+    """The test mesh built under ``base`` and served by a SQL port alone on a free loopback port (its
+    port number is yielded), ``principals`` (of :data:`PRINCIPALS`) signing in with ``password``."""
+    from quanta.ports.sql.server import SqlOptions, SqlPort
+
+    root = write_mesh(base / "demo")
+    build(root)
+    platform = Platform.open(Mesh.load(root).settings(), root)
+    for who in principals:
+        platform.add_principal(PRINCIPALS[who])
+        platform.set_password(who, password)
+    port = SqlPort(platform, SqlOptions(port=0))
+    port.start()
+    assert port.address is not None
+    try:
+        yield port.address[1]
+    finally:
+        port.stop()
+        platform.close()
+
+
 def start_serve(
     args: list[str],
     cwd: Path,

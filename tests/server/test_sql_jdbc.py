@@ -13,10 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from quanta.ports.sql.server import SqlOptions, SqlPort
-from quanta.project import Mesh
-from quanta.project.platform import Platform
-from serving_mesh import PRINCIPALS, ROWS, build, write_mesh
+from serving_mesh import ROWS, sql_serving
 
 DRIVER = Path("/usr/share/java/postgresql.jar")
 PROBE = Path(__file__).with_name("jdbc") / "JdbcProbe.java"
@@ -29,20 +26,8 @@ def sql_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         if os.environ.get("CI"):
             pytest.fail(f"CI installs pgjdbc ({DRIVER}) and a JRE: see .ci/run")
         pytest.skip("pgjdbc is not installed: apt-get install libpostgresql-jdbc-java")
-    root = write_mesh(tmp_path_factory.mktemp("jdbc") / "demo")
-    build(root)
-    platform = Platform.open(Mesh.load(root).settings(), root)
-    for who in ("nora", "ann"):
-        platform.add_principal(PRINCIPALS[who])
-        platform.set_password(who, PASSWORD)
-    port = SqlPort(platform, SqlOptions(port=0))
-    port.start()
-    assert port.address is not None
-    try:
-        yield port.address[1]
-    finally:
-        port.stop()
-        platform.close()
+    with sql_serving(tmp_path_factory.mktemp("jdbc"), ("nora", "ann"), PASSWORD) as port:
+        yield port
 
 
 def _probe(port: int, user: str) -> dict[str, str]:
