@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import ssl
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from quanta.ports.sql import catalog
+from quanta.ports.sql import catalog, datarows
 from quanta.ports.sql import protocol as pg
 from quanta.ports.sql import statements as st
 from quanta.ports.sql import types as wt
@@ -45,12 +46,22 @@ class Fatal(Exception):
 
 @dataclass
 class Result:
-    """A query's answer: its columns (name, Arrow type) and rows as Python tuples."""
+    """A query's answer: its columns (name, wire type) and its rows, an Arrow table."""
 
     names: list[str]
     types: list[wt.WireType]
-    rows: list[tuple[Any, ...]]
+    table: Any
     tag: str = "SELECT"
+
+    @property
+    def count(self) -> int:
+        return int(self.table.num_rows)
+
+    @functools.cached_property
+    def rows(self) -> list[tuple[Any, ...]]:
+        """The rows as Python tuples (for binary results and COPY)."""
+        columns = [column.to_pylist() for column in self.table.columns]
+        return list(zip(*columns, strict=True)) if columns else [()] * self.count
 
 
 @dataclass
@@ -289,8 +300,8 @@ class Session:
         expression = self._query_expression(statement)
         result = await self._query(expression)
         await self._send(pg.row_description(self._fields(result, formats)), flush=False)
-        await self._send_rows(result, 0, len(result.rows), formats)
-        await self._send(pg.command_complete(f"SELECT {len(result.rows)}"))
+        await self._send_rows(result, 0, result.count, formats)
+        await self._send(pg.command_complete(f"SELECT {result.count}"))
 
     def _query_expression(self, statement: st.Statement) -> Any:
         self._check_transaction()
@@ -415,7 +426,7 @@ class Session:
                 line = b"\t".join(b"\\N" if v is None else _copy_escape(encoders[i](v)) for i, v in enumerate(row))
                 await self._send(pg.copy_data(line + b"\n"), flush=False)
         await self._send(pg.copy_done(), flush=False)
-        await self._send(pg.command_complete(f"COPY {len(result.rows)}"))
+        await self._send(pg.command_complete(f"COPY {result.count}"))
 
     # ---------------------------------------------------------------- extended query
 
@@ -536,13 +547,13 @@ class Session:
         await self._materialise(portal)
         result = portal.result
         assert result is not None
-        end = len(result.rows) if limit <= 0 else min(len(result.rows), portal.sent + limit)
+        end = result.count if limit <= 0 else min(result.count, portal.sent + limit)
         await self._send_rows(result, portal.sent, end, portal.result_formats)
         portal.sent = end
-        if end < len(result.rows):
+        if end < result.count:
             await self._send(pg.portal_suspended(), flush=False)
         else:
-            await self._send(pg.command_complete(f"SELECT {len(result.rows)}"), flush=False)
+            await self._send(pg.command_complete(f"SELECT {result.count}"), flush=False)
 
     async def _materialise(self, portal: Portal) -> None:
         if portal.result is None:
@@ -587,7 +598,7 @@ class Session:
         await self._materialise(cursor)
         result = cursor.result
         assert result is not None
-        end = len(result.rows) if fetch.count is None else min(len(result.rows), cursor.sent + fetch.count)
+        end = result.count if fetch.count is None else min(result.count, cursor.sent + fetch.count)
         if not fetch.move:
             if describe:
                 await self._send(pg.row_description(self._fields(result, cursor.result_formats)), flush=False)
@@ -645,9 +656,7 @@ class Session:
             raise SessionError(str(exc), "XX000") from None
         names = list(table.schema.names)
         types = [wt.wire_type(f.type) for f in table.schema]
-        columns = [column.to_pylist() for column in table.columns]
-        rows = list(zip(*columns, strict=True)) if columns else [()] * table.num_rows
-        return Result(names, types, rows)
+        return Result(names, types, table)
 
     def _catalog_query(self, expression: Any, params: list[Any] | None, limit: int | None) -> Any:
         """A catalog query, answered by this principal's metadata-only database (no product data)."""
@@ -701,6 +710,12 @@ class Session:
         return fields
 
     async def _send_rows(self, result: Result, start: int, end: int, formats: list[int]) -> None:
+        if result.types and all(_format_of(formats, i) == 0 for i in range(len(result.types))):
+            for first in range(start, end, datarows.CHUNK_ROWS):  # text: whole batches at a time
+                piece = result.table.slice(first, min(datarows.CHUNK_ROWS, end - first))
+                columns = [datarows.text_values(piece.column(i), wire.oid) for i, wire in enumerate(result.types)]
+                await self._send(datarows.data_rows(columns), flush=end - first > datarows.CHUNK_ROWS)
+            return
         encoders = []
         for i, wire in enumerate(result.types):
             encoder = wt.binary_encoder(wire.oid) if _format_of(formats, i) == 1 else wt.text_encoder(wire.oid)
