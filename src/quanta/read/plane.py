@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quanta.access import CatalogGrant, Decision, Principal, decide
-from quanta.catalog import AuditEntry, Catalog, GrantRecord, SnapshotRecord
+from quanta.catalog import Catalog, GrantRecord, SnapshotRecord
 from quanta.errors import AccessDenied, NotFound, QuantaError
+from quanta.read.audited import AuditedStream, access_entry, normalised_statement
 from quanta.read.names import SqlNames
 from quanta.spec.loader import product_from_data
 from quanta.spec.masks import mask_key
@@ -39,12 +40,10 @@ from quanta.spec.schema import CLASSIFIED
 from quanta.storage import SnapshotDamaged, SnapshotLocation, SnapshotStore
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from sqlglot import exp
 
     from quanta.catalog.audit import AuditWriter
-    from quanta.engines.duckdb.reader import BatchStream, DuckDBReader
+    from quanta.engines.duckdb.reader import DuckDBReader
 
 
 class QueryError(QuantaError):
@@ -300,7 +299,7 @@ class DataPlane:
         decision = self._decide(principal, spec, port, record, unmask)  # the generation was just checked
         if not decision.allowed:
             if self.audit is not None:
-                self.audit.record(_entry(principal, spec, port, record, decision))
+                self.audit.record(access_entry(principal, spec, port, record, decision))
             raise AccessDenied(decision.reason)
         files = self.files(spec, record)
         condition: exp.Expression | None = None
@@ -566,7 +565,9 @@ class DataPlane:
             classified = set(read.decision.masked) | {p.name for p in read.spec.schema_.properties if p.is_classified}
             extra["filters"] = {k: ("<classified>" if k in classified else v) for k, v in filters.items()}
         decision = read.decision
-        self.audit.record(_entry(read.principal, read.spec, read.port, read.snapshot, decision, statement, rows, extra))
+        self.audit.record(
+            access_entry(read.principal, read.spec, read.port, read.snapshot, decision, statement, rows, extra)
+        )
 
     def close(self) -> None:
         """Close the reader and the audit writer (what is queued is written first)."""
@@ -689,77 +690,6 @@ class DataPlane:
         """Run reads and exports under ``limits`` from now on (the reader opens again with them)."""
         self.engine = limits
         self._close_reader()  # never the audit writer: reads would then fail closed
-
-
-class AuditedStream:
-    """Record batches of one read, counted; ``on_end(rows, complete)`` runs once when the batches run
-    out, fail or the stream is closed."""
-
-    def __init__(self, batches: BatchStream, on_end: Callable[[int, bool], None]) -> None:
-        self._batches = batches
-        self._on_end: Callable[[int, bool], None] | None = on_end
-        self.rows = 0
-
-    @property
-    def schema(self) -> Any:
-        return self._batches.schema
-
-    def __iter__(self) -> Iterator[Any]:
-        complete = False
-        try:
-            for batch in self._batches:
-                self.rows += batch.num_rows
-                yield batch
-            complete = True
-        finally:
-            self._end(complete)
-
-    def close(self) -> None:
-        self._batches.close()
-        self._end(False)
-
-    def _end(self, complete: bool) -> None:
-        on_end, self._on_end = self._on_end, None
-        if on_end is not None:
-            on_end(self.rows, complete)
-
-
-def normalised_statement(sql: str) -> str:
-    """``sql`` with every literal replaced by ``?`` (what the audit keeps: never a value)."""
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-    except sqlglot.errors.ParseError:
-        return "<unparsable statement>"
-    for literal in list(tree.find_all(exp.Literal)):
-        literal.replace(exp.Placeholder())
-    return tree.sql(dialect="duckdb")
-
-
-def _entry(
-    principal: Principal,
-    spec: DataProduct,
-    port: str | None,
-    record: SnapshotRecord,
-    decision: Decision,
-    statement: str | None = None,
-    rows: int | None = None,
-    data: dict[str, Any] | None = None,
-) -> AuditEntry:
-    return AuditEntry(
-        actor=principal.id,
-        action="read",
-        product=spec.key,
-        port=port,
-        snapshot=record.id,
-        statement=statement,
-        rows=rows,
-        decision="allow" if decision.allowed else "deny",
-        reason=decision.reason,
-        data=dict(data or {}) | ({"source": decision.source} if decision.source else {}),
-    )
 
 
 _CACHE_LIMIT = 10_000
