@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -99,6 +100,24 @@ def python_sources(entry: Path, folder: Path) -> list[tuple[Path, str]]:
     return sorted(python_modules(entry, folder).items())
 
 
+_PARSING = threading.Lock()
+
+
+def _parsed(source: str) -> ast.Module:
+    """``ast.parse(source)``, one thread at a time: CPython 3.11 keeps the AST constructor's
+    recursion depth in state the threads share, so two parses at once (two products fingerprinted
+    by parallel builds) can fail with "AST constructor recursion depth mismatch" (python/cpython
+    gh-106905). A parse another library makes at the same moment can still collide: that spurious
+    SystemError is retried once."""
+    with _PARSING:
+        try:
+            return ast.parse(source)
+        except SystemError as exc:
+            if "recursion depth mismatch" not in str(exc):
+                raise
+            return ast.parse(source)
+
+
 def python_modules(entry: Path, folder: Path) -> dict[Path, str]:
     """Path → AST dump (or the text, when it does not parse) of the entry module and the local
     modules it imports, transitively."""
@@ -110,7 +129,7 @@ def python_modules(entry: Path, folder: Path) -> dict[Path, str]:
             continue
         source = path.read_text(encoding="utf-8")
         try:
-            tree = ast.parse(source)
+            tree = _parsed(source)
         except SyntaxError:
             seen[path] = source
             continue
