@@ -19,6 +19,7 @@ COLUMNS = {
     "i64": (pa.int64(), st.integers(-(2**63), 2**63 - 1)),
     "i16": (pa.int16(), st.integers(-(2**15), 2**15 - 1)),
     "f64": (pa.float64(), st.floats()),
+    "f32": (pa.float32(), st.floats(width=32)),
     "text": (pa.string(), st.text()),
     "bool": (pa.bool_(), st.booleans()),
     "date": (pa.date32(), st.dates()),
@@ -70,3 +71,12 @@ def test_edge_values_frame_as_postgresql_text() -> None:
     assert framed == _expected(table)
     first = pg.data_row([b"", b"t", b"1.500"])
     assert framed.startswith(first) and b"\xff\xff\xff\xff" in framed  # a NULL is length -1
+
+
+def test_floats_at_every_notation_boundary_frame_as_the_per_value_encoder() -> None:
+    values = [1.0, -0.0, 0.0, 100.0, 1e15, 1e16, 9.999999999999998e15, 123456789012345.6, 13156934067660.963]
+    values += [1e-4, 9.99e-5, 1.402233145710586e-09, 2.775411931247677e-05, 5e-324, 1.7976931348623157e308, 0.1]
+    values += [1e22, -1e-7, float("nan"), float("inf"), float("-inf"), None]
+    for kind in (pa.float64(), pa.float32()):
+        table = pa.table({"x": pa.array(values, kind)})
+        assert _framed(table) == _expected(table), kind
