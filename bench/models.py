@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from serving import Load, free_port, wait_for, wrk
+from serving import Load, free_port, stop, wait_for, wrk
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "fashion-retail"
 PRODUCT = "customer-relations.customer-lifetime-value"
@@ -186,13 +186,7 @@ def main() -> None:
                 loads = [wrk(url, script, args) for url in (quanta_url, base_url, fast_url)]
                 results.append((size, *loads))
         finally:
-            for process in (quanta, baseline):
-                process.terminate()
-            for process in (quanta, baseline):
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(quanta, baseline)
     print(f"\nCLV score port, scale {args.scale}; wrk -t{args.threads} -c{args.connections} -d{args.duration}s\n")
     print(
         "| rows per request | Quanta req/s | p50 ms | p99 ms | bare FastAPI req/s | p50 ms | p99 ms | ratio "

@@ -160,6 +160,17 @@ def _percentile(out: str, which: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
+def stop(*processes: subprocess.Popen[bytes]) -> None:
+    """Terminate the servers, and kill any that has not exited within 30 s."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def peak_rss_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
@@ -232,13 +243,7 @@ def main() -> None:
             rss_quanta, rss_base = peak_rss_mib(quanta.pid), peak_rss_mib(baseline.pid)
             size_mib = Path(archive_file).stat().st_size / 2**20
         finally:
-            for process in (quanta, baseline):
-                process.terminate()
-            for process in (quanta, baseline):
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            stop(quanta, baseline)
     print(
         f"\nlookups: {args.rows:,} rows, random keys; download: {args.download_rows:,} rows ({size_mib:.0f} MiB); "
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s\n"

@@ -209,8 +209,7 @@ def test_information_schema_columns_name_types_as_postgresql_does(served: Served
         " from information_schema.columns where table_schema = 'sales' and table_name in ('orders', 'daily_revenue')"
         " order by table_name, ordinal_position"
     )
-    with served.connect() as ours, psycopg.connect("host=127.0.0.1 port=5432 dbname=test") as theirs:
-        assert ours.execute(query).fetchall() == theirs.execute(query).fetchall()
+    _answered_as_by_postgresql(served, query)
 
 
 def test_information_schema_names_primary_keys_as_postgresql_does(served: Served, postgres_twin: None) -> None:
@@ -221,5 +220,10 @@ def test_information_schema_names_primary_keys_as_postgresql_does(served: Served
         " where k.table_schema = 'sales' and k.table_name in ('orders', 'daily_revenue')"
         " order by k.table_name, k.ordinal_position"
     )
+    _answered_as_by_postgresql(served, query)
+
+
+def _answered_as_by_postgresql(served: Served, query: str) -> None:
+    """``query`` answers the same rows from the port as from the PostgreSQL twin."""
     with served.connect() as ours, psycopg.connect("host=127.0.0.1 port=5432 dbname=test") as theirs:
         assert ours.execute(query).fetchall() == theirs.execute(query).fetchall()
