@@ -194,6 +194,29 @@ def test_transactions_session_parameters_and_prepared_statements(sql: SqlServed)
             assert count == (sum(1 for o in _orders() if o["country"] == country),)
 
 
+def test_a_prepared_statement_answers_the_session_state_of_each_run(sql: SqlServed) -> None:
+    query = "select current_setting('application_name') as app, count(*) from sales.orders where amount > %s"
+    seen = []
+    with sql.connect() as connection:
+        for name in ("first", "second"):
+            connection.execute(f"set application_name = '{name}'")
+            for _ in range(6):  # psycopg prepares it on the fifth run
+                seen.append(connection.execute(query, [0], prepare=True).fetchone())
+    assert seen == [("first", ROWS)] * 6 + [("second", ROWS)] * 6
+
+
+def test_small_results_are_written_as_large_ones_are(sql: SqlServed) -> None:
+    columns = "order_id, country, amount, amount > 100 as big, order_date, amount / 3 as third, null::int as none"
+    with sql.connect() as connection:
+        whole = connection.execute(f"select {columns} from sales.orders order by order_id").fetchall()
+        one_by_one = [
+            connection.execute(f"select {columns} from sales.orders where order_id = %s", [row[0]]).fetchone()
+            for row in whole[:20]
+        ]
+    assert len(whole) == ROWS
+    assert one_by_one == whole[:20]
+
+
 def test_server_side_cursors_fetch_in_portions(sql: SqlServed) -> None:
     with psycopg.connect(sql.dsn("nora")) as connection, connection.cursor(name="orders") as cursor:
         cursor.itersize = 50

@@ -8,6 +8,7 @@ layer hands it SQL it built and gated.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from typing import Any
 import duckdb
 
 from quanta.engines.interrupt import interruptible
+
+warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning, __name__)
+# ``cursor.execute(…).to_arrow_table()`` copies the rows once more than ``cursor.sql(…)`` does, but
+# plans the query once instead of twice: a one-row lookup is about 10% faster, a million rows no slower.
 
 
 class ReadFailed(Exception):
@@ -61,7 +66,7 @@ class DuckDBReader:
         if on_start is not None:
             on_start(cursor.interrupt)
         try:
-            return interruptible(cursor, lambda: cursor.sql(sql, params=_bound(params)).to_arrow_table())
+            return interruptible(cursor, lambda: cursor.execute(sql, _bound(params)).to_arrow_table())
         except duckdb.Error as exc:
             raise ReadFailed(_first_line(str(exc))) from None
         finally:

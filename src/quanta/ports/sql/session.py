@@ -59,9 +59,33 @@ class Result:
 
     @functools.cached_property
     def rows(self) -> list[tuple[Any, ...]]:
-        """The rows as Python tuples (for binary results and COPY)."""
-        columns = [column.to_pylist() for column in self.table.columns]
-        return list(zip(*columns, strict=True)) if columns else [()] * self.count
+        """The rows as Python tuples (for COPY)."""
+        return self.rows_between(0, self.count)
+
+    def rows_between(self, start: int, end: int) -> list[tuple[Any, ...]]:
+        """Rows ``start`` to ``end`` as Python tuples (for binary and small results)."""
+        columns = [column.to_pylist() for column in self.table.slice(start, end - start).columns]
+        return list(zip(*columns, strict=True)) if columns else [()] * (end - start)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A statement as it runs in one session state: with the session's functions answered, its
+    parameter numbers, and the data plane's SQL (None: a catalog statement)."""
+
+    source: Any
+    session: tuple[tuple[str, str], ...]
+    numbers: list[int]
+    answered: Any
+    sql: str | None
+
+
+PLANNED_KEPT = 256
+"""Planned queries a session keeps (the oldest are dropped beyond it)."""
+
+SMALL_RESULT = 64
+"""Rows up to which a text result is written value by value: Arrow's fixed cost per call is
+more than a few rows' Python."""
 
 
 @dataclass
@@ -102,6 +126,7 @@ class Session:
         self.secret = secrets.randbits(31)
         self.source = _peer(writer)
         self.skip_to_sync = False
+        self._planned: dict[int, Planned] = {}
 
     # ---------------------------------------------------------------- start-up
 
@@ -630,17 +655,17 @@ class Session:
         principal = self.principal
         assert principal is not None
         own = {**self.parameters, "user": principal.id, "database": self.database, "pid": str(self.process_id)}
-        expression = st.session_functions(expression, own)
-        numbers = st.parameter_numbers(expression)
+        planned = self._plan(expression, own)
+        numbers = planned.numbers
         if numbers and (numbers[-1] > len(values or []) or numbers[0] < 1):
             raise SessionError(f"there is no parameter ${numbers[-1]}", "42P02")
         bound = list(values or [])[: numbers[-1]] if numbers else None
         try:
-            if catalog.is_catalog_statement(expression):
-                table = await self._call(lambda: self._catalog_query(expression, bound, limit))
+            if planned.sql is None:
+                table = await self._call(lambda: self._catalog_query(planned.answered, bound, limit))
             else:
                 plane = self.port.platform.plane
-                sql = st.postgres_column_names(expression).sql(dialect="duckdb")
+                sql = planned.sql
 
                 def run() -> Any:
                     return plane.query(principal, sql, limit=limit, params=bound, on_start=self._started)
@@ -657,6 +682,23 @@ class Session:
         names = list(table.schema.names)
         types = [wt.wire_type(f.type) for f in table.schema]
         return Result(names, types, table)
+
+    def _plan(self, expression: Any, own: dict[str, str]) -> Planned:
+        """``expression`` with the session's functions answered, and the data plane's SQL for it
+        (kept for the same expression run again in the same session state)."""
+        session = tuple(sorted(own.items()))
+        kept = self._planned.get(id(expression))
+        if kept is not None and kept.source is expression and kept.session == session:
+            return kept
+        answered = st.session_functions(expression, own)
+        on_catalog = catalog.is_catalog_statement(answered)
+        sql = None if on_catalog else st.postgres_column_names(answered).sql(dialect="duckdb")
+        planned = Planned(expression, session, st.parameter_numbers(answered), answered, sql)
+        if sql is not None:  # a catalog statement is rewritten on each run
+            if len(self._planned) >= PLANNED_KEPT:
+                del self._planned[next(iter(self._planned))]
+            self._planned[id(expression)] = planned
+        return planned
 
     def _catalog_query(self, expression: Any, params: list[Any] | None, limit: int | None) -> Any:
         """A catalog query, answered by this principal's metadata-only database (no product data)."""
@@ -710,7 +752,8 @@ class Session:
         return fields
 
     async def _send_rows(self, result: Result, start: int, end: int, formats: list[int]) -> None:
-        if result.types and all(_format_of(formats, i) == 0 for i in range(len(result.types))):
+        text = all(_format_of(formats, i) == 0 for i in range(len(result.types)))
+        if result.types and text and end - start > SMALL_RESULT:
             for first in range(start, end, datarows.CHUNK_ROWS):  # text: whole batches at a time
                 piece = result.table.slice(first, min(datarows.CHUNK_ROWS, end - first))
                 columns = [datarows.text_values(piece.column(i), wire.oid) for i, wire in enumerate(result.types)]
@@ -722,7 +765,7 @@ class Session:
             assert encoder is not None
             encoders.append(encoder)
         chunk: list[bytes] = []
-        for row in result.rows[start:end]:
+        for row in result.rows_between(start, end):
             chunk.append(pg.data_row([None if v is None else encoders[i](v) for i, v in enumerate(row)]))
             if len(chunk) >= 1000:
                 await self._send(b"".join(chunk), flush=True)
