@@ -227,3 +227,23 @@ def _answered_as_by_postgresql(served: Served, query: str) -> None:
     """``query`` answers the same rows from the port as from the PostgreSQL twin."""
     with served.connect() as ours, psycopg.connect("host=127.0.0.1 port=5432 dbname=test") as theirs:
         assert ours.execute(query).fetchall() == theirs.execute(query).fetchall()
+
+
+def test_pg_settings_lists_the_ports_parameters_and_nothing_of_the_engine(served: Served) -> None:
+    with served.connect() as connection:
+        names = {row[0] for row in connection.execute("select name from pg_catalog.pg_settings")}
+        everything = " ".join(str(v) for row in connection.execute("select * from pg_settings") for v in row)
+        kept = connection.execute("select setting, source from pg_settings where name = 'server_version'").fetchone()
+    assert {"application_name", "DateStyle", "server_version", "client_encoding"} <= names
+    assert not names & {"temp_directory", "secret_directory", "allowed_directories", "memory_limit", "threads"}
+    assert "/" not in everything  # no path of the server's machine
+    assert kept == ("15.0 (Quanta)", "default")
+
+
+def test_session_functions_and_catalog_columns_are_named_as_postgresql_names_them(served: Served) -> None:
+    with served.connect() as connection:
+        cursor = connection.execute("select version(), pg_catalog.version() as v")
+        assert [c.name for c in cursor.description] == ["version", "v"]
+        assert all(value.startswith("PostgreSQL 15") for value in cursor.fetchone())
+        cursor = connection.execute("select count(*), max(relname) from pg_catalog.pg_class")
+        assert [c.name for c in cursor.description] == ["count", "max"]

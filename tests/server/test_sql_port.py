@@ -205,6 +205,18 @@ def test_a_prepared_statement_answers_the_session_state_of_each_run(sql: SqlServ
     assert seen == [("first", ROWS)] * 6 + [("second", ROWS)] * 6
 
 
+def test_current_setting_answers_kept_parameters_and_refuses_others_unless_missing_is_ok(sql: SqlServed) -> None:
+    with sql.connect() as connection:
+        assert connection.execute("select current_setting('DateStyle')").fetchone() == ("ISO, MDY",)
+        with pytest.raises(psycopg.Error) as raised:
+            connection.execute("select current_setting('allowed_directories')")
+        assert raised.value.sqlstate == "42704"
+        assert connection.execute("select current_setting('allowed_directories', true)").fetchone() == (None,)
+        with pytest.raises(psycopg.Error) as raised:
+            connection.execute("select current_setting('work_mem', false)")
+        assert raised.value.sqlstate == "42704"
+
+
 def test_small_results_are_written_as_large_ones_are(sql: SqlServed) -> None:
     columns = "order_id, country, amount, amount > 100 as big, order_date, amount / 3 as third, null::int as none"
     with sql.connect() as connection:
@@ -435,7 +447,9 @@ def postgres_twin() -> Iterator[None]:
         connection.execute("DROP SCHEMA IF EXISTS sales CASCADE")
 
 
-@pytest.mark.parametrize("command", ["\\dt", "\\dt sales.*", "\\d", "\\dn"])
+@pytest.mark.parametrize(
+    "command", ["\\dt", "\\dt sales.*", "\\d", "\\dn", "\\df", "\\dd", "\\do", "\\dy", "\\db", "\\dconfig sql*"]
+)
 def test_psql_lists_relations_and_schemas_as_postgresql_does(sql: SqlServed, postgres_twin: None, command: str) -> None:
     ours = _psql(sql.port, "nora", command)
     theirs = subprocess.run(
@@ -467,6 +481,33 @@ def test_psql_describes_a_readable_table_and_no_other(sql: SqlServed) -> None:
         env={**os.environ, "PGPASSWORD": PASSWORD}, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert 'Did not find any relation named "sales.orders"' in hidden.stderr  # ann reads over REST only
+
+
+@pytest.mark.parametrize(
+    ("command", "title"),
+    [
+        ("\\dx", "List of installed extensions"),
+        ("\\dL", "List of languages"),
+        ("\\dC", "List of casts"),
+        ("\\dconfig", "List of non-default configuration parameters"),
+        ("\\df+", "List of functions"),
+        ("\\do+", "List of operators"),
+    ],
+)
+def test_psql_lists_no_extension_language_cast_or_function_of_the_port(
+    sql: SqlServed, command: str, title: str
+) -> None:
+    output = _psql(sql.port, "nora", command)
+    assert output.splitlines()[0].strip() == title and output.rstrip().endswith("(0 rows)"), output
+
+
+def test_psql_lists_databases_and_tablespaces_in_full(sql: SqlServed) -> None:
+    databases = _psql(sql.port, "nora", "\\l+").splitlines()
+    assert [c.strip() for c in databases[1].split("|")][-3:] == ["Size", "Tablespace", "Description"]
+    assert [c.strip() for c in databases[3].split("|")][:3] == ["quanta", "nora", "UTF8"]
+    assert "pg_default" in databases[3] and databases[4] == "(1 row)"
+    assert "pg_global" in _psql(sql.port, "nora", "\\db+")
+    assert _psql(sql.port, "nora", "\\drds") == ""  # psql's "Did not find any settings." (on stderr)
 
 
 def test_psql_lists_the_database_and_the_role(sql: SqlServed) -> None:

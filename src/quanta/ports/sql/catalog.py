@@ -220,7 +220,7 @@ def rewrite(expression: exp.Expression) -> exp.Expression:
                 )
         if isinstance(node, exp.Cast):
             target = node.to.sql(dialect="postgres").lower().split(".")[-1]
-            if target in ("regclass", "regtype", "regproc", "regnamespace", "oid", "regrole"):
+            if target in ("regclass", "regtype", "regproc", "regprocedure", "regnamespace", "oid", "regrole"):
                 inner = node.this
                 named = isinstance(inner, exp.Literal) and inner.is_string
                 if named or (isinstance(inner, exp.Parameter) and target in ("regclass", "regtype")):

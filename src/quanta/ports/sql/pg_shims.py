@@ -7,6 +7,30 @@ from __future__ import annotations
 
 SHIM = "pg_quanta"  # starts with pg_: psql's \\dn leaves it out as it does PostgreSQL's own
 
+
+def _settings() -> str:
+    """``pg_settings`` as the port's session parameters at their defaults (never the engine's
+    settings: those name the server's folders)."""
+    from quanta.ports.sql.statements import CANONICAL, READ_ONLY, SETTABLE
+
+    rows = sorted(
+        [(CANONICAL.get(name, name), value, "user") for name, value in SETTABLE.items()]
+        + [(name, value, "internal") for name, value in READ_ONLY.items()]
+    )
+    values = ", ".join("(" + ", ".join("'" + v.replace("'", "''") + "'" for v in row) + ")" for row in rows)
+    return (
+        (
+            "SELECT name, setting, NULL::VARCHAR AS unit, 'Quanta SQL port' AS category, '' AS short_desc,"
+            " NULL::VARCHAR AS extra_desc, context, 'string' AS vartype, 'default' AS source, NULL::VARCHAR AS min_val,"
+            " NULL::VARCHAR AS max_val, NULL::VARCHAR[] AS enumvals, setting AS boot_val, setting AS reset_val,"
+            " NULL::VARCHAR AS sourcefile, NULL::INTEGER AS sourceline, false AS pending_restart"
+            f" FROM (VALUES {values}) AS quanta_s(name, setting, context)"
+        )
+        .replace("{", "{{")
+        .replace("}", "}}")
+    )
+
+
 SHIM_VIEWS = {
     "pg_namespace": (
         "SELECT oid, CASE nspname WHEN 'main' THEN 'public' ELSE nspname END AS nspname, nspowner, nspacl"
@@ -47,7 +71,8 @@ SHIM_VIEWS = {
     ),
     # the products' primary keys, one unique btree index each, named as PostgreSQL names them
     "pg_constraint": (
-        "SELECT conoid AS oid, name AS conname, nspid AS connamespace, contype, false AS condeferrable,"
+        "SELECT conoid AS oid, 2606::BIGINT AS tableoid, name AS conname, nspid AS connamespace, contype,"
+        " false AS condeferrable,"
         " false AS condeferred, true AS convalidated, relid AS conrelid, 0::BIGINT AS contypid,"
         " indexrelid AS conindid, 0::BIGINT AS conparentid, 0::BIGINT AS confrelid, ' ' AS confupdtype,"
         " ' ' AS confdeltype, ' ' AS confmatchtype, true AS conislocal, 0 AS coninhcount, true AS connoinherit,"
@@ -69,7 +94,7 @@ SHIM_VIEWS = {
         "SELECT 16384::BIGINT AS oid, {database} AS datname, 10::BIGINT AS datdba, 6 AS encoding,"
         " 'c' AS datlocprovider, true AS datallowconn, false AS datistemplate, -1 AS datconnlimit,"
         " 'C' AS datcollate, 'C' AS datctype,"
-        " NULL::VARCHAR AS daticulocale, NULL::VARCHAR[] AS datacl"
+        " NULL::VARCHAR AS daticulocale, NULL::VARCHAR[] AS datacl, 1663::BIGINT AS dattablespace"
     ),
     "pg_roles": (
         "SELECT 10::BIGINT AS oid, {user} AS rolname, false AS rolsuper, true AS rolinherit, false AS rolcreaterole,"
@@ -97,16 +122,56 @@ SHIM_VIEWS = {
         " WHERE false"
     ),
     "pg_publication_namespace": "SELECT 0::BIGINT AS pnpubid, 0::BIGINT AS pnnspid WHERE false",
-    "pg_trigger": "SELECT 0::BIGINT AS oid, 0::BIGINT AS tgrelid, '' AS tgname WHERE false",
-    "pg_rewrite": "SELECT 0::BIGINT AS oid, 0::BIGINT AS ev_class, '' AS rulename WHERE false",
-    "pg_extension": "SELECT 0::BIGINT AS oid, 'plpgsql' AS extname, '1.0' AS extversion WHERE false",
+    "pg_trigger": "SELECT 0::BIGINT AS oid, 2620::BIGINT AS tableoid, 0::BIGINT AS tgrelid, '' AS tgname WHERE false",
+    "pg_rewrite": (
+        "SELECT 0::BIGINT AS oid, 2618::BIGINT AS tableoid, 0::BIGINT AS ev_class, '' AS rulename WHERE false"
+    ),
+    # no extension, no procedural language, operator, cast or event trigger of the port's own: psql's
+    # \dx, \dL, \do, \dC, \dy and \drds list none
+    "pg_extension": (
+        "SELECT 0::BIGINT AS oid, '' AS extname, 0::BIGINT AS extowner, 0::BIGINT AS extnamespace,"
+        " false AS extrelocatable, '' AS extversion, NULL::BIGINT[] AS extconfig, NULL::VARCHAR[] AS extcondition"
+        " WHERE false"
+    ),
+    "pg_language": (
+        "SELECT * FROM (VALUES (12::BIGINT, 'internal'), (13, 'c'), (14, 'sql'))"
+        " AS quanta_l(oid, lanname), (SELECT 2612::BIGINT AS tableoid, 10::BIGINT AS lanowner,"
+        " false AS lanispl, false AS lanpltrusted, 0::BIGINT AS lanplcallfoid, 0::BIGINT AS laninline,"
+        " 0::BIGINT AS lanvalidator, NULL::VARCHAR[] AS lanacl)"
+    ),
+    "pg_operator": (
+        "SELECT 0::BIGINT AS oid, '' AS oprname, 0::BIGINT AS oprnamespace, 0::BIGINT AS oprowner, 'b' AS oprkind,"
+        " false AS oprcanmerge, false AS oprcanhash, 0::BIGINT AS oprleft, 0::BIGINT AS oprright,"
+        " 0::BIGINT AS oprresult, 0::BIGINT AS oprcom, 0::BIGINT AS oprnegate, 0::BIGINT AS oprcode,"
+        " 0::BIGINT AS oprrest, 0::BIGINT AS oprjoin WHERE false"
+    ),
+    "pg_cast": (
+        "SELECT 0::BIGINT AS oid, 2605::BIGINT AS tableoid, 0::BIGINT AS castsource, 0::BIGINT AS casttarget,"
+        " 0::BIGINT AS castfunc, 'e' AS castcontext, 'f' AS castmethod WHERE false"
+    ),
+    "pg_event_trigger": (
+        "SELECT 0::BIGINT AS oid, '' AS evtname, '' AS evtevent, 0::BIGINT AS evtowner, 0::BIGINT AS evtfoid,"
+        " 'O' AS evtenabled, []::VARCHAR[] AS evttags WHERE false"
+    ),
+    "pg_db_role_setting": (
+        "SELECT 0::BIGINT AS setdatabase, 0::BIGINT AS setrole, []::VARCHAR[] AS setconfig WHERE false"
+    ),
+    "pg_opfamily": (
+        "SELECT 0::BIGINT AS oid, 2753::BIGINT AS tableoid, 0::BIGINT AS opfmethod, '' AS opfname,"
+        " 0::BIGINT AS opfnamespace, 0::BIGINT AS opfowner WHERE false"
+    ),
+    "pg_tablespace": (
+        "SELECT * FROM (VALUES (1663::BIGINT, 'pg_default'), (1664, 'pg_global')) AS quanta_t(oid, spcname),"
+        " (SELECT 10::BIGINT AS spcowner, NULL::VARCHAR[] AS spcacl, NULL::VARCHAR[] AS spcoptions)"
+    ),
     "pg_collation": (  # no product column has a collation of its own
         "SELECT 0::BIGINT AS oid, '' AS collname, 0::BIGINT AS collnamespace, 0::BIGINT AS collowner,"
         " 'c' AS collprovider, true AS collisdeterministic, -1 AS collencoding, NULL::VARCHAR AS collcollate,"
         " NULL::VARCHAR AS collctype, NULL::VARCHAR AS colliculocale WHERE false"
     ),
     "pg_opclass": (
-        "SELECT 0::BIGINT AS oid, 0::BIGINT AS opcmethod, '' AS opcname, 0::BIGINT AS opcnamespace,"
+        "SELECT 0::BIGINT AS oid, 2616::BIGINT AS tableoid, 0::BIGINT AS opcmethod, '' AS opcname,"
+        " 0::BIGINT AS opcnamespace,"
         " 0::BIGINT AS opcowner, 0::BIGINT AS opcfamily, 0::BIGINT AS opcintype, true AS opcdefault,"
         " 0::BIGINT AS opckeytype WHERE false"
     ),  # no key column has a non-default operator class
@@ -115,7 +180,13 @@ SHIM_VIEWS = {
         "SELECT objoid, 1259::BIGINT AS classoid, objsubid, description FROM pg_catalog.pg_description"
         " WHERE description IS NOT NULL"
     ),
+    # DuckDB's own functions (their namespace is none of pg_namespace's), not the shim's macros
+    "pg_proc": (
+        "SELECT * FROM pg_catalog.pg_proc WHERE pronamespace NOT IN"
+        " (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('main', 'pg_quanta'))"
+    ),
     "pg_range": "SELECT 0::BIGINT AS rngtypid, 0::BIGINT AS rngsubtype WHERE false",
+    "pg_settings": _settings(),
 }
 
 MACROS = {  # aliases inside a macro are quanta_…: an argument such as a.attnum must not bind to them
@@ -126,6 +197,12 @@ MACROS = {  # aliases inside a macro are quanta_…: an argument such as a.attnu
     "pg_table_size(relation)": "0",
     "pg_indexes_size(relation)": "0",
     "pg_get_serial_sequence(tab, col)": "NULL::VARCHAR",
+    "pg_database_size(name)": "0",
+    "pg_tablespace_location(tablespace)": "''",
+    "pg_get_function_result(function)": "NULL::VARCHAR",
+    "pg_get_function_arguments(function)": "NULL::VARCHAR",
+    "pg_get_function_sqlbody(function)": "NULL::VARCHAR",
+    "pg_tablespace_size(tablespace)": "0",
     "pg_relation_is_publishable(relation)": "false",
     "pg_collation_is_visible(collation)": "true",
     "array_upper(items, dimension)": "len(items)",

@@ -690,9 +690,8 @@ class Session:
         kept = self._planned.get(id(expression))
         if kept is not None and kept.source is expression and kept.session == session:
             return kept
-        answered = st.session_functions(expression, own)
-        on_catalog = catalog.is_catalog_statement(answered)
-        sql = None if on_catalog else st.postgres_column_names(answered).sql(dialect="duckdb")
+        answered = st.session_functions(st.postgres_column_names(expression.copy()), own)  # named as written
+        sql = None if catalog.is_catalog_statement(answered) else answered.sql(dialect="duckdb")
         planned = Planned(expression, session, st.parameter_numbers(answered), answered, sql)
         if sql is not None:  # a catalog statement is rewritten on each run
             if len(self._planned) >= PLANNED_KEPT:

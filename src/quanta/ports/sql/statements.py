@@ -125,6 +125,9 @@ READ_ONLY = {
 }
 """Parameters that can be shown but not set."""
 
+VERSION = f"PostgreSQL {READ_ONLY['server_version']} on the Quanta SQL port"
+"""What ``version()`` answers."""
+
 REPORTED = (
     "application_name", "client_encoding", "datestyle", "intervalstyle", "timezone", "integer_datetimes",
     "server_encoding", "server_version", "standard_conforming_strings", "is_superuser",
@@ -359,6 +362,15 @@ LOGICAL_TYPES = {
 """The PostgreSQL type of each logical type (arrays and objects travel as text)."""
 
 
+def _is_true(node: exp.Expression) -> bool:
+    """Whether ``node`` is the literal ``true`` (or a string PostgreSQL reads as true)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    return isinstance(node, exp.Literal) and node.is_string and node.name.strip().lower() in ("t", "true", "on", "1")
+
+
 def session_functions(expression: exp.Expression, session: dict[str, str]) -> exp.Expression:
     """``expression`` with the session's own functions answered as literals: ``version()``,
     ``current_user``, ``session_user``, ``current_database()``, ``current_schema()``,
@@ -369,7 +381,9 @@ def session_functions(expression: exp.Expression, session: dict[str, str]) -> ex
     def answer(node: exp.Expression) -> exp.Expression:
         target = node.expression if isinstance(node, exp.Dot) and _is_pg_catalog(node.this) else node
         value: exp.Expression | None = None
-        if isinstance(target, exp.CurrentUser | exp.SessionUser):
+        if isinstance(target, exp.CurrentVersion):
+            value = exp.Literal.string(VERSION)
+        elif isinstance(target, exp.CurrentUser | exp.SessionUser):
             value = exp.Literal.string(session["user"])
         elif isinstance(target, exp.CurrentDatabase):
             value = exp.Literal.string(session["database"])
@@ -380,15 +394,16 @@ def session_functions(expression: exp.Expression, session: dict[str, str]) -> ex
         elif isinstance(target, exp.Anonymous):
             name = str(target.name).lower()
             if name == "version" and not target.expressions:
-                value = exp.Literal.string(f"PostgreSQL {READ_ONLY['server_version']} on the Quanta SQL port")
+                value = exp.Literal.string(VERSION)
             elif name == "pg_backend_pid" and not target.expressions:
                 value = exp.Literal.number(session["pid"])
             elif name == "current_setting" and target.expressions and isinstance(target.expressions[0], exp.Literal):
                 setting = target.expressions[0].name.lower()
                 shown = session.get(setting, READ_ONLY.get(setting))
-                if shown is None:
+                missing_ok = len(target.expressions) > 1 and _is_true(target.expressions[1])
+                if shown is None and not missing_ok:
                     raise StatementError(f'unrecognized configuration parameter "{setting}"', "42704")
-                value = exp.Literal.string(shown)
+                value = exp.Null() if shown is None else exp.Literal.string(shown)
         return value if value is not None else node
 
     return expression.transform(answer)
@@ -428,6 +443,10 @@ def _postgres_name(node: exp.Expression) -> str:
 
     while isinstance(node, exp.Paren | exp.Cast):
         node = node.this
+    if isinstance(node, exp.Dot) and _is_pg_catalog(node.this):  # pg_catalog.version()
+        node = node.expression
+    if isinstance(node, exp.CurrentVersion):
+        return "version"
     if isinstance(node, exp.Column):
         return node.name
     if isinstance(node, exp.Case):
