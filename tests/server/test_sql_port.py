@@ -316,6 +316,19 @@ def test_a_statement_timeout_cancels_with_57014(sql: SqlServed) -> None:
         assert connection.execute("select 2").fetchone() == (2,)
 
 
+def test_a_statement_timeout_during_the_catalogs_first_build_cancels_the_query(sql: SqlServed) -> None:
+    import time
+
+    with psycopg.connect(sql.dsn("nora").replace("dbname=quanta", "dbname=first_build"), autocommit=True) as connection:
+        connection.execute("set statement_timeout = '1ms'")  # ends while the metadata database is built
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            connection.execute("select count(*) from pg_catalog.pg_class, generate_series(1, 3000000000)")
+        assert time.monotonic() - started < 2.0
+        connection.execute("reset statement_timeout")
+        assert connection.execute("select count(*) > 0 from pg_catalog.pg_class").fetchone() == (True,)
+
+
 def _raw(sql: SqlServed) -> socket.socket:
     return socket.create_connection(("127.0.0.1", sql.port), timeout=10)
 
@@ -401,6 +414,47 @@ def test_asyncpg_prepares_with_inferred_parameter_types_and_reads_binary_results
                 await connection.fetch("select * from sales.nothing")
             assert raised.value.sqlstate == "42P01"
             assert await connection.fetchval("select 3") == 3
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def test_arrays_are_postgresql_arrays_in_results_and_parameters(sql: SqlServed) -> None:
+    wanted = ["o-00001", "o-00002", "o-00005"]
+    with sql.connect() as connection:
+        for binary in (False, True):
+            cursor = connection.cursor(binary=binary)
+            cursor.execute(
+                "select array[1, 2, null] as numbers, array['a b', null, 'c'] as words, array[]::int[] as none"
+            )
+            assert [c.type_code for c in cursor.description] == [1007, 1009, 1007]
+            assert cursor.fetchone() == ([1, 2, None], ["a b", None, "c"], [])
+            cursor.execute("select order_id from sales.orders where order_id = any(%s) order by 1", [wanted])
+            assert [r[0] for r in cursor.fetchall()] == wanted
+        excluded = connection.execute("select count(*) from sales.orders where order_id <> all(%s)", [wanted])
+        assert excluded.fetchone() == (ROWS - 3,)
+        assert connection.execute("select array[array[1, 2], array[3, 4]] as m").fetchone() == ([[1, 2], [3, 4]],)
+
+
+def test_asyncpg_introspects_array_types_and_binds_arrays(sql: SqlServed) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(
+            host="127.0.0.1", port=sql.port, user="nora", password=PASSWORD, database="quanta", ssl=False
+        )
+        try:
+            query = "select order_id from sales.orders where order_id = any($1) order by 1"
+            assert [r[0] for r in await connection.fetch(query, ["o-00003", "o-00004"])] == ["o-00003", "o-00004"]
+            amounts = await connection.fetchval(
+                "select count(*) from sales.orders where amount = any($1::float8[])", [0.5, 7.5]
+            )
+            assert amounts == sum(1 for o in _orders() if o["amount"] in (0.5, 7.5))
+            row = await connection.fetchrow("select array[1, 2] as a, array['p', null] as b, array[true] as c")
+            assert (row["a"], row["b"], row["c"]) == ([1, 2], ["p", None], [True])
         finally:
             await connection.close()
 

@@ -35,6 +35,7 @@ _SYSTEM = re.compile(
 )
 ALLOWED_UNKNOWN_FUNCTIONS = frozenset(
     {
+        "all",  # x <> ALL($1): a comparison with every element of a list, as PostgreSQL writes it
         "hash", "date_part", "datepart", "now", "age", "row", "to_json", "list_aggregate", "histogram",
         "printf", "like_escape", "nullif", "strpos", "instr", "left", "right", "lpad", "rpad", "repeat",
         "starts_with", "ends_with", "contains", "date_diff", "date_sub", "date_add", "epoch_us", "epoch_ns",

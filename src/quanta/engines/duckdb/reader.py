@@ -63,9 +63,9 @@ class DuckDBReader:
         """Run one query and return a pyarrow Table (Ctrl-C interrupts it); ``on_start`` receives a
         function that interrupts this query (from any thread)."""
         cursor = self._connection.cursor()
-        if on_start is not None:
-            on_start(cursor.interrupt)
         try:
+            if on_start is not None:
+                on_start(cursor.interrupt)
             return interruptible(cursor, lambda: cursor.execute(sql, _bound(params)).to_arrow_table())
         except duckdb.Error as exc:
             raise ReadFailed(_first_line(str(exc))) from None

@@ -31,6 +31,29 @@ def _settings() -> str:
     )
 
 
+def _types() -> str:
+    """``pg_type`` with text (25) and oid (26) beside DuckDB's types, each type's array type
+    (``_int8``, …: asyncpg reads an array's element type from it), and no type a relation's row type
+    (typrelid 0, not NULL: pgjdbc's getTypeInfo filters on it)."""
+    from quanta.ports.sql import types as wt
+
+    arrays = " ".join(f"WHEN {element} THEN {array}" for element, array in wt.ARRAYS.items())
+    scalars = (
+        "SELECT * REPLACE (coalesce(typrelid, 0) AS typrelid, coalesce(typelem, 0) AS typelem,"
+        f" coalesce(typdelim, ',') AS typdelim, CASE oid {arrays} ELSE 0 END AS typarray) FROM ("
+        "SELECT * FROM pg_catalog.pg_type UNION ALL"
+        " SELECT * REPLACE (25 AS oid, 'text' AS typname, -1 AS typlen) FROM pg_catalog.pg_type WHERE oid = 1043"
+        " UNION ALL SELECT * REPLACE (26 AS oid, 'oid' AS typname) FROM pg_catalog.pg_type WHERE oid = 23)"
+    )
+    rows = ", ".join(f"({array}, '_{wt.NAMES[element]}', {element})" for element, array in wt.ARRAYS.items())
+    array_types = (
+        "SELECT t.* REPLACE (a.oid AS oid, a.typname AS typname, -1 AS typlen, false AS typbyval, 'A' AS typcategory,"
+        " a.typelem AS typelem, 0 AS typarray)"
+        f" FROM ({scalars}) AS t, (VALUES {rows}) AS a(oid, typname, typelem) WHERE t.oid = 20"
+    )
+    return f"{scalars} UNION ALL {array_types}"
+
+
 SHIM_VIEWS = {
     "pg_namespace": (
         "SELECT oid, CASE nspname WHEN 'main' THEN 'public' ELSE nspname END AS nspname, nspowner, nspacl"
@@ -60,11 +83,7 @@ SHIM_VIEWS = {
     ),
     # no type is a relation's row type (typrelid 0, not NULL: pgjdbc's getTypeInfo filters on it), and
     # text (25) beside varchar: the products' strings are text on the wire and in pg_attribute
-    "pg_type": (
-        "SELECT * REPLACE (coalesce(typrelid, 0) AS typrelid) FROM pg_catalog.pg_type UNION ALL"
-        " SELECT * REPLACE (25 AS oid, 'text' AS typname, 0 AS typrelid, -1 AS typlen)"
-        " FROM pg_catalog.pg_type WHERE oid = 1043"
-    ),
+    "pg_type": _types(),
     "pg_am": (
         "SELECT 2::BIGINT AS oid, 'heap' AS amname, NULL::VARCHAR AS amhandler, 't' AS amtype"
         " UNION ALL SELECT 403::BIGINT, 'btree', NULL::VARCHAR, 'i'"
@@ -185,7 +204,11 @@ SHIM_VIEWS = {
         "SELECT * FROM pg_catalog.pg_proc WHERE pronamespace NOT IN"
         " (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('main', 'pg_quanta'))"
     ),
-    "pg_range": "SELECT 0::BIGINT AS rngtypid, 0::BIGINT AS rngsubtype WHERE false",
+    "pg_range": (
+        "SELECT 0::BIGINT AS rngtypid, 0::BIGINT AS rngsubtype, 0::BIGINT AS rngmultitypid,"
+        " 0::BIGINT AS rngcollation, 0::BIGINT AS rngsubopc, 0::BIGINT AS rngcanonical, 0::BIGINT AS rngsubdiff"
+        " WHERE false"
+    ),
     "pg_settings": _settings(),
 }
 

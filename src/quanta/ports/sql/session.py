@@ -121,6 +121,7 @@ class Session:
         self.portals: dict[str, Portal] = {}
         self.cursors: dict[str, Portal] = {}
         self._interrupt: Callable[[], None] | None = None
+        self._cancelled = False
         self.database = ""
         self.process_id = secrets.randbelow(2**31 - 1) + 1
         self.secret = secrets.randbits(31)
@@ -654,6 +655,8 @@ class Session:
 
         principal = self.principal
         assert principal is not None
+        for name, value in st.set_configs(expression, values or []):
+            self.parameters[name] = value  # SELECT set_config(…): the session's, never the engine's
         own = {**self.parameters, "user": principal.id, "database": self.database, "pid": str(self.process_id)}
         planned = self._plan(expression, own)
         numbers = planned.numbers
@@ -681,6 +684,8 @@ class Session:
             raise SessionError(str(exc), "XX000") from None
         names = list(table.schema.names)
         types = [wt.wire_type(f.type) for f in table.schema]
+        if planned.sql is None:  # the catalog's arrays of numbers are oid[], as PostgreSQL's are
+            types = [wt.WireType(wt.ARRAYS[wt.OID]) if t.oid == wt.ARRAYS[wt.INT8] else t for t in types]
         return Result(names, types, table)
 
     def _plan(self, expression: Any, own: dict[str, str]) -> Planned:
@@ -709,9 +714,11 @@ class Session:
         if limit is not None:
             sql = f"SELECT * FROM ({sql}) AS limited LIMIT {int(limit)}"
         cursor = database.cursor()
-        self._started(cursor.interrupt)  # a cancel or the statement timeout stops it too
         try:
+            self._started(cursor.interrupt)  # a cancel or the statement timeout stops it too
             return cursor.sql(sql, params=params or None).to_arrow_table()
+        except SessionError:
+            raise
         except Exception as exc:  # DuckDB's error, shown as the catalog's
             raise SessionError(str(exc).splitlines()[0], catalog.sqlstate_of(str(exc))) from None
         finally:
@@ -719,6 +726,7 @@ class Session:
 
     async def _call(self, function: Callable[[], Any]) -> Any:
         loop = asyncio.get_running_loop()
+        self._cancelled = False
         future = loop.run_in_executor(self.port.executor, function)
         try:
             timeout = _timeout_s(self.parameters.get("statement_timeout", "0")) or self.port.options.statement_timeout_s
@@ -732,11 +740,15 @@ class Session:
             self._interrupt = None
 
     def _started(self, interrupt: Callable[[], None]) -> None:
-        """The running query's interrupt (called on a worker thread as the query starts)."""
+        """The running query's interrupt (called on a worker thread as the query starts); a statement
+        cancelled before its query starts (while the catalog is built, say) never starts it."""
         self._interrupt = interrupt
+        if self._cancelled:
+            raise SessionError("canceling statement due to user request", "57014")
 
     def cancel(self) -> None:
         """Interrupt the running statement, if any (a CancelRequest, a statement timeout)."""
+        self._cancelled = True
         interrupt = self._interrupt
         if interrupt is not None:
             interrupt()

@@ -6,6 +6,7 @@ never spliced into SQL text."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -154,12 +155,17 @@ def parse_set(text: str) -> tuple[str, str] | None:
         raise StatementError(f"syntax error in SET: {text[:80]}", "42601")
     name = "timezone" if found["tz"] else found["name"].lower()
     value = found["tzvalue"] if found["tz"] else found["value"]
+    return settable(name, ", ".join(_unquoted(v.strip()) for v in _split_list(value.strip())))
+
+
+def settable(name: str, shown: str) -> tuple[str, str]:
+    """(parameter, value) as a session keeps ``name`` set to ``shown`` (by SET or ``set_config``);
+    a refusal for a parameter the port does not keep or cannot change."""
+    name = name.lower()
     if name not in SETTABLE:
         if name in READ_ONLY:
             raise StatementError(f'parameter "{name}" cannot be changed', "55P02")
         raise StatementError(f'setting "{name}" is not allowed on the SQL port', "42501")
-    values = [_unquoted(v.strip()) for v in _split_list(value.strip())]
-    shown = ", ".join(values)
     if name == "client_encoding" and shown.upper().replace("-", "") not in ("UTF8", "UNICODE"):
         raise StatementError(f"client encoding {shown} is not supported: use UTF8", "0A000")
     if name == "client_encoding":
@@ -281,12 +287,37 @@ def _identifier(text: str) -> str:
 # ---------------------------------------------------------------- queries and parameters
 
 
+@functools.cache
+def _postgres() -> Any:
+    """sqlglot's PostgreSQL dialect, reading arrays of object identifiers too (``$1::oid[]``,
+    ``regtype[]``: asyncpg's type introspection), as the numbers they are here."""
+    from sqlglot import exp
+    from sqlglot.dialects.postgres import Postgres
+    from sqlglot.parsers.postgres import PostgresParser
+    from sqlglot.tokens import TokenType
+
+    class PostgresWire(Postgres):
+        class Parser(PostgresParser):
+            def _parse_types(self, *args: Any, **kwargs: Any) -> Any:
+                parsed = super()._parse_types(*args, **kwargs)
+                brackets = isinstance(parsed, exp.ObjectIdentifier) and self._match_pair(
+                    TokenType.L_BRACKET, TokenType.R_BRACKET
+                )
+                if not brackets:
+                    return parsed
+                numbers = exp.DataType.build("BIGINT[]")
+                numbers.meta["oid"] = True  # typed oid[] for the client
+                return numbers
+
+    return PostgresWire()
+
+
 def parse_query(text: str) -> exp.Expression:
     """The client's query as a sqlglot expression (PostgreSQL dialect)."""
     import sqlglot
 
     try:
-        parsed = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
+        parsed = [s for s in sqlglot.parse(text, read=_postgres()) if s is not None]
     except sqlglot.errors.SqlglotError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "unreadable statement"
         raise StatementError(f"syntax error: {first}", "42601") from None
@@ -313,8 +344,9 @@ def infer_parameter_types(
     expression: exp.Expression, columns: Callable[[str | None, str], dict[str, int]]
 ) -> dict[int, int]:
     """The type of each ``$n`` the statement implies: the column it is compared with (also by IN or
-    BETWEEN), a CAST's target, LIMIT's and OFFSET's integer; ``columns(schema, table)`` gives a
-    table's column types by name. A parameter it cannot tell is left out (the caller uses text)."""
+    BETWEEN) or an array of its type (``= ANY($1)``, ``<> ALL($1)``), a CAST's target, LIMIT's and OFFSET's
+    integer; ``columns(schema, table)`` gives a table's column types by name. A parameter it cannot
+    tell is left out (the caller uses text)."""
     from sqlglot import exp
 
     from quanta.ports.sql import types as wt
@@ -329,7 +361,15 @@ def infer_parameter_types(
     for parameter in expression.find_all(exp.Parameter):
         parent = parameter.parent
         oid: int | None = None
-        if isinstance(parent, exp.Cast):
+        node: Any = parent
+        while isinstance(node, exp.Paren):
+            node = node.parent
+        every = isinstance(node, exp.Anonymous) and str(node.name).lower() == "all"
+        if (isinstance(node, exp.Any) or every) and isinstance(node.parent, comparisons):  # = ANY($1): an array
+            column = node.parent.this if isinstance(node.parent.this, exp.Column) else None
+            element = known.get(column.name.lower()) if column is not None else None
+            oid = wt.ARRAYS.get(element) if element is not None else None
+        elif isinstance(parent, exp.Cast):
             oid = _cast_oid(parent.to)
         elif isinstance(parent, exp.Limit | exp.Offset):
             oid = wt.INT8
@@ -353,6 +393,11 @@ def _cast_oid(data_type: exp.DataType) -> int | None:
         exp.DataType.Type.TIMESTAMPTZ: wt.TIMESTAMPTZ, exp.DataType.Type.TEXT: wt.TEXT,
         exp.DataType.Type.VARCHAR: wt.VARCHAR, exp.DataType.Type.UUID: wt.UUID,
     }  # fmt: skip
+    if data_type.meta.get("oid"):
+        return wt.ARRAYS[wt.OID]
+    if data_type.this == exp.DataType.Type.ARRAY and data_type.expressions:
+        element = _cast_oid(data_type.expressions[0])
+        return wt.ARRAYS.get(element) if element is not None else None
     return kinds.get(data_type.this)
 
 
@@ -369,6 +414,29 @@ def _is_true(node: exp.Expression) -> bool:
     if isinstance(node, exp.Boolean):
         return bool(node.this)
     return isinstance(node, exp.Literal) and node.is_string and node.name.strip().lower() in ("t", "true", "on", "1")
+
+
+def set_configs(expression: exp.Expression, values: list[Any]) -> list[tuple[str, str]]:
+    """The (parameter, value) pairs the statement's ``set_config(name, value, is_local)`` calls set,
+    in order; the name is a literal, the value a literal or a bound parameter (``values``)."""
+    from sqlglot import exp
+
+    changes = []
+    for call in expression.find_all(exp.Anonymous):
+        if str(call.name).lower() != "set_config":
+            continue
+        arguments = call.expressions
+        if len(arguments) != 3 or not (isinstance(arguments[0], exp.Literal) and arguments[0].is_string):
+            raise StatementError("set_config takes a parameter's name, a value and is_local", "42601")
+        value = arguments[1]
+        if isinstance(value, exp.Parameter) and 0 < _number(value) <= len(values):
+            shown = values[_number(value) - 1]
+        elif isinstance(value, exp.Literal):
+            shown = value.name
+        else:
+            raise StatementError("set_config's value must be a literal or a parameter", "0A000")
+        changes.append(settable(arguments[0].name, "" if shown is None else str(shown)))
+    return changes
 
 
 def session_functions(expression: exp.Expression, session: dict[str, str]) -> exp.Expression:
@@ -397,6 +465,8 @@ def session_functions(expression: exp.Expression, session: dict[str, str]) -> ex
                 value = exp.Literal.string(VERSION)
             elif name == "pg_backend_pid" and not target.expressions:
                 value = exp.Literal.number(session["pid"])
+            elif name == "set_config" and len(target.expressions) == 3:  # set by the session (set_configs)
+                value = exp.cast(target.expressions[1].copy(), "text")
             elif name == "current_setting" and target.expressions and isinstance(target.expressions[0], exp.Literal):
                 setting = target.expressions[0].name.lower()
                 shown = session.get(setting, READ_ONLY.get(setting))

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-BOOL, BYTEA, INT8, INT2, INT4, TEXT, JSON = 16, 17, 20, 21, 23, 25, 114
+BOOL, BYTEA, INT8, INT2, INT4, TEXT, OID, JSON = 16, 17, 20, 21, 23, 25, 26, 114
 FLOAT4, FLOAT8, UNKNOWN, VARCHAR, DATE, TIME = 700, 701, 705, 1043, 1082, 1083
 TIMESTAMP, TIMESTAMPTZ, INTERVAL, NUMERIC, UUID = 1114, 1184, 1186, 1700, 2950
 
 NAMES = {
-    BOOL: "bool", BYTEA: "bytea", INT8: "int8", INT2: "int2", INT4: "int4", TEXT: "text", JSON: "json",
+    BOOL: "bool", BYTEA: "bytea", INT8: "int8", INT2: "int2", INT4: "int4", TEXT: "text", OID: "oid", JSON: "json",
     FLOAT4: "float4", FLOAT8: "float8", VARCHAR: "varchar", DATE: "date", TIME: "time",
     TIMESTAMP: "timestamp", TIMESTAMPTZ: "timestamptz", INTERVAL: "interval", NUMERIC: "numeric", UUID: "uuid",
 }  # fmt: skip
@@ -26,6 +26,7 @@ SIZES = {
     INT2: 2,
     INT4: 4,
     INT8: 8,
+    OID: 4,
     FLOAT4: 4,
     FLOAT8: 8,
     DATE: 4,
@@ -34,6 +35,15 @@ SIZES = {
     TIMESTAMPTZ: 8,
     UUID: 16,
 }
+
+ARRAYS = {
+    BOOL: 1000, BYTEA: 1001, INT2: 1005, INT4: 1007, TEXT: 1009, VARCHAR: 1015, INT8: 1016, OID: 1028, FLOAT4: 1021,
+    FLOAT8: 1022, TIMESTAMP: 1115, DATE: 1182, TIME: 1183, TIMESTAMPTZ: 1185, INTERVAL: 1187, NUMERIC: 1231,
+    UUID: 2951,
+}  # fmt: skip
+"""The one-dimensional array type of each element type (``int8[]`` is 1016, as in PostgreSQL)."""
+ELEMENTS = {array: element for element, array in ARRAYS.items()}
+NAMES.update({array: "_" + NAMES[element] for element, array in ARRAYS.items()})
 
 EPOCH_DATE = dt.date(2000, 1, 1)
 EPOCH = dt.datetime(2000, 1, 1)
@@ -82,7 +92,10 @@ def wire_type(arrow_type: Any) -> WireType:
         return WireType(INTERVAL)
     if t.is_binary(arrow_type) or t.is_large_binary(arrow_type) or t.is_fixed_size_binary(arrow_type):
         return WireType(UUID if getattr(arrow_type, "byte_width", 0) == 16 and _is_uuid(arrow_type) else BYTEA)
-    if t.is_list(arrow_type) or t.is_struct(arrow_type) or t.is_map(arrow_type):
+    if t.is_list(arrow_type) or t.is_large_list(arrow_type) or t.is_fixed_size_list(arrow_type):
+        element = wire_type(arrow_type.value_type).oid  # a list of scalars is an array; of lists, JSON
+        return WireType(ARRAYS.get(element, JSON))
+    if t.is_struct(arrow_type) or t.is_map(arrow_type):
         return WireType(JSON)
     return WireType(TEXT)
 
@@ -148,6 +161,7 @@ _TEXT: dict[int, Callable[[Any], bytes]] = {
     INT2: lambda v: str(int(v)).encode(),
     INT4: lambda v: str(int(v)).encode(),
     INT8: lambda v: str(int(v)).encode(),
+    OID: lambda v: str(int(v)).encode(),
     FLOAT4: _float_text,
     FLOAT8: _float_text,
     NUMERIC: lambda v: str(v).encode(),
@@ -175,6 +189,7 @@ _BINARY: dict[int, Callable[[Any], bytes]] = {
     INT2: lambda v: struct.pack("!h", v),
     INT4: lambda v: struct.pack("!i", v),
     INT8: lambda v: struct.pack("!q", v),
+    OID: lambda v: struct.pack("!I", v),
     FLOAT4: lambda v: struct.pack("!f", v),
     FLOAT8: lambda v: struct.pack("!d", v),
     TEXT: lambda v: str(v).encode(),
@@ -188,6 +203,54 @@ _BINARY: dict[int, Callable[[Any], bytes]] = {
     UUID: lambda v: v if isinstance(v, bytes) else uuid.UUID(str(v)).bytes,
     NUMERIC: lambda v: numeric_binary(decimal.Decimal(v)),
 }
+
+
+def _array_text(element: int) -> Callable[[Any], bytes]:
+    """An array's text form, ``{1,2,NULL}``: elements quoted and escaped as PostgreSQL's array_out does."""
+    encode = text_encoder(element)
+
+    def write(values: Any) -> bytes:
+        return b"{" + b",".join(b"NULL" if v is None else _array_element(encode(v)) for v in values) + b"}"
+
+    return write
+
+
+def _array_element(text: bytes) -> bytes:
+    if text and text.upper() != b"NULL" and not any(c in _ARRAY_SPECIAL for c in text):
+        return text
+    return b'"' + text.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+_ARRAY_SPECIAL = frozenset(b'{},"\\ \t\n\r\v\f')
+
+
+def _array_binary(element: int) -> Callable[[Any], bytes] | None:
+    """An array's binary form: dimensions, a has-NULL flag, the element type, then each element's
+    length (-1 for NULL) and binary value."""
+    encode = _BINARY.get(element)
+    if encode is None:
+        return None
+
+    def write(values: Any) -> bytes:
+        if not values:
+            return struct.pack("!iii", 0, 0, element)
+        parts = [struct.pack("!iiiii", 1, any(v is None for v in values), element, len(values), 1)]
+        for value in values:
+            if value is None:
+                parts.append(b"\xff\xff\xff\xff")
+            else:
+                data = encode(value)
+                parts.append(struct.pack("!i", len(data)) + data)
+        return b"".join(parts)
+
+    return write
+
+
+for _element, _array in ARRAYS.items():
+    _TEXT[_array] = _array_text(_element)
+    _binary = _array_binary(_element)
+    if _binary is not None:
+        _BINARY[_array] = _binary
 
 
 def numeric_binary(value: decimal.Decimal) -> bytes:
@@ -232,7 +295,9 @@ def read_parameter(raw: bytes | None, oid: int, binary: bool) -> Any:
 
 
 def _read_text(text: str, oid: int) -> Any:
-    if oid in (INT2, INT4, INT8):
+    if oid in ELEMENTS:
+        return _array_from_text(text, ELEMENTS[oid])
+    if oid in (INT2, INT4, INT8, OID):
         return int(text)
     if oid in (FLOAT4, FLOAT8):
         return float(text)
@@ -260,12 +325,16 @@ def _read_text(text: str, oid: int) -> Any:
 
 
 def _read_binary(raw: bytes, oid: int) -> Any:
+    if oid in ELEMENTS:
+        return _array_from_binary(raw, ELEMENTS[oid])
     if oid == INT2:
         return struct.unpack("!h", raw)[0]
     if oid == INT4:
         return struct.unpack("!i", raw)[0]
     if oid == INT8:
         return struct.unpack("!q", raw)[0]
+    if oid == OID:
+        return struct.unpack("!I", raw)[0]
     if oid == FLOAT4:
         return struct.unpack("!f", raw)[0]
     if oid == FLOAT8:
@@ -294,3 +363,91 @@ def _numeric_from_binary(raw: bytes) -> decimal.Decimal:
     value = sum(decimal.Decimal(d) * decimal.Decimal(10000) ** (weight - i) for i, d in enumerate(digits))
     value = value.quantize(decimal.Decimal(1).scaleb(-scale)) if scale else value
     return -value if sign == 0x4000 else value
+
+
+_SPACE = " \t\n\r\v\f"
+"""What PostgreSQL skips around array elements (Python's isspace() is wider)."""
+
+
+def _array_from_text(text: str, element: int) -> list[Any]:
+    """An array literal (``{1,2,NULL}``, ``{{1,2},{3,4}}``, ``{"a b","c\\"d"}``) as nested lists of
+    ``element`` values."""
+    text = text.strip(_SPACE)
+    if text.startswith("["):  # explicit bounds, [1:2]={…}: the values are what count
+        text = text.partition("=")[2].strip(_SPACE)
+    if not text.startswith("{"):
+        raise ValueError(f"malformed array literal: {text[:40]!r}")
+    values, end = _array_items(text, 1, element)
+    if text[end:].strip(_SPACE):
+        raise ValueError(f"junk after the closing brace of an array: {text[end:][:40]!r}")
+    return values
+
+
+def _array_items(text: str, at: int, element: int) -> tuple[list[Any], int]:
+    """The items of the array whose ``{`` is just before ``at``, and where its ``}`` ends."""
+    items: list[Any] = []
+    while True:
+        while at < len(text) and text[at] in _SPACE:
+            at += 1
+        if at >= len(text):
+            raise ValueError("unterminated array literal")
+        char = text[at]
+        if char == "}" and not items:
+            return items, at + 1
+        if char == "{":
+            nested, at = _array_items(text, at + 1, element)
+            items.append(nested)
+        elif char == '"':
+            chars, at = [], at + 1
+            while at < len(text) and text[at] != '"':
+                if text[at] == "\\":
+                    at += 1
+                chars.append(text[at : at + 1])
+                at += 1
+            if at >= len(text):
+                raise ValueError("unterminated quoted array element")
+            items.append(_read_text("".join(chars), element))
+            at += 1
+        else:
+            start = at
+            while at < len(text) and text[at] not in ",}":
+                at += 1
+            word = text[start:at].strip(_SPACE)
+            if not word:
+                raise ValueError("empty unquoted array element")
+            items.append(None if word.upper() == "NULL" else _read_text(word, element))
+        while at < len(text) and text[at] in _SPACE:
+            at += 1
+        if at >= len(text):
+            raise ValueError("unterminated array literal")
+        if text[at] == "}":
+            return items, at + 1
+        if text[at] != ",":
+            raise ValueError(f"unexpected {text[at]!r} in an array literal")
+        at += 1
+
+
+def _array_from_binary(raw: bytes, element: int) -> list[Any]:
+    """A binary array (any number of dimensions) as nested lists; the elements are read as the
+    type the array's header names when the port knows it, else as ``element``."""
+    dimensions, _, named = struct.unpack("!iii", raw[:12])
+    if dimensions == 0:
+        return []
+    if not 0 < dimensions <= 6:
+        raise ValueError(f"an array of {dimensions} dimensions")
+    sizes = [struct.unpack("!i", raw[12 + 8 * i : 16 + 8 * i])[0] for i in range(dimensions)]
+    element = named if named in _BINARY and named not in ELEMENTS else element
+    at, flat = 12 + 8 * dimensions, list[Any]()
+    for _ in range(math.prod(sizes)):
+        (length,) = struct.unpack("!i", raw[at : at + 4])
+        at += 4
+        if length < 0:
+            flat.append(None)
+            continue
+        if at + length > len(raw):
+            raise ValueError("a binary array shorter than its elements")
+        flat.append(_read_binary(raw[at : at + length], element))
+        at += length
+    for size in reversed(sizes[1:]):
+        flat = [flat[i : i + size] for i in range(0, len(flat), size)]
+    return flat
