@@ -205,7 +205,7 @@ def test_a_prepared_statement_answers_the_session_state_of_each_run(sql: SqlServ
     assert seen == [("first", ROWS)] * 6 + [("second", ROWS)] * 6
 
 
-def test_current_setting_answers_kept_parameters_and_refuses_others_unless_missing_is_ok(sql: SqlServed) -> None:
+def test_current_setting_and_set_config_answer_kept_parameters_and_refuse_others(sql: SqlServed) -> None:
     with sql.connect() as connection:
         assert connection.execute("select current_setting('DateStyle')").fetchone() == ("ISO, MDY",)
         with pytest.raises(psycopg.Error) as raised:
@@ -215,6 +215,12 @@ def test_current_setting_answers_kept_parameters_and_refuses_others_unless_missi
         with pytest.raises(psycopg.Error) as raised:
             connection.execute("select current_setting('work_mem', false)")
         assert raised.value.sqlstate == "42704"
+        assert connection.execute("select set_config('application_name', %s, false)", ["etl"]).fetchone() == ("etl",)
+        assert connection.execute("show application_name").fetchone() == ("etl",)
+        for name, sqlstate in (("memory_limit", "42501"), ("server_version", "55P02")):
+            with pytest.raises(psycopg.Error) as raised:
+                connection.execute(f"select set_config('{name}', '1', false)")
+            assert raised.value.sqlstate == sqlstate
 
 
 def test_small_results_are_written_as_large_ones_are(sql: SqlServed) -> None:
