@@ -75,3 +75,23 @@ def test_two_servers_render_each_scheduled_tick_once(
     days = len({f"2026-11-{i % 28 + 1:02d}|{i % 4}" for i in range(240)})  # write_orders: date and country
     assert f"Days: {days}" in shown["html"].content.decode()
     assert all(r.trigger == "schedule" and r.principal == "schedule:sales.daily-revenue" for r in shown.values())
+
+
+def test_a_server_started_with_report_interval_zero_renders_no_scheduled_report(
+    module_postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANTA_CATALOG", module_postgres_url)
+    root = _scheduled_mesh(tmp_path / "quiet")
+    build(root)
+    env = {"QUANTA_CATALOG": module_postgres_url, "QUANTA_STORAGE": str(root / ".quanta/warehouse")}
+    catalog = Catalog(module_postgres_url)
+    before = {t.tick for t in catalog.reports.ticks(REVENUE, "minutely")}  # the module's other servers'
+    process, _ = start_serve(["--report-interval", "0", "--cache-dir", str(tmp_path / "c")], tmp_path, env)
+    try:
+        time.sleep(4)  # a scheduling server claims a due tick as it starts
+        claimed = [t for t in catalog.reports.ticks(REVENUE, "minutely") if t.tick not in before]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+        catalog.close()
+    assert claimed == []

@@ -42,6 +42,12 @@ def serve(
     sli_interval: float = typer.Option(
         60.0, "--sli-interval", min=0, help="Seconds between stores of the port SLIs (0: only at shutdown)."
     ),
+    report_interval: float = typer.Option(
+        15.0,
+        "--report-interval",
+        min=0,
+        help="Seconds between passes rendering due scheduled reports (0: this server renders none).",
+    ),
     profile: str | None = PROFILE_OPTION,
     catalog: str | None = CATALOG_OPTION,
     storage: str | None = STORAGE_OPTION,
@@ -81,6 +87,7 @@ def serve(
         tls,
         sli_interval,
         sql_address,
+        report_interval,
         oidc_client_secret=client_secret.get_secret_value() if client_secret else None,
     )
     memory = memory_limit or settings.memory_limit or SERVE_MEMORY_LIMIT
