@@ -208,9 +208,7 @@ _LOCK_HEAD = update(audit_head).where(audit_head.c.id == 1).values(writes=audit_
 """Taken first in each append's transaction: concurrent appends queue on the head row."""
 _READ_HEAD = select(audit_head.c.seq, audit_head.c.mac).where(audit_head.c.id == 1)
 _INSERT = insert(audit_log)
-_MOVE_HEAD = (
-    update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"), mac=bindparam("new_mac"))
-)
+_MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"), mac=bindparam("new_mac"))
 """The append's statements, built once (a batch on the read path's writer thread costs less)."""
 
 
